@@ -1,0 +1,201 @@
+//! Bytes → text in browser order (HTML Standard, "determining the character encoding"):
+//! BOM → HTTP `Content-Type` charset → `<meta>` prescan of the first 1024 bytes → chardetng
+//! guess. Labels are resolved with the WHATWG Encoding Standard table (`encoding_rs`), so
+//! `iso-8859-1` means windows-1252.
+
+use encoding_rs::Encoding;
+use serde::Serialize;
+
+/// Which step of the precedence chain chose the encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EncodingSource {
+    /// A byte-order mark at the start of the body.
+    Bom,
+    /// The `charset` parameter of the HTTP `Content-Type` header.
+    Header,
+    /// A `<meta charset>` or `<meta http-equiv=Content-Type>` in the first 1024 bytes.
+    Meta,
+    /// chardetng's statistical guess.
+    Guess,
+}
+
+/// Decoded text and how its encoding was chosen.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// The text, BOM removed; malformed sequences replaced by U+FFFD.
+    pub text: String,
+    /// The encoding used (WHATWG name, e.g. `windows-1252`).
+    pub encoding: &'static Encoding,
+    /// Which step chose it.
+    pub source: EncodingSource,
+}
+
+/// Decodes `body` given the HTTP `Content-Type` header value (if any).
+pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
+    if let Some((enc, bom_len)) = Encoding::for_bom(body) {
+        let (text, _) = enc.decode_without_bom_handling(&body[bom_len..]);
+        return Decoded {
+            text: text.into_owned(),
+            encoding: enc,
+            source: EncodingSource::Bom,
+        };
+    }
+    let (enc, source) = if let Some(enc) = content_type.and_then(charset_from_content_type) {
+        (enc, EncodingSource::Header)
+    } else if let Some(enc) = meta_prescan(body) {
+        (enc, EncodingSource::Meta)
+    } else {
+        let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+        det.feed(body, true);
+        (det.guess(None, chardetng::Utf8Detection::Allow), EncodingSource::Guess)
+    };
+    let (text, _) = enc.decode_without_bom_handling(body);
+    Decoded {
+        text: text.into_owned(),
+        encoding: enc,
+        source,
+    }
+}
+
+/// The encoding named by a `Content-Type` value's `charset` parameter, if it is a known label.
+/// UTF-16 labels from `<meta>` are mapped to UTF-8 per the HTML Standard; from headers they are
+/// kept.
+pub fn charset_from_content_type(ct: &str) -> Option<&'static Encoding> {
+    let lower = ct.to_ascii_lowercase();
+    let idx = lower.find("charset")?;
+    let rest = lower[idx + "charset".len()..].trim_start();
+    let rest = rest.strip_prefix('=')?.trim_start();
+    let rest = rest.trim_start_matches(['"', '\'']);
+    let end = rest
+        .find(|c: char| c == ';' || c == '"' || c == '\'' || c.is_whitespace())
+        .unwrap_or(rest.len());
+    Encoding::for_label(rest[..end].as_bytes())
+}
+
+/// Prescan of the first 1024 bytes for `<meta charset=…>` or
+/// `<meta http-equiv="content-type" content="…charset=…">` (simplified HTML Standard
+/// prescan: comments are skipped, attribute values may be quoted or not).
+pub fn meta_prescan(body: &[u8]) -> Option<&'static Encoding> {
+    let head = &body[..body.len().min(1024)];
+    let lower: Vec<u8> = head.iter().map(|b| b.to_ascii_lowercase()).collect();
+    let mut i = 0;
+    while i < lower.len() {
+        if lower[i..].starts_with(b"<!--") {
+            match find(&lower[i + 4..], b"-->") {
+                Some(p) => i += 4 + p + 3,
+                None => return None,
+            }
+            continue;
+        }
+        if lower[i..].starts_with(b"<meta")
+            && lower
+                .get(i + 5)
+                .is_some_and(|c| c.is_ascii_whitespace() || *c == b'/')
+        {
+            let end = find(&lower[i..], b">").map(|p| i + p).unwrap_or(lower.len());
+            let tag = &lower[i + 5..end];
+            let tag_str = String::from_utf8_lossy(tag);
+            if let Some(v) = attr_value(&tag_str, "charset") {
+                if let Some(enc) = Encoding::for_label(v.as_bytes()) {
+                    return Some(meta_fixup(enc));
+                }
+            }
+            if attr_value(&tag_str, "http-equiv").as_deref() == Some("content-type") {
+                if let Some(content) = attr_value(&tag_str, "content") {
+                    if let Some(enc) = charset_from_content_type(&content) {
+                        return Some(meta_fixup(enc));
+                    }
+                }
+            }
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    None
+}
+
+fn meta_fixup(enc: &'static Encoding) -> &'static Encoding {
+    if enc == encoding_rs::UTF_16BE || enc == encoding_rs::UTF_16LE {
+        encoding_rs::UTF_8
+    } else if enc == encoding_rs::X_USER_DEFINED {
+        encoding_rs::WINDOWS_1252
+    } else {
+        enc
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Value of attribute `name` in a lower-cased tag body.
+fn attr_value(tag: &str, name: &str) -> Option<String> {
+    let mut search = 0;
+    while let Some(p) = tag[search..].find(name) {
+        let start = search + p;
+        let before_ok = start == 0
+            || tag.as_bytes()[start - 1].is_ascii_whitespace()
+            || tag.as_bytes()[start - 1] == b'/'
+            || tag.as_bytes()[start - 1] == b'"'
+            || tag.as_bytes()[start - 1] == b'\'';
+        let after = tag[start + name.len()..].trim_start();
+        if before_ok {
+            if let Some(v) = after.strip_prefix('=') {
+                let v = v.trim_start();
+                let (val, _) = if let Some(r) = v.strip_prefix('"') {
+                    (r.split('"').next().unwrap_or(""), ())
+                } else if let Some(r) = v.strip_prefix('\'') {
+                    (r.split('\'').next().unwrap_or(""), ())
+                } else {
+                    (
+                        v.split(|c: char| c.is_ascii_whitespace() || c == '/')
+                            .next()
+                            .unwrap_or(""),
+                        (),
+                    )
+                };
+                return Some(val.trim().to_string());
+            }
+        }
+        search = start + name.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bom_beats_header_and_meta() {
+        let mut body = vec![0xEF, 0xBB, 0xBF];
+        body.extend_from_slice("<meta charset=windows-1251><p>Город</p>".as_bytes());
+        let d = decode(&body, Some("text/html; charset=windows-1251"));
+        assert_eq!(d.source, EncodingSource::Bom);
+        assert_eq!(d.encoding, encoding_rs::UTF_8);
+        assert!(d.text.contains("Город"));
+        assert!(!d.text.starts_with('\u{feff}'));
+    }
+
+    #[test]
+    fn latin1_meta_label_means_windows_1252() {
+        let body = b"<html><head><meta charset=\"iso-8859-1\"></head><p>\x80 \x84x\x93</p>";
+        let d = decode(body, Some("text/html"));
+        assert_eq!(d.source, EncodingSource::Meta);
+        assert_eq!(d.encoding, encoding_rs::WINDOWS_1252);
+        assert!(d.text.contains("€ „x“"));
+    }
+
+    #[test]
+    fn http_equiv_and_header() {
+        let body = b"<meta http-equiv='Content-Type' content='text/html; charset=koi8-r'>";
+        assert_eq!(meta_prescan(body), Some(encoding_rs::KOI8_R));
+        assert_eq!(
+            charset_from_content_type("text/html; Charset=\"Shift_JIS\""),
+            Some(encoding_rs::SHIFT_JIS)
+        );
+        assert_eq!(charset_from_content_type("text/html"), None);
+    }
+}

@@ -1,0 +1,1 @@
+//! Linking copies to originals.

@@ -1,0 +1,1 @@
+//! Per-page processing: decode → extract → fingerprint.

@@ -1,0 +1,77 @@
+//! The store: one SQLite file (WAL mode) holding pages, extracted articles, fingerprints,
+//! near-duplicate matches and links, plus the crawl frontier.
+//!
+//! Schema migrations are append-only and keyed by `PRAGMA user_version`, each applied in one
+//! transaction (as cargo does). One owner holds the connection; other tasks talk to it over
+//! channels.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+mod schema;
+
+pub use schema::MIGRATIONS;
+
+/// Errors from the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed (open, migrate, query).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The file was written by a newer copytrail (its schema version is higher than ours).
+    #[error("database schema version {found} is newer than this copytrail supports ({supported})")]
+    TooNew {
+        /// Version in the file.
+        found: i64,
+        /// Highest version this build knows.
+        supported: i64,
+    },
+    /// Stored data could not be (de)serialised.
+    #[error("stored data is malformed: {0}")]
+    Malformed(String),
+}
+
+/// Handle on the SQLite store.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`, enables WAL and applies migrations.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] if the file cannot be opened or migrated; [`StoreError::TooNew`]
+    /// if its schema is newer than this build.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    /// An in-memory store (tests, benchmarks).
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Store, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::migrate(&mut conn)?;
+        Ok(Store { conn })
+    }
+
+    /// The underlying connection (for modules that own tables, such as the crawl frontier).
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Mutable access to the connection (transactions).
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
