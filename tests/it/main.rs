@@ -1,0 +1,5 @@
+//! The one integration-test binary: `cargo test` runs every module below.
+
+mod crawl;
+mod extract;
+mod ingest;
