@@ -48,7 +48,10 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
     } else {
         let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
         det.feed(body, true);
-        (det.guess(None, chardetng::Utf8Detection::Allow), EncodingSource::Guess)
+        (
+            det.guess(None, chardetng::Utf8Detection::Allow),
+            EncodingSource::Guess,
+        )
     };
     let (text, _) = enc.decode_without_bom_handling(body);
     Decoded {
@@ -93,7 +96,9 @@ pub fn meta_prescan(body: &[u8]) -> Option<&'static Encoding> {
                 .get(i + 5)
                 .is_some_and(|c| c.is_ascii_whitespace() || *c == b'/')
         {
-            let end = find(&lower[i..], b">").map(|p| i + p).unwrap_or(lower.len());
+            let end = find(&lower[i..], b">")
+                .map(|p| i + p)
+                .unwrap_or(lower.len());
             let tag = &lower[i + 5..end];
             let tag_str = String::from_utf8_lossy(tag);
             if let Some(v) = attr_value(&tag_str, "charset") {
