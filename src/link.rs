@@ -492,7 +492,8 @@ fn decide_originals(
             by: "origin-domain",
         };
     }
-    if !supplied.is_empty() {
+    // Supplied full texts are originals, unless every page of the cluster was supplied.
+    if !supplied.is_empty() && supplied.len() < nodes.len() {
         let mut v: Vec<i64> = supplied.iter().copied().collect();
         v.sort_unstable();
         return Decided {
