@@ -239,10 +239,10 @@ fn publisher_names(orig: &PageInfo) -> Vec<String> {
         let c = compact(sn);
         if c.len() >= 2 {
             names.push(c.clone());
-            if let Some(rest) = c.strip_prefix("the") {
-                if rest.len() >= 3 {
-                    names.push(rest.to_string());
-                }
+            if let Some(rest) = c.strip_prefix("the")
+                && rest.len() >= 3
+            {
+                names.push(rest.to_string());
             }
         }
         let words: Vec<&str> = sn
@@ -259,10 +259,10 @@ fn publisher_names(orig: &PageInfo) -> Vec<String> {
         }
     }
     names.push(compact(&orig.site));
-    if let Some(label) = orig.site.split('.').next() {
-        if label.len() >= 2 {
-            names.push(compact(label));
-        }
+    if let Some(label) = orig.site.split('.').next()
+        && label.len() >= 2
+    {
+        names.push(compact(label));
     }
     names.sort();
     names.dedup();
@@ -287,16 +287,16 @@ pub fn credit(copy: &PageInfo, orig: &PageInfo) -> Option<CreditEvidence> {
         }
         site_of_url(u).is_some_and(|s| s == orig.site && s != copy.site)
     };
-    if let Some(c) = &copy.article.canonical_url {
-        if points_to_orig(c) {
-            return Some(CreditEvidence::Canonical { url: c.clone() });
-        }
+    if let Some(c) = &copy.article.canonical_url
+        && points_to_orig(c)
+    {
+        return Some(CreditEvidence::Canonical { url: c.clone() });
     }
     for cl in &copy.article.credit_lines {
-        if let Some(h) = &cl.href {
-            if points_to_orig(h) {
-                return Some(CreditEvidence::Link { href: h.clone() });
-            }
+        if let Some(h) = &cl.href
+            && points_to_orig(h)
+        {
+            return Some(CreditEvidence::Link { href: h.clone() });
         }
     }
     for l in &copy.article.links {
@@ -509,11 +509,11 @@ fn decide_originals(
             if a == b {
                 continue;
             }
-            if let (Some(ia), Some(ib)) = (infos.get(a), infos.get(b)) {
-                if credit(ia, ib).is_some() {
-                    *credited_by.entry(*b).or_default() += 1;
-                    credits_someone.insert(*a);
-                }
+            if let (Some(ia), Some(ib)) = (infos.get(a), infos.get(b))
+                && credit(ia, ib).is_some()
+            {
+                *credited_by.entry(*b).or_default() += 1;
+                credits_someone.insert(*a);
             }
         }
     }

@@ -91,7 +91,7 @@ pub enum IngestError {
 
 enum Item {
     Page(Page),
-    Supplied(Page, Article),
+    Supplied(Box<(Page, Article)>),
     Failure(String, String),
 }
 
@@ -230,7 +230,7 @@ fn read_inputs(files: Vec<(PathBuf, Option<InputKind>)>, tx: SyncSender<Item>) {
                     };
                     let item = match publisher::parse_line(&text) {
                         Err(reason) => Item::Failure(src.describe(), reason),
-                        Ok((url, art)) => Item::Supplied(
+                        Ok((url, art)) => Item::Supplied(Box::new((
                             Page {
                                 url,
                                 status: 200,
@@ -243,7 +243,7 @@ fn read_inputs(files: Vec<(PathBuf, Option<InputKind>)>, tx: SyncSender<Item>) {
                                 source: src,
                             },
                             art,
-                        ),
+                        ))),
                     };
                     if !send(item) {
                         return;
@@ -259,7 +259,8 @@ fn read_inputs(files: Vec<(PathBuf, Option<InputKind>)>, tx: SyncSender<Item>) {
 fn analyse_item(item: Item) -> Done {
     match item {
         Item::Failure(s, r) => Done::Failure(s, r),
-        Item::Supplied(page, art) => {
+        Item::Supplied(b) => {
+            let (page, art) = *b;
             let hash = store::content_hash(&page.body);
             Done::Page(
                 Box::new(page),

@@ -433,8 +433,11 @@ pub fn record_to_page(rec: &WarcRecord, file: &str) -> Result<Option<Page>, Stri
     }))
 }
 
-/// Parses an HTTP/1.x response head: (status, headers, offset of the body).
-pub fn parse_http_response(block: &[u8]) -> Result<(u16, Vec<(String, String)>, usize), String> {
+/// An HTTP response head: status, headers (name, value), and the byte offset of the body.
+pub type HttpHead = (u16, Vec<(String, String)>, usize);
+
+/// Parses an HTTP/1.x response head.
+pub fn parse_http_response(block: &[u8]) -> Result<HttpHead, String> {
     let mut hdrs = [httparse::EMPTY_HEADER; 256];
     let mut resp = httparse::Response::new(&mut hdrs);
     match resp.parse(block) {
@@ -540,7 +543,7 @@ mod tests {
                 .unwrap();
         assert_eq!(s, 404);
         assert_eq!(h[0].1, "text/html");
-        assert_eq!(n, 50);
+        assert_eq!(n, 51);
         assert!(parse_http_response(b"HTTP/1.1 200 OK\r\nX: y").is_err());
     }
 }

@@ -254,8 +254,8 @@ pub fn write_report(store: &Store, format: Format, out: &mut dyn Write) -> Resul
                 )?;
                 writeln!(
                     out,
-                    "  {:<40} {:<8} {:>10} {:>5}  {}",
-                    "copy host", "kind", "similarity", "bits", "credited"
+                    "  {:<40} {:<8} {:>10} {:>5}  credited",
+                    "copy host", "kind", "similarity", "bits"
                 )?;
                 for c in &s.copies {
                     writeln!(

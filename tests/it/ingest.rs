@@ -161,7 +161,7 @@ fn warc_plain_gzipped_and_truncated() {
     std::fs::write(&bad, &corrupt).unwrap();
     let (b_pages, b_err) = count_pages(&bad);
     assert!(!b_err.is_empty());
-    assert!(b_pages >= 60 && b_pages < 63, "{b_pages} {b_err:?}");
+    assert!((60..63).contains(&b_pages), "{b_pages} {b_err:?}");
 
     // Truncated plain WARC: the complete records are read, then one error.
     let plain_bytes = std::fs::read(&plain).unwrap();
