@@ -43,6 +43,14 @@ pub struct LinkConfig {
     pub full_containment: f64,
     /// At most this many candidates (most shared sampled shingles first) are verified.
     pub max_candidates: usize,
+    /// Translated copies: smallest number of shared anchors (numbers, names) for a match.
+    pub min_shared_anchors: usize,
+    /// Translated copies: smallest share (0..1) of the sparser page's anchors found in the
+    /// other page.
+    pub min_anchor_containment: f64,
+    /// Translated copies: smallest share (0..1) of the shared anchors that occur in the same
+    /// order in both pages (longest common subsequence).
+    pub min_anchor_order: f64,
 }
 
 impl Default for LinkConfig {
@@ -53,6 +61,9 @@ impl Default for LinkConfig {
             max_postings: 64,
             full_containment: 0.8,
             max_candidates: 64,
+            min_shared_anchors: 5,
+            min_anchor_containment: 0.6,
+            min_anchor_order: 0.6,
         }
     }
 }
@@ -81,6 +92,8 @@ pub struct Match {
     pub cb: f64,
     /// SimHash Hamming distance, bits.
     pub distance: u32,
+    /// True for a cross-language match found through anchors.
+    pub translation: bool,
 }
 
 /// Verifies a candidate pair on full shingle sets; `None` when it is not a near-duplicate.
@@ -107,6 +120,7 @@ pub fn verify(a: &Fingerprint, b: &Fingerprint, cfg: &LinkConfig) -> Option<Matc
         ca,
         cb,
         distance: hamming(a.simhash, b.simhash),
+        translation: false,
     })
 }
 
@@ -150,8 +164,8 @@ pub fn match_new_page(
          JOIN pages p ON p.id = f.page_id WHERE f.page_id = ?1",
     )?;
     let mut ins = tx.prepare_cached(
-        "INSERT OR REPLACE INTO matches (a, b, shared, ca, cb, distance)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR REPLACE INTO matches (a, b, shared, ca, cb, distance, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'text')",
     )?;
     for (cand, _) in cands {
         let row = fp_st.query_row(params![cand], |r| {
@@ -433,9 +447,9 @@ pub fn relink(
 
 fn edges_of(store: &Store, n: i64) -> Result<Vec<Edge>, StoreError> {
     let mut st = store.conn().prepare_cached(
-        "SELECT b, shared, ca, cb, distance FROM matches WHERE a = ?1
+        "SELECT b, shared, ca, cb, distance, kind FROM matches WHERE a = ?1
          UNION ALL
-         SELECT a, shared, cb, ca, distance FROM matches WHERE b = ?1",
+         SELECT a, shared, cb, ca, distance, kind FROM matches WHERE b = ?1",
     )?;
     let rows = st.query_map(params![n], |r| {
         Ok(Edge {
@@ -445,6 +459,7 @@ fn edges_of(store: &Store, n: i64) -> Result<Vec<Edge>, StoreError> {
                 ca: r.get(2)?,
                 cb: r.get(3)?,
                 distance: r.get::<_, i64>(4)? as u32,
+                translation: r.get::<_, String>(5)? == "translation",
             },
         })
     })?;
@@ -602,6 +617,7 @@ fn build_links(
                     ca: shared as f64 / fc.shingles.len().max(1) as f64,
                     cb: shared as f64 / fo.shingles.len().max(1) as f64,
                     distance: hamming(fc.simhash, fo.simhash),
+                    translation: false,
                 }
             }
         };
@@ -624,7 +640,9 @@ fn build_links(
                 }
             })
             .unwrap_or(original);
-        let kind = if m.ca.min(m.cb) >= cfg.full_containment {
+        let kind = if m.translation {
+            "translation"
+        } else if m.ca.min(m.cb) >= cfg.full_containment {
             "full"
         } else {
             "partial"
@@ -664,4 +682,188 @@ fn nearest_original(
         }
     }
     None
+}
+
+/// True when `a` and `b` (ASCII) differ by at most one insertion, deletion or substitution.
+fn edit_distance_at_most_one(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (s, l) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if l.len() - s.len() > 1 {
+        return false;
+    }
+    let p = s.iter().zip(l).take_while(|(x, y)| x == y).count();
+    if s.len() == l.len() {
+        s[p + 1.min(s.len() - p)..] == l[p + 1.min(l.len() - p)..]
+    } else {
+        s[p..] == l[p + 1..]
+    }
+}
+
+/// Longest common subsequence length of two sequences (O(n·m) time, O(m) memory).
+fn lcs_len(a: &[&str], b: &[&str]) -> usize {
+    let mut prev = vec![0usize; b.len() + 1];
+    let mut cur = vec![0usize; b.len() + 1];
+    for x in a {
+        for (j, y) in b.iter().enumerate() {
+            cur[j + 1] = if x == y {
+                prev[j] + 1
+            } else {
+                cur[j].max(prev[j + 1])
+            };
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// Verifies a cross-language candidate on anchors (numbers and names, in order; see
+/// [`crate::fingerprint::anchors`]). `common` holds anchors too frequent in the store to be
+/// evidence; they are ignored. Returns the match with `shared` = shared anchors (multiset),
+/// `ca`/`cb` = share of each page's anchors found in the other (0..1).
+pub fn verify_translation(
+    a: &[String],
+    b: &[String],
+    common: &HashSet<String>,
+    cfg: &LinkConfig,
+) -> Option<Match> {
+    let a: Vec<&str> = a
+        .iter()
+        .map(String::as_str)
+        .filter(|x| !common.contains(*x))
+        .collect();
+    // Names of `b` are mapped onto a near-identical name of `a` (one edit apart, keys of four
+    // letters or more): transliterations of one name differ by a letter ("Deptford" /
+    // "Депфорд").
+    let a_names: HashSet<&str> = a.iter().copied().filter(|x| x.starts_with("p:")).collect();
+    let b: Vec<&str> = b
+        .iter()
+        .map(String::as_str)
+        .filter(|x| !common.contains(*x))
+        .map(|x| {
+            if !x.starts_with("p:") || a_names.contains(x) || x.len() < 6 {
+                return x;
+            }
+            a_names
+                .iter()
+                .copied()
+                .find(|y| y.len() >= 6 && edit_distance_at_most_one(&x[2..], &y[2..]))
+                .unwrap_or(x)
+        })
+        .collect();
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let mut cb: HashMap<&str, usize> = HashMap::new();
+    for x in &b {
+        *cb.entry(x).or_default() += 1;
+    }
+    let mut ca: HashMap<&str, usize> = HashMap::new();
+    for x in &a {
+        *ca.entry(x).or_default() += 1;
+    }
+    let shared: usize = ca
+        .iter()
+        .map(|(k, n)| (*n).min(cb.get(k).copied().unwrap_or(0)))
+        .sum();
+    if shared < cfg.min_shared_anchors {
+        return None;
+    }
+    let share_a = shared as f64 / a.len() as f64;
+    let share_b = shared as f64 / b.len() as f64;
+    if share_a.max(share_b) < cfg.min_anchor_containment {
+        return None;
+    }
+    let sa: Vec<&str> = a.iter().copied().filter(|x| cb.contains_key(x)).collect();
+    let sb: Vec<&str> = b.iter().copied().filter(|x| ca.contains_key(x)).collect();
+    let order = lcs_len(&sa, &sb) as f64 / sa.len().min(sb.len()).max(1) as f64;
+    if order < cfg.min_anchor_order {
+        return None;
+    }
+    Some(Match {
+        shared,
+        ca: share_a,
+        cb: share_b,
+        distance: 64,
+        translation: true,
+    })
+}
+
+/// Finds and stores cross-language matches of a newly stored page through its anchors:
+/// candidates are earlier pages in another language sharing at least
+/// [`LinkConfig::min_shared_anchors`] distinct anchors (anchors on more than
+/// [`LinkConfig::max_postings`] pages are too common and ignored), verified by
+/// [`verify_translation`]. Returns the matched page ids.
+///
+/// # Errors
+/// SQLite errors.
+pub fn match_translations(
+    tx: &Transaction<'_>,
+    id: i64,
+    site: &str,
+    language: &str,
+    anchors: &[String],
+    cfg: &LinkConfig,
+) -> Result<Vec<i64>, StoreError> {
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    let mut common: HashSet<String> = HashSet::new();
+    {
+        let mut st = tx.prepare_cached(
+            "SELECT page_id FROM anchor_postings WHERE anchor = ?1 AND page_id != ?2 LIMIT ?3",
+        )?;
+        let distinct: HashSet<&String> = anchors.iter().collect();
+        for a in distinct {
+            let ids: Vec<i64> = st
+                .query_map(params![a, id, cfg.max_postings as i64 + 1], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if ids.len() > cfg.max_postings {
+                common.insert(a.clone());
+                continue;
+            }
+            for p in ids {
+                *counts.entry(p).or_default() += 1;
+            }
+        }
+    }
+    let mut cands: Vec<(i64, usize)> = counts
+        .into_iter()
+        .filter(|(_, n)| *n >= cfg.min_shared_anchors.min(3))
+        .collect();
+    cands.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    cands.truncate(cfg.max_candidates);
+    let mut st = tx.prepare_cached(
+        "SELECT an.anchors, an.language, p.site FROM anchors an JOIN pages p ON p.id = an.page_id
+         WHERE an.page_id = ?1",
+    )?;
+    let mut ins = tx.prepare_cached(
+        "INSERT OR IGNORE INTO matches (a, b, shared, ca, cb, distance, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'translation')",
+    )?;
+    let mut matched = Vec::new();
+    for (cand, _) in cands {
+        let Ok((json, lang, other_site)) = st.query_row(params![cand], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        }) else {
+            continue;
+        };
+        if other_site == site || lang.as_deref().is_none_or(|l| l == language) {
+            continue;
+        }
+        let other: Vec<String> = serde_json::from_str(&json).unwrap_or_default();
+        if let Some(m) = verify_translation(&other, anchors, &common, cfg) {
+            ins.execute(params![
+                cand,
+                id,
+                m.shared as i64,
+                m.ca,
+                m.cb,
+                m.distance as i64
+            ])?;
+            matched.push(cand);
+        }
+    }
+    Ok(matched)
 }

@@ -89,10 +89,23 @@ impl PageSink {
         let cfg = self.cfg.clone();
         let tx = self.store.conn_mut().transaction()?;
         let id = store::insert_page(&tx, page, hash, analysis)?;
-        let matched = match &analysis.fingerprint {
+        let mut matched = match &analysis.fingerprint {
             Some(fp) => link::match_new_page(&tx, id, &site, fp, &cfg)?,
             None => Vec::new(),
         };
+        let language = analysis
+            .article
+            .as_ref()
+            .and_then(|a| a.language.as_deref());
+        if let Some(lang) = language {
+            if !analysis.anchors.is_empty() {
+                for m in link::match_translations(&tx, id, &site, lang, &analysis.anchors, &cfg)? {
+                    if !matched.contains(&m) {
+                        matched.push(m);
+                    }
+                }
+            }
+        }
         tx.commit()?;
         if !matched.is_empty() {
             self.touched.insert(id);
