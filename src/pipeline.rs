@@ -90,11 +90,10 @@ fn detect_language(article: &mut Article) {
     if article.language.is_some() {
         return;
     }
-    if let Some(info) = whatlang::detect(&article.text) {
-        if info.is_reliable() {
-            article.language =
-                Some(crate::ingest::publisher::iso639_1(info.lang().code()).to_string());
-        }
+    if let Some(info) = whatlang::detect(&article.text)
+        && info.is_reliable()
+    {
+        article.language = Some(crate::ingest::publisher::iso639_1(info.lang().code()).to_string());
     }
 }
 

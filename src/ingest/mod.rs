@@ -97,12 +97,12 @@ impl PageSink {
             .article
             .as_ref()
             .and_then(|a| a.language.as_deref());
-        if let Some(lang) = language {
-            if !analysis.anchors.is_empty() {
-                for m in link::match_translations(&tx, id, &site, lang, &analysis.anchors, &cfg)? {
-                    if !matched.contains(&m) {
-                        matched.push(m);
-                    }
+        if let Some(lang) = language
+            && !analysis.anchors.is_empty()
+        {
+            for m in link::match_translations(&tx, id, &site, lang, &analysis.anchors, &cfg)? {
+                if !matched.contains(&m) {
+                    matched.push(m);
                 }
             }
         }
