@@ -367,7 +367,22 @@ struct Edge {
     m: Match, // ca = share of this node's shingles in `other`
 }
 
+/// One story cluster: its pages and their verified matches.
+struct Cluster {
+    nodes: Vec<i64>,
+    adj: HashMap<i64, Vec<Edge>>,
+    infos: HashMap<i64, PageInfo>,
+    supplied: HashSet<i64>,
+}
+
 /// Recomputes the links of every story cluster containing a page in `touched`.
+///
+/// Two passes: clusters whose original is settled by strong evidence (origin domain, supplied
+/// text, credit, a unique publication time among the best-connected pages) are decided first;
+/// their outcome, together with the links already stored, teaches which sites carry other
+/// sites' stories (copy sites). Clusters left ambiguous (undated or tied pages) are then
+/// decided by that copy-site prior (`decided_by` = `copy-site`) before falling back to the
+/// page seen first.
 ///
 /// # Errors
 /// SQLite errors; [`StoreError::Malformed`] for unreadable stored articles.
@@ -381,6 +396,7 @@ pub fn relink(
     let mut stats = RelinkStats::default();
     let mut ordered: Vec<i64> = touched.iter().copied().collect();
     ordered.sort_unstable();
+    let mut clusters = Vec::new();
     for start in ordered {
         if seen.contains(&start) {
             continue;
@@ -408,7 +424,6 @@ pub fn relink(
         if nodes.len() < 2 {
             continue;
         }
-        stats.clusters += 1;
         let mut infos: HashMap<i64, PageInfo> = HashMap::new();
         for n in &nodes {
             if let Some(i) = store.page_info(*n)? {
@@ -416,8 +431,44 @@ pub fn relink(
             }
         }
         let supplied = supplied_pages(store, &nodes)?;
-        let decided = decide_originals(&nodes, &infos, &adj, &origins, &supplied);
-        let links = build_links(store, &nodes, &infos, &adj, &decided, cfg)?;
+        clusters.push(Cluster {
+            nodes,
+            adj,
+            infos,
+            supplied,
+        });
+    }
+    // Pass 1: strong evidence.
+    let mut decisions: Vec<Option<Decided>> = clusters
+        .iter()
+        .map(|c| decide_originals(c, &origins, None))
+        .collect();
+    // The copy-site prior: per site, (times decided a copy, times decided an original).
+    let mut prior: HashMap<String, (u32, u32)> = stored_site_roles(store)?;
+    for (c, d) in clusters.iter().zip(&decisions) {
+        if let Some(d) = d {
+            for n in &c.nodes {
+                if let Some(i) = c.infos.get(n) {
+                    let e = prior.entry(i.site.clone()).or_default();
+                    if d.originals.contains(n) {
+                        e.1 += 1;
+                    } else {
+                        e.0 += 1;
+                    }
+                }
+            }
+        }
+    }
+    // Pass 2: ambiguous clusters.
+    for (c, d) in clusters.iter().zip(decisions.iter_mut()) {
+        if d.is_none() {
+            *d = decide_originals(c, &origins, Some(&prior));
+        }
+    }
+    for (c, d) in clusters.iter().zip(decisions) {
+        let Some(decided) = d else { continue };
+        stats.clusters += 1;
+        let links = build_links(store, &c.nodes, &c.infos, &c.adj, &decided, cfg)?;
         let tx = store.conn_mut().transaction()?;
         for l in &links {
             tx.execute(
@@ -443,6 +494,24 @@ pub fn relink(
         stats.links += links.len();
     }
     Ok(stats)
+}
+
+/// Per site, how often its pages are stored as copies and as originals (links already in the
+/// store, decided by strong evidence).
+fn stored_site_roles(store: &Store) -> Result<HashMap<String, (u32, u32)>, StoreError> {
+    let mut out: HashMap<String, (u32, u32)> = HashMap::new();
+    let mut st = store.conn().prepare(
+        "SELECT c.site, o.site FROM links l JOIN pages c ON c.id = l.copy_id
+         JOIN pages o ON o.id = l.original_id
+         WHERE l.decided_by NOT IN ('copy-site', 'first-seen')",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for r in rows {
+        let (c, o) = r?;
+        out.entry(c).or_default().0 += 1;
+        out.entry(o).or_default().1 += 1;
+    }
+    Ok(out)
 }
 
 fn edges_of(store: &Store, n: i64) -> Result<Vec<Edge>, StoreError> {
@@ -485,13 +554,30 @@ struct Decided {
     by: &'static str,
 }
 
+/// A publication time rounded to what it can tell: a time of exactly 00:00:00 is taken as a
+/// bare date (day precision), so it ties with any time on the same day.
+fn comparable_time(ts: i64) -> (i64, bool) {
+    if ts.rem_euclid(86_400) == 0 {
+        (ts.div_euclid(86_400), true)
+    } else {
+        (ts.div_euclid(86_400), false)
+    }
+}
+
+/// Whether page time `a` is strictly earlier than `b`, honouring day precision.
+fn earlier(a: i64, b: i64) -> bool {
+    let ((da, a_day), (db, b_day)) = (comparable_time(a), comparable_time(b));
+    if a_day || b_day { da < db } else { a < b }
+}
+
+/// Decides the originals of a cluster; `None` when only weak evidence is left and no
+/// `prior` is given yet.
 fn decide_originals(
-    nodes: &[i64],
-    infos: &HashMap<i64, PageInfo>,
-    _adj: &HashMap<i64, Vec<Edge>>,
+    c: &Cluster,
     origins: &[String],
-    supplied: &HashSet<i64>,
-) -> Decided {
+    prior: Option<&HashMap<String, (u32, u32)>>,
+) -> Option<Decided> {
+    let (nodes, infos) = (&c.nodes, &c.infos);
     let on_origin: Vec<i64> = nodes
         .iter()
         .copied()
@@ -502,19 +588,19 @@ fn decide_originals(
         })
         .collect();
     if !on_origin.is_empty() {
-        return Decided {
+        return Some(Decided {
             originals: on_origin,
             by: "origin-domain",
-        };
+        });
     }
     // Supplied full texts are originals, unless every page of the cluster was supplied.
-    if !supplied.is_empty() && supplied.len() < nodes.len() {
-        let mut v: Vec<i64> = supplied.iter().copied().collect();
+    if !c.supplied.is_empty() && c.supplied.len() < nodes.len() {
+        let mut v: Vec<i64> = c.supplied.iter().copied().collect();
         v.sort_unstable();
-        return Decided {
+        return Some(Decided {
             originals: v,
             by: "supplied",
-        };
+        });
     }
     // Credit: the page most other pages credit, provided it credits none of them.
     let mut credited_by: HashMap<i64, usize> = HashMap::new();
@@ -537,28 +623,73 @@ fn decide_originals(
         .filter(|(n, _)| !credits_someone.contains(n))
         .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
     {
-        return Decided {
+        return Some(Decided {
             originals: vec![best],
             by: "credit",
-        };
+        });
     }
-    let dated: Vec<(i64, i64)> = nodes
+    // The original is matched by every copy of it, so it is among the best-connected pages
+    // (two excerpts of one story need not match each other, but both match the original).
+    let degree = |n: &i64| c.adj.get(n).map_or(0, Vec::len);
+    let max_degree = nodes.iter().map(degree).max().unwrap_or(0);
+    let hubs: Vec<i64> = nodes
         .iter()
-        .filter_map(|n| infos.get(n).and_then(|i| i.published_ts).map(|t| (t, *n)))
+        .copied()
+        .filter(|n| degree(n) == max_degree)
         .collect();
-    if let Some(&(t, n)) = dated.iter().min() {
-        let ties = dated.iter().filter(|(u, _)| *u == t).count();
-        if ties == 1 {
-            return Decided {
+    if hubs.len() == 1 {
+        return Some(Decided {
+            originals: hubs,
+            by: "connections",
+        });
+    }
+    let ts = |n: &i64| infos.get(n).and_then(|i| i.published_ts);
+    if hubs.iter().all(|n| ts(n).is_some()) {
+        let first = hubs.iter().copied().find(|a| {
+            hubs.iter()
+                .all(|b| a == b || earlier(ts(a).unwrap_or(0), ts(b).unwrap_or(0)))
+        });
+        if let Some(n) = first {
+            return Some(Decided {
                 originals: vec![n],
                 by: "published",
-            };
+            });
         }
     }
-    Decided {
-        originals: vec![*nodes.iter().min().unwrap_or(&0)],
-        by: "first-seen",
+    let prior = prior?;
+    // Copy-site prior: the hub whose site is least often a copy elsewhere.
+    let copy_ratio = |n: &i64| -> f64 {
+        let (cp, or) = infos
+            .get(n)
+            .and_then(|i| prior.get(&i.site))
+            .copied()
+            .unwrap_or((0, 0));
+        (cp as f64 + 0.5) / (cp as f64 + or as f64 + 1.0)
+    };
+    let mut ranked: Vec<(f64, i64)> = hubs.iter().map(|n| (copy_ratio(n), *n)).collect();
+    ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    if ranked.len() >= 2 && ranked[1].0 - ranked[0].0 >= 0.25 {
+        return Some(Decided {
+            originals: vec![ranked[0].1],
+            by: "copy-site",
+        });
     }
+    // Dated hubs before undated ones, earliest first, then the page stored first.
+    let mut order: Vec<i64> = hubs.clone();
+    order.sort_by(|a, b| match (ts(a), ts(b)) {
+        (Some(x), Some(y)) => x.cmp(&y).then(a.cmp(b)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
+    });
+    Some(Decided {
+        originals: vec![order[0]],
+        by: if ts(&order[0]).is_some() {
+            "published"
+        } else {
+            "first-seen"
+        },
+    })
 }
 
 struct NewLink {
