@@ -1,0 +1,217 @@
+//! One level of the index: an immutable set of rows (id, fingerprint) held in one permuted
+//! table per block, each table bucketed by a directory over the key's leading bits. Rows can
+//! be marked dead (tombstones); the owner rebuilds the level to reclaim them.
+
+use super::layout::{Layout, for_each_within};
+
+/// A table: every row's fingerprint rotated so that the table's block leads (`keys`), with the
+/// row number (`rows`), grouped by the key's leading `dir_bits` bits. Bucket `p` is
+/// `keys[dir[p]..dir[p + 1]]`.
+#[derive(Debug, Default)]
+struct Table {
+    dir_bits: u32,
+    dir: Vec<u32>,
+    keys: Vec<u64>,
+    rows: Vec<u32>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Level {
+    /// Row → id.
+    ids: Vec<u64>,
+    /// Tombstones: bit `row` set when the row was removed.
+    dead: Vec<u64>,
+    n_dead: usize,
+    tables: Vec<Table>,
+}
+
+/// Directory width for a table of `n` keys whose block is `width` bits: about two keys per
+/// bucket (so the directory costs at most 2 bytes per key), never wider than the block.
+fn dir_bits(n: usize, width: u32) -> u32 {
+    let log2 = usize::BITS - 1 - n.max(1).leading_zeros();
+    log2.saturating_sub(1).clamp(1, width)
+}
+
+impl Table {
+    fn build(layout_start: u32, width: u32, fps: &[u64]) -> Table {
+        let n = fps.len();
+        let d = dir_bits(n, width);
+        let shift = 64 - d;
+        let buckets = 1usize << d;
+        // Counting sort by the leading `d` bits of the rotated key; within a bucket rows keep
+        // their order (queries scan whole buckets, so no further order is needed).
+        let mut dir = vec![0u32; buckets + 1];
+        for &fp in fps {
+            dir[(fp.rotate_left(layout_start) >> shift) as usize + 1] += 1;
+        }
+        for p in 0..buckets {
+            dir[p + 1] += dir[p];
+        }
+        let mut cursor = dir[..buckets].to_vec();
+        let mut keys = vec![0u64; n];
+        let mut rows = vec![0u32; n];
+        for (row, &fp) in fps.iter().enumerate() {
+            let key = fp.rotate_left(layout_start);
+            let c = &mut cursor[(key >> shift) as usize];
+            keys[*c as usize] = key;
+            rows[*c as usize] = row as u32;
+            *c += 1;
+        }
+        Table {
+            dir_bits: d,
+            dir,
+            keys,
+            rows,
+        }
+    }
+
+    #[inline]
+    fn bucket(&self, prefix: u64) -> std::ops::Range<usize> {
+        let p = prefix as usize;
+        self.dir[p] as usize..self.dir[p + 1] as usize
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.dir.capacity() * 4 + self.keys.capacity() * 8 + self.rows.capacity() * 4
+    }
+}
+
+impl Level {
+    /// Builds a level from `(id, fingerprint)` rows.
+    ///
+    /// Panics if there are more than `u32::MAX` rows (an index that large would need over
+    /// 200 GB of memory).
+    pub fn build(layout: &Layout, entries: &[(u64, u64)]) -> Level {
+        assert!(
+            u32::try_from(entries.len()).is_ok(),
+            "a SimHash index level holds at most u32::MAX rows"
+        );
+        let ids: Vec<u64> = entries.iter().map(|&(id, _)| id).collect();
+        let fps: Vec<u64> = entries.iter().map(|&(_, fp)| fp).collect();
+        let blocks = layout.blocks();
+        // Tables are independent: build them on separate threads when the level is large.
+        let tables = if fps.len() >= 1 << 16 && blocks.len() > 1 {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = blocks
+                    .iter()
+                    .map(|b| {
+                        let fps = &fps;
+                        s.spawn(move || Table::build(b.start, b.width, fps))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            })
+        } else {
+            blocks
+                .iter()
+                .map(|b| Table::build(b.start, b.width, &fps))
+                .collect()
+        };
+        Level {
+            dead: vec![0; ids.len().div_ceil(64)],
+            ids,
+            n_dead: 0,
+            tables,
+        }
+    }
+
+    /// Rows stored, live or dead.
+    pub fn rows(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn dead(&self) -> usize {
+        self.n_dead
+    }
+
+    /// Live rows.
+    pub fn len(&self) -> usize {
+        self.ids.len() - self.n_dead
+    }
+
+    #[inline]
+    fn is_dead(&self, row: u32) -> bool {
+        self.dead[row as usize / 64] >> (row % 64) & 1 == 1
+    }
+
+    /// Appends every live `(id, fingerprint)` to `out`.
+    pub fn live_entries(&self, layout: &Layout, out: &mut Vec<(u64, u64)>) {
+        let Some(t) = self.tables.first() else {
+            return;
+        };
+        let start = layout.blocks()[0].start;
+        out.reserve(self.len());
+        for (&key, &row) in t.keys.iter().zip(&t.rows) {
+            if !self.is_dead(row) {
+                out.push((self.ids[row as usize], key.rotate_right(start)));
+            }
+        }
+    }
+
+    /// Marks one live row `(id, fp)` dead; returns whether there was one.
+    pub fn remove(&mut self, layout: &Layout, id: u64, fp: u64) -> bool {
+        let Some(t) = self.tables.first() else {
+            return false;
+        };
+        let key = fp.rotate_left(layout.blocks()[0].start);
+        let found = t.bucket(key >> (64 - t.dir_bits)).find(|&i| {
+            let row = t.rows[i];
+            t.keys[i] == key && self.ids[row as usize] == id && !self.is_dead(row)
+        });
+        match found {
+            Some(i) => {
+                let row = t.rows[i] as usize;
+                self.dead[row / 64] |= 1 << (row % 64);
+                self.n_dead += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Appends `(id, distance)` for every live row within `k` bits of `q` to `out`, each once.
+    /// `radii` must be `layout.radii(k)`.
+    pub fn query(&self, layout: &Layout, q: u64, k: u32, radii: &[i32], out: &mut Vec<(u64, u32)>) {
+        if self.ids.is_empty() {
+            return;
+        }
+        for (t, ((table, block), &r)) in self
+            .tables
+            .iter()
+            .zip(layout.blocks())
+            .zip(radii)
+            .enumerate()
+        {
+            if r < 0 {
+                continue;
+            }
+            let qkey = q.rotate_left(block.start);
+            let d = table.dir_bits;
+            for_each_within(qkey >> (64 - d), d, r as u32, &mut |prefix| {
+                let range = table.bucket(prefix);
+                let keys = &table.keys[range.clone()];
+                let rows = &table.rows[range];
+                for (&key, &row) in keys.iter().zip(rows) {
+                    let diff = key ^ qkey;
+                    let dist = diff.count_ones();
+                    if dist <= k
+                        && layout.first_finder(diff.rotate_right(block.start), radii) == t
+                        && !self.is_dead(row)
+                    {
+                        out.push((self.ids[row as usize], dist));
+                    }
+                }
+            });
+        }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.ids.capacity() * 8
+            + self.dead.capacity() * 8
+            + self.tables.capacity() * std::mem::size_of::<Table>()
+            + self.tables.iter().map(Table::heap_bytes).sum::<usize>()
+    }
+}
