@@ -40,6 +40,7 @@
 
 mod layout;
 mod level;
+mod scan;
 #[cfg(test)]
 mod tests;
 
@@ -259,8 +260,11 @@ impl SimHashIndex {
             });
         }
         let radii = self.layout.radii(k);
-        self.main.query(&self.layout, fp, k, &radii, out);
-        self.delta.query(&self.layout, fp, k, &radii, out);
+        let mut probes = Vec::new();
+        self.main
+            .query(&self.layout, fp, k, &radii, &mut probes, out);
+        self.delta
+            .query(&self.layout, fp, k, &radii, &mut probes, out);
         out.extend(self.buffer.iter().filter_map(|&(id, stored)| {
             let d = hamming(fp, stored);
             (d <= k).then_some((id, d))

@@ -3,6 +3,15 @@
 //! be marked dead (tombstones); the owner rebuilds the level to reclaim them.
 
 use super::layout::{Layout, for_each_within};
+use super::scan::{for_each_match, prefetch};
+
+/// One bucket to scan: `keys[start..end]` of table `table`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Probe {
+    table: u32,
+    start: u32,
+    end: u32,
+}
 
 /// A table: every row's fingerprint rotated so that the table's block leads (`keys`), with the
 /// row number (`rows`), grouped by the key's leading `dir_bits` bits. Bucket `p` is
@@ -173,11 +182,23 @@ impl Level {
     }
 
     /// Appends `(id, distance)` for every live row within `k` bits of `q` to `out`, each once.
-    /// `radii` must be `layout.radii(k)`.
-    pub fn query(&self, layout: &Layout, q: u64, k: u32, radii: &[i32], out: &mut Vec<(u64, u32)>) {
+    /// `radii` must be `layout.radii(k)`; `probes` is scratch space.
+    ///
+    /// Two passes: the first looks up every bucket to probe in the directories and prefetches
+    /// its keys, so the cache misses overlap; the second scans the buckets.
+    pub fn query(
+        &self,
+        layout: &Layout,
+        q: u64,
+        k: u32,
+        radii: &[i32],
+        probes: &mut Vec<Probe>,
+        out: &mut Vec<(u64, u32)>,
+    ) {
         if self.ids.is_empty() {
             return;
         }
+        probes.clear();
         for (t, ((table, block), &r)) in self
             .tables
             .iter()
@@ -192,16 +213,28 @@ impl Level {
             let d = table.dir_bits;
             for_each_within(qkey >> (64 - d), d, r as u32, &mut |prefix| {
                 let range = table.bucket(prefix);
-                let keys = &table.keys[range.clone()];
-                let rows = &table.rows[range];
-                for (&key, &row) in keys.iter().zip(rows) {
-                    let diff = key ^ qkey;
-                    let dist = diff.count_ones();
-                    if dist <= k
-                        && layout.first_finder(diff.rotate_right(block.start), radii) == t
-                        && !self.is_dead(row)
-                    {
-                        out.push((self.ids[row as usize], dist));
+                if !range.is_empty() {
+                    prefetch(&table.keys[range.clone()]);
+                    probes.push(Probe {
+                        table: t as u32,
+                        start: range.start as u32,
+                        end: range.end as u32,
+                    });
+                }
+            });
+        }
+        for p in probes.iter() {
+            let t = p.table as usize;
+            let table = &self.tables[t];
+            let start = layout.blocks()[t].start;
+            let qkey = q.rotate_left(start);
+            let keys = &table.keys[p.start as usize..p.end as usize];
+            for_each_match(keys, qkey, k, |i| {
+                let diff = keys[i] ^ qkey;
+                if layout.first_finder(diff.rotate_right(start), radii) == t {
+                    let row = table.rows[p.start as usize + i];
+                    if !self.is_dead(row) {
+                        out.push((self.ids[row as usize], diff.count_ones()));
                     }
                 }
             });
