@@ -90,7 +90,9 @@ pub struct SimHashIndex {
     layout: Layout,
     main: Level,
     delta: Level,
-    buffer: Vec<(u64, u64)>,
+    /// Insert buffer, scanned linearly: ids and fingerprints of the same entries.
+    buffer_ids: Vec<u64>,
+    buffer_fps: Vec<u64>,
     buffer_cap: usize,
     min_delta: usize,
 }
@@ -114,7 +116,9 @@ impl SimHashIndex {
     /// fingerprints at once.
     pub fn with_capacity(max_k: u32, n: usize) -> Self {
         let mut index = Self::new(max_k);
-        index.buffer.reserve(n.min(index.buffer_cap));
+        let n = n.min(index.buffer_cap);
+        index.buffer_ids.reserve(n);
+        index.buffer_fps.reserve(n);
         index
     }
 
@@ -139,7 +143,8 @@ impl SimHashIndex {
             layout: Layout::new(tables),
             main: Level::default(),
             delta: Level::default(),
-            buffer: Vec::new(),
+            buffer_ids: Vec::new(),
+            buffer_fps: Vec::new(),
             buffer_cap: buffer_cap.max(1),
             min_delta,
         }
@@ -179,8 +184,9 @@ impl SimHashIndex {
     /// Adds `(id, fp)`. Amortised O(√(n / BUFFER_CAP)) work; occasionally triggers a level
     /// rebuild.
     pub fn insert(&mut self, id: u64, fp: u64) {
-        self.buffer.push((id, fp));
-        if self.buffer.len() >= self.buffer_cap {
+        self.buffer_ids.push(id);
+        self.buffer_fps.push(fp);
+        if self.buffer_ids.len() >= self.buffer_cap {
             self.flush_buffer();
         }
     }
@@ -188,9 +194,9 @@ impl SimHashIndex {
     /// Merges the insert buffer into the delta level, and the delta level into the main level
     /// once it is large enough.
     fn flush_buffer(&mut self) {
-        let mut entries = Vec::with_capacity(self.delta.len() + self.buffer.len());
+        let mut entries = Vec::with_capacity(self.delta.len() + self.buffer_ids.len());
         self.delta.live_entries(&self.layout, &mut entries);
-        entries.append(&mut self.buffer);
+        self.drain_buffer(&mut entries);
         let limit = self
             .min_delta
             .max(((self.main.len() as f64) * (self.buffer_cap as f64)).sqrt() as usize);
@@ -209,15 +215,23 @@ impl SimHashIndex {
         let mut entries = Vec::with_capacity(self.len());
         self.main.live_entries(&self.layout, &mut entries);
         self.delta.live_entries(&self.layout, &mut entries);
-        entries.append(&mut self.buffer);
+        self.drain_buffer(&mut entries);
         self.main = Level::build(&self.layout, &entries);
         self.delta = Level::default();
     }
 
+    /// Moves the insert buffer's entries to `entries`.
+    fn drain_buffer(&mut self, entries: &mut Vec<(u64, u64)>) {
+        entries.extend(self.buffer_ids.drain(..).zip(self.buffer_fps.drain(..)));
+    }
+
     /// Removes one copy of the entry `(id, fp)`; returns whether it was present.
     pub fn remove(&mut self, id: u64, fp: u64) -> bool {
-        if let Some(i) = self.buffer.iter().position(|&e| e == (id, fp)) {
-            self.buffer.swap_remove(i);
+        if let Some(i) = (0..self.buffer_ids.len())
+            .find(|&i| self.buffer_fps[i] == fp && self.buffer_ids[i] == id)
+        {
+            self.buffer_ids.swap_remove(i);
+            self.buffer_fps.swap_remove(i);
             return true;
         }
         if self.delta.remove(&self.layout, id, fp) {
@@ -265,10 +279,9 @@ impl SimHashIndex {
             .query(&self.layout, fp, k, &radii, &mut probes, out);
         self.delta
             .query(&self.layout, fp, k, &radii, &mut probes, out);
-        out.extend(self.buffer.iter().filter_map(|&(id, stored)| {
-            let d = hamming(fp, stored);
-            (d <= k).then_some((id, d))
-        }));
+        scan::for_each_match(&self.buffer_fps, fp, k, |i| {
+            out.push((self.buffer_ids[i], hamming(fp, self.buffer_fps[i])));
+        });
         Ok(())
     }
 
@@ -277,13 +290,18 @@ impl SimHashIndex {
         let mut out = Vec::with_capacity(self.len());
         self.main.live_entries(&self.layout, &mut out);
         self.delta.live_entries(&self.layout, &mut out);
-        out.extend_from_slice(&self.buffer);
+        out.extend(
+            self.buffer_ids
+                .iter()
+                .copied()
+                .zip(self.buffer_fps.iter().copied()),
+        );
         out
     }
 
     /// Number of stored entries.
     pub fn len(&self) -> usize {
-        self.main.len() + self.delta.len() + self.buffer.len()
+        self.main.len() + self.delta.len() + self.buffer_ids.len()
     }
 
     /// Whether no entry is stored.
@@ -294,6 +312,8 @@ impl SimHashIndex {
     /// Approximate heap bytes used (allocated capacity of all tables, directories, ids,
     /// tombstones and the insert buffer).
     pub fn heap_bytes(&self) -> usize {
-        self.main.heap_bytes() + self.delta.heap_bytes() + self.buffer.capacity() * 16
+        self.main.heap_bytes()
+            + self.delta.heap_bytes()
+            + (self.buffer_ids.capacity() + self.buffer_fps.capacity()) * 8
     }
 }

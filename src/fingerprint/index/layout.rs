@@ -92,5 +92,15 @@ pub(super) fn for_each_within(v: u64, bits: u32, r: u32, f: &mut impl FnMut(u64)
             }
         }
     }
-    go(v, 0, bits, r.min(bits), f);
+    // Radii 0 and 1 are what four tables need up to k = 7: keep them free of recursion.
+    match r.min(bits) {
+        0 => f(v),
+        1 => {
+            f(v);
+            for pos in 0..bits {
+                f(v ^ (1u64 << pos));
+            }
+        }
+        r => go(v, 0, bits, r, f),
+    }
 }
