@@ -170,5 +170,12 @@ fn main() {
             us(p50),
             us(p99)
         );
+        // The pause when the delta level is merged into the main level (same work as compact).
+        let t = Instant::now();
+        index.compact();
+        println!(
+            "  compact (merge delta level + buffer into main, drop tombstones): {:.2} s",
+            t.elapsed().as_secs_f64()
+        );
     }
 }

@@ -17,7 +17,8 @@
 //! The number of tables is chosen from `max_k`: `m = min(max_k + 1, 4)` (16-bit blocks at
 //! `max_k ≥ 3`). Each table costs 12 bytes per fingerprint (8-byte rotated key + 4-byte row
 //! number) plus a directory of at most 2 bytes per fingerprint; ids cost 8 bytes. With four
-//! tables that is about 57–64 bytes per fingerprint at 10⁶–10⁷ entries. Queries up to `max_k`
+//! tables that is about 56–58 bytes per fingerprint at 10⁶–10⁷ entries (measured by
+//! `cargo bench --bench index`). Queries up to `max_k`
 //! are exact; larger `k` is refused with [`IndexError::KTooLarge`] (never answered by a scan).
 //!
 //! # Updates
