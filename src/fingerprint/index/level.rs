@@ -42,16 +42,18 @@ fn dir_bits(n: usize, width: u32) -> u32 {
 }
 
 impl Table {
-    fn build(layout_start: u32, width: u32, fps: &[u64]) -> Table {
+    /// Counting sort of the rotated fingerprints by their leading `dir_bits` bits; within a
+    /// bucket rows keep their order (queries scan whole buckets, so no further order is
+    /// needed). (A two-pass scatter, first by the leading 8 bits, gave no measurable gain at
+    /// 10⁷ and needs 12 more bytes per fingerprint while building.)
+    fn build(start: u32, width: u32, fps: &[u64]) -> Table {
         let n = fps.len();
         let d = dir_bits(n, width);
         let shift = 64 - d;
         let buckets = 1usize << d;
-        // Counting sort by the leading `d` bits of the rotated key; within a bucket rows keep
-        // their order (queries scan whole buckets, so no further order is needed).
         let mut dir = vec![0u32; buckets + 1];
         for &fp in fps {
-            dir[(fp.rotate_left(layout_start) >> shift) as usize + 1] += 1;
+            dir[(fp.rotate_left(start) >> shift) as usize + 1] += 1;
         }
         for p in 0..buckets {
             dir[p + 1] += dir[p];
@@ -60,7 +62,7 @@ impl Table {
         let mut keys = vec![0u64; n];
         let mut rows = vec![0u32; n];
         for (row, &fp) in fps.iter().enumerate() {
-            let key = fp.rotate_left(layout_start);
+            let key = fp.rotate_left(start);
             let c = &mut cursor[(key >> shift) as usize];
             keys[*c as usize] = key;
             rows[*c as usize] = row as u32;
@@ -85,6 +87,43 @@ impl Table {
     }
 }
 
+/// Builds one table per block. Tables are independent, so a large level spreads them over up
+/// to `available_parallelism` scoped threads (falling back to the calling thread if a thread
+/// cannot be started).
+fn build_tables(layout: &Layout, fps: &[u64]) -> Vec<Table> {
+    let blocks = layout.blocks();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(blocks.len());
+    let build = |i: usize| Table::build(blocks[i].start, blocks[i].width, fps);
+    if fps.len() < 1 << 16 || workers < 2 {
+        return (0..blocks.len()).map(build).collect();
+    }
+    let share = |w: usize| (w..blocks.len()).step_by(workers);
+    let mut built: Vec<(usize, Table)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (1..workers)
+            .map(|w| {
+                std::thread::Builder::new()
+                    .name(format!("simhash-index-build-{w}"))
+                    .spawn_scoped(s, move || {
+                        share(w).map(|i| (i, build(i))).collect::<Vec<_>>()
+                    })
+                    .map_err(|_| w)
+            })
+            .collect();
+        let mut built: Vec<(usize, Table)> = share(0).map(|i| (i, build(i))).collect();
+        for h in handles {
+            match h {
+                Ok(h) => built.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))),
+                Err(w) => built.extend(share(w).map(|i| (i, build(i)))),
+            }
+        }
+        built
+    });
+    built.sort_unstable_by_key(|&(i, _)| i);
+    built.into_iter().map(|(_, t)| t).collect()
+}
+
 impl Level {
     /// Builds a level from `(id, fingerprint)` rows.
     ///
@@ -97,28 +136,7 @@ impl Level {
         );
         let ids: Vec<u64> = entries.iter().map(|&(id, _)| id).collect();
         let fps: Vec<u64> = entries.iter().map(|&(_, fp)| fp).collect();
-        let blocks = layout.blocks();
-        // Tables are independent: build them on separate threads when the level is large.
-        let tables = if fps.len() >= 1 << 16 && blocks.len() > 1 {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = blocks
-                    .iter()
-                    .map(|b| {
-                        let fps = &fps;
-                        s.spawn(move || Table::build(b.start, b.width, fps))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .collect()
-            })
-        } else {
-            blocks
-                .iter()
-                .map(|b| Table::build(b.start, b.width, &fps))
-                .collect()
-        };
+        let tables = build_tables(layout, &fps);
         Level {
             dead: vec![0; ids.len().div_ceil(64)],
             ids,
@@ -246,5 +264,50 @@ impl Level {
             + self.dead.capacity() * 8
             + self.tables.capacity() * std::mem::size_of::<Table>()
             + self.tables.iter().map(Table::heap_bytes).sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_hold_every_row_in_the_bucket_of_its_leading_bits() {
+        let mut x = 0x1234_5678_9ABC_DEF0u64;
+        let fps: Vec<u64> = (0..100_000)
+            .map(|i| {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                // Some duplicates and a dense cluster, so buckets are uneven.
+                if i % 7 == 0 {
+                    x & 0xFFFF_0000_0000_00FF
+                } else {
+                    x
+                }
+            })
+            .collect();
+        for tables in [1, 3, 4] {
+            let layout = Layout::new(tables);
+            // 100 000 rows: large enough for the multi-threaded path.
+            let built = build_tables(&layout, &fps);
+            assert_eq!(built.len(), tables as usize);
+            for (t, b) in built.iter().zip(layout.blocks()) {
+                assert_eq!(t.dir.len(), (1 << t.dir_bits) + 1);
+                assert_eq!(*t.dir.last().unwrap() as usize, fps.len());
+                for p in 0..1u64 << t.dir_bits {
+                    let bucket = t.bucket(p);
+                    for i in bucket.clone() {
+                        assert_eq!(t.keys[i] >> (64 - t.dir_bits), p);
+                        assert_eq!(t.keys[i], fps[t.rows[i] as usize].rotate_left(b.start));
+                    }
+                    // Rows keep their order within a bucket.
+                    assert!(t.rows[bucket].is_sorted());
+                }
+                let mut rows = t.rows.clone();
+                rows.sort_unstable();
+                assert!(rows.iter().copied().eq(0..fps.len() as u32));
+            }
+        }
     }
 }
