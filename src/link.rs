@@ -43,6 +43,9 @@ pub struct LinkConfig {
     pub full_containment: f64,
     /// At most this many candidates (most shared sampled shingles first) are verified.
     pub max_candidates: usize,
+    /// SimHash candidates: every stored page within this many bits (Hamming distance) of a new
+    /// page's SimHash is verified too (found with the permuted-table index, never a scan).
+    pub simhash_k: u32,
     /// Translated copies: smallest number of shared anchors (numbers, names) for a match.
     pub min_shared_anchors: usize,
     /// Translated copies: smallest share (0..1) of the sparser page's anchors found in the
@@ -61,6 +64,7 @@ impl Default for LinkConfig {
             max_postings: 64,
             full_containment: 0.8,
             max_candidates: 64,
+            simhash_k: 6,
             min_shared_anchors: 5,
             min_anchor_containment: 0.6,
             min_anchor_order: 0.6,
@@ -125,7 +129,9 @@ pub fn verify(a: &Fingerprint, b: &Fingerprint, cfg: &LinkConfig) -> Option<Matc
 }
 
 /// Finds and stores the verified matches of a newly stored page `id` (whose fingerprint is
-/// `fp` and site `site`) against earlier pages. Returns the matched page ids.
+/// `fp` and site `site`) against earlier pages: candidates are the pages sharing index keys
+/// (sampled shingles) and `simhash_candidates` (pages within [`LinkConfig::simhash_k`] bits).
+/// Returns the matched page ids.
 ///
 /// # Errors
 /// SQLite errors.
@@ -134,9 +140,16 @@ pub fn match_new_page(
     id: i64,
     site: &str,
     fp: &Fingerprint,
+    simhash_candidates: &[i64],
     cfg: &LinkConfig,
 ) -> Result<Vec<i64>, StoreError> {
     let mut counts: HashMap<i64, usize> = HashMap::new();
+    for c in simhash_candidates {
+        if *c != id {
+            // Near-identical by SimHash: verify first.
+            *counts.entry(*c).or_default() += usize::MAX / 2;
+        }
+    }
     {
         let mut st = tx.prepare_cached(
             "SELECT page_id FROM shingle_postings WHERE hash = ?1 AND page_id != ?2 LIMIT ?3",
