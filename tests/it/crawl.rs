@@ -870,3 +870,253 @@ async fn max_pages_stops_and_leaves_the_rest_queued() {
     assert_eq!(pages.len(), 4);
     assert_eq!(s.frontier.queued, 6);
 }
+
+// ---------------------------------------------------------------- WARC
+
+/// The WARC records of a `.warc.gz` file, one gzip member each: (WARC headers, block).
+fn warc_records(path: &Path) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let raw = std::fs::read(path).unwrap();
+    let mut out = Vec::new();
+    let mut rest: &[u8] = &raw;
+    while !rest.is_empty() {
+        let mut d = flate2::bufread::GzDecoder::new(rest);
+        let mut member = Vec::new();
+        d.read_to_end(&mut member).unwrap();
+        rest = d.into_inner();
+        let split = member.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8(member[..split].to_vec()).unwrap();
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let block = member[split + 4..split + 4 + len].to_vec();
+        assert_eq!(&member[split + 4 + len..], b"\r\n\r\n", "record trailer");
+        out.push((head, block));
+    }
+    out
+}
+
+#[tokio::test]
+async fn warc_has_a_request_and_response_record_per_exchange() {
+    let web = Web::start().await;
+    let h = "w.example";
+    robots(&web, h, b"User-agent: *\nDisallow: /private/\n");
+    web.page(
+        h,
+        "/",
+        article("front", &[web.url(h, "/story"), web.url(h, "/private/x")]),
+    );
+    web.page(h, "/story", article("story", &[]));
+    web.page(
+        h,
+        "/old",
+        Resp::new(301, "text/html", "").header("Location", "/story"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let warc = dir.path().join("crawl.warc.gz");
+    let mut cfg = config(&[h]);
+    cfg.warc = Some(warc.clone());
+    let (_, pages) = run_crawl(cfg, &db, &[web.url(h, "/"), web.url(h, "/old")]).await;
+    assert_eq!(pages.len(), 3, "front, story, and /old after its redirect");
+    let recs = warc_records(&warc);
+    let types: Vec<&str> = recs
+        .iter()
+        .map(|(h, _)| {
+            h.lines()
+                .find_map(|l| l.strip_prefix("WARC-Type: "))
+                .unwrap()
+        })
+        .collect();
+    // warcinfo + (robots, /, /story, /old, /story again after redirect) × (response, request)
+    // /story is fetched once as a link and once as the redirect hop of /old.
+    assert_eq!(types[0], "warcinfo");
+    let responses: Vec<&(String, Vec<u8>)> = recs
+        .iter()
+        .filter(|(h, _)| h.contains("WARC-Type: response\r\n"))
+        .collect();
+    assert_eq!(
+        responses.len(),
+        web.hits().len(),
+        "one response record per request"
+    );
+    assert_eq!(
+        recs.iter()
+            .filter(|(h, _)| h.contains("WARC-Type: request\r\n"))
+            .count(),
+        responses.len()
+    );
+    for (head, block) in &responses {
+        assert!(head.starts_with("WARC/1.1\r\n"));
+        assert!(head.contains("Content-Type: application/http;msgtype=response\r\n"));
+        assert!(head.contains("WARC-Date: "));
+        let uri = head
+            .lines()
+            .find_map(|l| l.strip_prefix("WARC-Target-URI: "))
+            .unwrap();
+        let text = String::from_utf8_lossy(block);
+        assert!(text.starts_with("HTTP/1.1 "), "{uri}: {text:.40}");
+        if uri.ends_with("/story") {
+            assert!(text.contains("<h1>story</h1>"));
+        }
+    }
+    // The redirect is recorded as its own 301 exchange.
+    assert!(
+        responses
+            .iter()
+            .any(|(h, b)| h.contains("/old\r\n") && b.starts_with(b"HTTP/1.1 301"))
+    );
+
+    // Cross-check with warcio (PyPI) when it is installed: `pip install warcio`.
+    let ok = std::process::Command::new("python3")
+        .args(["-c", "import warcio"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        let out = std::process::Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/data/crawl/warcio_check.py"
+            ))
+            .arg(&warc)
+            .arg(responses.len().to_string())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "warcio: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    } else {
+        eprintln!("warcio not installed: WARC cross-check with warcio skipped");
+    }
+}
+
+// ---------------------------------------------------------------- SIGKILL and resume
+
+fn binary_crawl(
+    web: &Web,
+    db: &Path,
+    seeds: &Path,
+    hosts: &[&str],
+    delay: &str,
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_copytrail"));
+    cmd.arg("--db")
+        .arg(db)
+        .arg("crawl")
+        .arg("--seeds")
+        .arg(seeds);
+    cmd.args([
+        "--delay",
+        delay,
+        "--allow-private",
+        "--no-progress",
+        "--user-agent",
+        UA,
+    ]);
+    for h in hosts {
+        cmd.arg("--resolve")
+            .arg(format!("{h}:{}:127.0.0.1", web.port()));
+    }
+    cmd.stdout(std::process::Stdio::null());
+    cmd.stderr(std::process::Stdio::piped());
+    cmd
+}
+
+#[test]
+fn resume_after_sigkill_loses_nothing_and_refetches_nothing_recorded() {
+    let web = Web::start_in_thread();
+    let hosts = ["k1.example", "k2.example", "k3.example", "k4.example"];
+    let mut seeds = String::from("# kill test\n");
+    let mut all = Vec::new();
+    for h in hosts {
+        for i in 0..25 {
+            let p = format!("/p{i}");
+            web.page(h, &p, article(&p, &[]));
+            seeds.push_str(&web.url(h, &p));
+            seeds.push('\n');
+            all.push((h, p));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("k.db");
+    let seeds_path = dir.path().join("seeds.txt");
+    std::fs::write(&seeds_path, seeds).unwrap();
+    let page_hits = |web: &Web| {
+        web.hits()
+            .iter()
+            .filter(|h| h.path != "/robots.txt")
+            .count()
+    };
+
+    let mut child = binary_crawl(&web, &db, &seeds_path, &hosts, "40ms")
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while page_hits(&web) < 30 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "crawl did not start"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = page_hits(&web);
+    assert!(before < all.len(), "killed too late to test anything");
+
+    // What the killed run recorded as finished.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let recorded: Vec<String> = conn
+        .prepare("SELECT url FROM frontier WHERE state != 'queued'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    drop(conn);
+    assert!(!recorded.is_empty());
+    web.clear_hits();
+
+    let out = binary_crawl(&web, &db, &seeds_path, &hosts, "0s")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("crawl finished"), "{stderr}");
+    for url in &recorded {
+        let u = url::Url::parse(url).unwrap();
+        assert_eq!(
+            web.count(u.host_str().unwrap(), u.path()),
+            0,
+            "{url} fetched again"
+        );
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let queued: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM frontier WHERE state = 'queued'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(queued, 0, "no URL is lost");
+    let rows: i64 = conn
+        .query_row("SELECT COUNT(*) FROM frontier", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, all.len() as i64);
+    // Every page was requested by one of the runs; only requests in flight at the kill (at
+    // most one per host) were repeated.
+    let second = page_hits(&web);
+    assert_eq!(second, all.len() - recorded.len());
+    assert!(
+        before + second <= all.len() + hosts.len(),
+        "{before} + {second}"
+    );
+    assert!(before + second >= all.len());
+}

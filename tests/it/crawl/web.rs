@@ -149,7 +149,6 @@ impl Web {
     }
 
     /// Starts the server on its own thread and runtime (for tests that run the binary).
-    #[allow(dead_code)]
     pub fn start_in_thread() -> Web {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
