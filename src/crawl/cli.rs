@@ -6,7 +6,7 @@
 //! 130 interrupted by Ctrl-C (run the same command again to resume).
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
+use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -193,6 +193,51 @@ pub fn parse_seeds(text: &str) -> (Vec<NewUrl>, Vec<(usize, String)>) {
     (seeds, bad)
 }
 
+/// Seeds read by [`load_seeds`] and the bad lines (1-based line number, message).
+pub type SeedsLoaded = (usize, Vec<(usize, String)>);
+
+/// Streams a seeds file into the frontier at `db` in batches of 10,000 (so a file of millions
+/// of URLs never sits in memory). Returns the number of seeds read and the bad lines.
+///
+/// # Errors
+/// The exit code and a message: 2 if the file cannot be read, 3 if the store fails.
+pub fn load_seeds(path: &Path, db: &Path) -> Result<SeedsLoaded, (u8, String)> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| (2, format!("cannot read seeds file {}: {e}", path.display())))?;
+    let mut frontier =
+        super::frontier::Frontier::open(db).map_err(|e| (3, format!("{}: {e}", db.display())))?;
+    let now = super::engine::now_ms();
+    let mut batch = String::new();
+    let mut lines_in_batch = 0usize;
+    let mut first_line = 1usize;
+    let mut total = 0usize;
+    let mut bad = Vec::new();
+    let mut flush = |batch: &mut String,
+                     first_line: usize,
+                     frontier: &mut super::frontier::Frontier|
+     -> Result<(), (u8, String)> {
+        let (seeds, b) = parse_seeds(batch);
+        total += seeds.len();
+        bad.extend(b.into_iter().map(|(l, e)| (l + first_line - 1, e)));
+        frontier.add(&seeds, now).map_err(|e| (3, e.to_string()))?;
+        batch.clear();
+        Ok(())
+    };
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| (2, format!("reading seeds file {}: {e}", path.display())))?;
+        batch.push_str(&line);
+        batch.push('\n');
+        lines_in_batch += 1;
+        if lines_in_batch == 10_000 {
+            flush(&mut batch, first_line, &mut frontier)?;
+            first_line = i + 2;
+            lines_in_batch = 0;
+        }
+    }
+    flush(&mut batch, first_line, &mut frontier)?;
+    Ok((total, bad))
+}
+
 /// Turns raw flags into a validated configuration.
 ///
 /// # Errors
@@ -305,20 +350,18 @@ pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let text = match std::fs::read_to_string(&args.seeds) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!(
-                "copytrail crawl: cannot read seeds file {}: {e}",
-                args.seeds.display()
-            );
-            return ExitCode::from(2);
+    let seeds = match load_seeds(&args.seeds, db) {
+        Ok((_, bad)) => {
+            for (line, e) in &bad {
+                eprintln!("{}:{line}: skipped: {e}", args.seeds.display());
+            }
+            Vec::new()
+        }
+        Err((code, e)) => {
+            eprintln!("copytrail crawl: {e}");
+            return ExitCode::from(code);
         }
     };
-    let (seeds, bad) = parse_seeds(&text);
-    for (line, e) in &bad {
-        eprintln!("{}:{line}: skipped: {e}", args.seeds.display());
-    }
     let store = match crate::store::Store::open(db) {
         Ok(s) => s,
         Err(e) => {
@@ -389,6 +432,33 @@ mod tests {
         assert_eq!(parse_size("100").unwrap(), 100);
         assert!(parse_size("0").is_err());
         assert!(parse_size("3 furlongs").is_err());
+    }
+
+    #[test]
+    fn seeds_stream_into_the_frontier_with_true_line_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let seeds = dir.path().join("seeds.txt");
+        let mut text = String::new();
+        for i in 0..25_003 {
+            if i == 20_000 {
+                text.push_str("not a url\n");
+            } else {
+                text.push_str(&format!("https://h{}.example/p{i}\n", i % 7));
+            }
+        }
+        std::fs::write(&seeds, text).unwrap();
+        let db = dir.path().join("s.db");
+        let (n, bad) = load_seeds(&seeds, &db).unwrap();
+        assert_eq!(n, 25_002);
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].0, 20_001);
+        let f = super::super::frontier::Frontier::open(&db).unwrap();
+        assert_eq!(f.queued_count().unwrap(), 25_002);
+        assert_eq!(f.queued_hosts().unwrap().len(), 7);
+        assert!(matches!(
+            load_seeds(&dir.path().join("missing"), &db),
+            Err((2, _))
+        ));
     }
 
     #[test]

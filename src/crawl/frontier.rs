@@ -379,6 +379,19 @@ impl Frontier {
         )?)
     }
 
+    /// Number of queued URLs (counted on the queue's partial index).
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn queued_count(&self) -> Result<u64, FrontierError> {
+        let n: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM frontier INDEXED BY frontier_queue WHERE state = 'queued'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as u64)
+    }
+
     /// Row counts by state.
     ///
     /// # Errors

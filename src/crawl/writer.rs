@@ -157,7 +157,7 @@ pub enum Cmd {
 /// Counters shared with the progress display.
 #[derive(Debug, Default)]
 pub struct WriterStats {
-    /// Queued URLs in the frontier (refreshed about every second).
+    /// Queued URLs in the frontier (refreshed about every 2 s).
     pub queued: AtomicU64,
     /// Pages handed to the sink.
     pub pages_stored: AtomicU64,
@@ -179,8 +179,8 @@ pub fn run_writer(
 ) -> Result<Frontier, String> {
     let fe = |e: FrontierError| e.to_string();
     let mut last_count = std::time::Instant::now();
-    if let Ok(c) = frontier.counts() {
-        stats.queued.store(c.queued, Ordering::Relaxed);
+    if let Ok(n) = frontier.queued_count() {
+        stats.queued.store(n, Ordering::Relaxed);
     }
     let write_warc = |warc: &mut Option<WarcWriter>, exs: &[Exchange]| -> WResult<()> {
         if let Some(w) = warc.as_mut() {
@@ -309,10 +309,10 @@ pub fn run_writer(
                 let _ = reply.send(r);
             }
         }
-        if last_count.elapsed() > std::time::Duration::from_secs(1) {
+        if last_count.elapsed() > std::time::Duration::from_secs(2) {
             last_count = std::time::Instant::now();
-            if let Ok(c) = frontier.counts() {
-                stats.queued.store(c.queued, Ordering::Relaxed);
+            if let Ok(n) = frontier.queued_count() {
+                stats.queued.store(n, Ordering::Relaxed);
             }
         }
     }
