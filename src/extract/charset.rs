@@ -48,7 +48,10 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
     } else {
         let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
         det.feed(body, true);
-        (det.guess(None, chardetng::Utf8Detection::Allow), EncodingSource::Guess)
+        (
+            det.guess(None, chardetng::Utf8Detection::Allow),
+            EncodingSource::Guess,
+        )
     };
     let (text, _) = enc.decode_without_bom_handling(body);
     Decoded {
@@ -70,7 +73,7 @@ pub fn charset_from_content_type(ct: &str) -> Option<&'static Encoding> {
     let end = rest
         .find(|c: char| c == ';' || c == '"' || c == '\'' || c.is_whitespace())
         .unwrap_or(rest.len());
-    Encoding::for_label(rest[..end].as_bytes())
+    Encoding::for_label(&rest.as_bytes()[..end])
 }
 
 /// Prescan of the first 1024 bytes for `<meta charset=…>` or
@@ -93,20 +96,21 @@ pub fn meta_prescan(body: &[u8]) -> Option<&'static Encoding> {
                 .get(i + 5)
                 .is_some_and(|c| c.is_ascii_whitespace() || *c == b'/')
         {
-            let end = find(&lower[i..], b">").map(|p| i + p).unwrap_or(lower.len());
+            let end = find(&lower[i..], b">")
+                .map(|p| i + p)
+                .unwrap_or(lower.len());
             let tag = &lower[i + 5..end];
             let tag_str = String::from_utf8_lossy(tag);
-            if let Some(v) = attr_value(&tag_str, "charset") {
-                if let Some(enc) = Encoding::for_label(v.as_bytes()) {
-                    return Some(meta_fixup(enc));
-                }
+            if let Some(v) = attr_value(&tag_str, "charset")
+                && let Some(enc) = Encoding::for_label(v.as_bytes())
+            {
+                return Some(meta_fixup(enc));
             }
-            if attr_value(&tag_str, "http-equiv").as_deref() == Some("content-type") {
-                if let Some(content) = attr_value(&tag_str, "content") {
-                    if let Some(enc) = charset_from_content_type(&content) {
-                        return Some(meta_fixup(enc));
-                    }
-                }
+            if attr_value(&tag_str, "http-equiv").as_deref() == Some("content-type")
+                && let Some(content) = attr_value(&tag_str, "content")
+                && let Some(enc) = charset_from_content_type(&content)
+            {
+                return Some(meta_fixup(enc));
             }
             i = end;
             continue;
@@ -141,23 +145,21 @@ fn attr_value(tag: &str, name: &str) -> Option<String> {
             || tag.as_bytes()[start - 1] == b'"'
             || tag.as_bytes()[start - 1] == b'\'';
         let after = tag[start + name.len()..].trim_start();
-        if before_ok {
-            if let Some(v) = after.strip_prefix('=') {
-                let v = v.trim_start();
-                let (val, _) = if let Some(r) = v.strip_prefix('"') {
-                    (r.split('"').next().unwrap_or(""), ())
-                } else if let Some(r) = v.strip_prefix('\'') {
-                    (r.split('\'').next().unwrap_or(""), ())
-                } else {
-                    (
-                        v.split(|c: char| c.is_ascii_whitespace() || c == '/')
-                            .next()
-                            .unwrap_or(""),
-                        (),
-                    )
-                };
-                return Some(val.trim().to_string());
-            }
+        if before_ok && let Some(v) = after.strip_prefix('=') {
+            let v = v.trim_start();
+            let (val, _) = if let Some(r) = v.strip_prefix('"') {
+                (r.split('"').next().unwrap_or(""), ())
+            } else if let Some(r) = v.strip_prefix('\'') {
+                (r.split('\'').next().unwrap_or(""), ())
+            } else {
+                (
+                    v.split(|c: char| c.is_ascii_whitespace() || c == '/')
+                        .next()
+                        .unwrap_or(""),
+                    (),
+                )
+            };
+            return Some(val.trim().to_string());
         }
         search = start + name.len();
     }

@@ -722,9 +722,9 @@ async fn feeds_and_sitemaps_are_recognised_by_content_and_their_entries_fetched(
     web.page(
         f,
         "/",
-        Resp::html(format!(
-            r#"<html><head><link rel="alternate" type="application/atom+xml" href="/atom"></head><body><p>front</p></body></html>"#
-        )),
+        Resp::html(
+            r#"<html><head><link rel="alternate" type="application/atom+xml" href="/atom"></head><body><p>front</p></body></html>"#,
+        ),
     );
     web.page(
         f,
