@@ -21,7 +21,7 @@ use copytrail::crawl::canon::canonicalize;
 use copytrail::crawl::engine::{CrawlConfig, crawl};
 use copytrail::crawl::fetch::FetchConfig;
 use copytrail::crawl::frontier::{FoundAs, NewUrl};
-use copytrail::crawl::writer::PageConsumer;
+use copytrail::crawl::writer::{PageConsumer, Prepared};
 use copytrail::page::Page;
 use tokio_util::sync::CancellationToken;
 
@@ -147,7 +147,7 @@ fn seeds(port: u16, hosts: u64, pages: u64) -> (Vec<NewUrl>, Vec<String>) {
 struct Counter(Arc<AtomicU64>);
 
 impl PageConsumer for Counter {
-    fn add(&mut self, page: Page) -> Result<(), String> {
+    fn add(&mut self, page: Page, _prepared: Option<Prepared>) -> Result<(), String> {
         std::hint::black_box(page.body.len());
         self.0.fetch_add(1, Ordering::Relaxed);
         Ok(())

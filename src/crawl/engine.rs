@@ -24,7 +24,7 @@ use super::frontier::{Counts, Frontier, FrontierError, NewUrl};
 use super::gate::HostGate;
 use super::warc::{WarcError, WarcWriter};
 use super::worker::{HostExit, run_host};
-use super::writer::{Cmd, PageConsumer, WriterStats, run_writer};
+use super::writer::{Cmd, PageConsumer, Preparer, WriterStats, run_writer};
 
 /// Current time in Unix milliseconds.
 pub fn now_ms() -> i64 {
@@ -119,6 +119,7 @@ pub struct Ctx {
     pub(crate) cancel: CancellationToken,
     pub(crate) stats: Arc<Stats>,
     pub(crate) agent_token: String,
+    pub(crate) preparer: Option<Preparer>,
     taken: AtomicU64,
 }
 
@@ -231,6 +232,7 @@ pub async fn crawl(
         None => None,
     };
     let fetcher = Fetcher::new(cfg.fetch.clone())?;
+    let preparer = consumer.preparer();
     let (wtx, wrx) = mpsc::channel::<Cmd>(1024);
     let (ntx, mut nrx) = mpsc::unbounded_channel::<Vec<String>>();
     let wstats = Arc::new(WriterStats::default());
@@ -250,6 +252,7 @@ pub async fn crawl(
         cancel: cancel.clone(),
         stats: stats.clone(),
         agent_token,
+        preparer,
         taken: AtomicU64::new(0),
     });
 

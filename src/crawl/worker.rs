@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
-use chrono::Utc;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use url::Url;
@@ -610,18 +609,34 @@ async fn process(ctx: &Ctx, gate: &HostGate, entry: Entry) -> Result<(), Stop> {
     let want_links = entry.depth < ctx.cfg.max_depth;
     let want_feeds = entry.found_as == FoundAs::Seed;
     let max_body = ctx.cfg.fetch.max_body;
-    let mined = tokio::task::spawn_blocking(move || {
-        mine(
+    let page = Page {
+        url: ex.url.clone(),
+        status: ex.status,
+        headers: ex.headers.clone(),
+        body: ex.body.clone(),
+        // The WARC-Date of the response record, so `ingest` of our WARC sees the same time.
+        fetched_at: Some(ex.requested_at),
+        source: PageSource::Crawl,
+    };
+    let preparer = ctx.preparer;
+    let (mined, page) = tokio::task::spawn_blocking(move || {
+        let mined = mine(
             &body,
             ctype.as_deref(),
             &base,
             want_links,
             want_feeds,
             max_body,
-        )
+        );
+        // Decode, extract and fingerprint here, on the blocking pool, in parallel.
+        let page = (mined.kind == DocKind::Html).then(|| {
+            let prepared = preparer.map(|p| p(&page));
+            Box::new((page, prepared))
+        });
+        (mined, page)
     })
     .await
-    .map_err(|e| Stop::Exit(HostExit::Fatal(format!("link extraction panicked: {e}"))))?;
+    .map_err(|e| Stop::Exit(HostExit::Fatal(format!("page processing panicked: {e}"))))?;
     completion.kind = Some(mined.kind.as_str());
     let mut seen: HashSet<String> = HashSet::new();
     let mut push = |mut u: Url, scope: &str, depth: u32, found_as: FoundAs, c: &mut Completion| {
@@ -681,16 +696,6 @@ async fn process(ctx: &Ctx, gate: &HostGate, entry: Entry) -> Result<(), Stop> {
             completion.note = Some("not HTML, a feed or a sitemap".into());
         }
     }
-    let page = (mined.kind == DocKind::Html).then(|| {
-        Box::new(Page {
-            url: ex.url.clone(),
-            status: ex.status,
-            headers: ex.headers.clone(),
-            body: ex.body.clone(),
-            fetched_at: Some(Utc::now()),
-            source: PageSource::Crawl,
-        })
-    });
     if page.is_some() {
         ctx.stats.pages.fetch_add(1, Ordering::Relaxed);
     }
@@ -754,7 +759,7 @@ fn mine(
 async fn complete(
     ctx: &Ctx,
     completion: Completion,
-    page: Option<Box<Page>>,
+    page: Option<Box<(Page, Option<super::writer::Prepared>)>>,
     exchanges: Vec<Exchange>,
 ) -> Result<(), Stop> {
     ask(ctx, |reply| Cmd::Complete {

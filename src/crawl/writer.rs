@@ -12,13 +12,30 @@ use super::frontier::{Completion, Entry, Frontier, FrontierError, NewUrl};
 use super::warc::WarcWriter;
 use crate::page::Page;
 
+/// A page's CPU-heavy processing done ahead of [`PageConsumer::add`] on any thread (decode →
+/// extract → fingerprint), so the single writer only writes.
+pub struct Prepared {
+    /// [`crate::store::content_hash`] of the body.
+    pub hash: String,
+    /// The page's analysis.
+    pub analysis: crate::pipeline::Analysis,
+}
+
+/// A function preparing pages on worker threads.
+pub type Preparer = fn(&Page) -> Prepared;
+
 /// Where fetched pages go: [`crate::ingest::PageSink`] in the CLI, a recorder in tests.
 pub trait PageConsumer: Send {
-    /// Processes one page (decode → extract → fingerprint → store).
+    /// The work that may run on worker threads before `add`, if any.
+    fn preparer(&self) -> Option<Preparer> {
+        None
+    }
+    /// Processes one page (decode → extract → fingerprint → store), using `prepared` when the
+    /// preparer already ran.
     ///
     /// # Errors
     /// A description of the failure; the URL is then recorded as failed.
-    fn add(&mut self, page: Page) -> Result<(), String>;
+    fn add(&mut self, page: Page, prepared: Option<Prepared>) -> Result<(), String>;
     /// Ends the crawl's processing (recomputes links).
     ///
     /// # Errors
@@ -26,11 +43,23 @@ pub trait PageConsumer: Send {
     fn finish(self: Box<Self>) -> Result<(), String>;
 }
 
+fn prepare_for_sink(page: &Page) -> Prepared {
+    Prepared {
+        hash: crate::store::content_hash(&page.body),
+        analysis: crate::pipeline::analyse(page),
+    }
+}
+
 impl PageConsumer for crate::ingest::PageSink {
-    fn add(&mut self, page: Page) -> Result<(), String> {
-        crate::ingest::PageSink::add(self, page)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+    fn preparer(&self) -> Option<Preparer> {
+        Some(prepare_for_sink)
+    }
+    fn add(&mut self, page: Page, prepared: Option<Prepared>) -> Result<(), String> {
+        let r = match prepared {
+            Some(p) => self.add_analysed(&page, &p.hash, &p.analysis),
+            None => crate::ingest::PageSink::add(self, page),
+        };
+        r.map(|_| ()).map_err(|e| e.to_string())
     }
     fn finish(self: Box<Self>) -> Result<(), String> {
         crate::ingest::PageSink::finish(*self)
@@ -77,8 +106,8 @@ pub enum Cmd {
     Complete {
         /// Frontier update and discoveries.
         completion: Completion,
-        /// The page for the sink (HTML pages only).
-        page: Option<Box<Page>>,
+        /// The page for the sink (HTML pages only), prepared when the sink has a preparer.
+        page: Option<Box<(Page, Option<Prepared>)>>,
         /// HTTP exchanges for the WARC file.
         exchanges: Vec<Exchange>,
         /// Answer (after the commit).
@@ -214,7 +243,8 @@ pub fn run_writer(
                 let r = (|| {
                     write_warc(&mut warc, &exchanges)?;
                     if let Some(page) = page {
-                        match consumer.add(*page) {
+                        let (page, prepared) = *page;
+                        match consumer.add(page, prepared) {
                             Ok(()) => {
                                 stats.pages_stored.fetch_add(1, Ordering::Relaxed);
                             }

@@ -14,7 +14,7 @@ use copytrail::crawl::backoff::BackoffPolicy;
 use copytrail::crawl::cli::parse_seeds;
 use copytrail::crawl::engine::{CrawlConfig, Summary, crawl};
 use copytrail::crawl::fetch::FetchConfig;
-use copytrail::crawl::writer::PageConsumer;
+use copytrail::crawl::writer::{PageConsumer, Prepared};
 use copytrail::page::Page;
 use tokio_util::sync::CancellationToken;
 use web::{Resp, Web, article};
@@ -66,7 +66,7 @@ fn config(hosts: &[&str]) -> CrawlConfig {
 struct Recorder(Arc<Mutex<Vec<Page>>>);
 
 impl PageConsumer for Recorder {
-    fn add(&mut self, page: Page) -> Result<(), String> {
+    fn add(&mut self, page: Page, _prepared: Option<Prepared>) -> Result<(), String> {
         self.0.lock().unwrap().push(page);
         Ok(())
     }
@@ -1119,4 +1119,113 @@ fn resume_after_sigkill_loses_nothing_and_refetches_nothing_recorded() {
         "{before} + {second}"
     );
     assert!(before + second >= all.len());
+}
+
+// ---------------------------------------------------------------- end to end
+
+/// Runs the binary with `args`, returning stdout; panics with stderr on failure.
+fn copytrail(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn crawl_links_equal_ingest_of_its_own_warc() {
+    // The bundled sample (real originals and their made-up copies) served on 127.0.0.1 under
+    // the same host names, over plain HTTP.
+    let web = Web::start_in_thread();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample/sample.warc.gz");
+    let mut seeds = String::new();
+    let mut hosts: Vec<String> = Vec::new();
+    for (head, block) in warc_records(&sample) {
+        if !head.contains("WARC-Type: response") {
+            continue;
+        }
+        let uri = head
+            .lines()
+            .find_map(|l| l.strip_prefix("WARC-Target-URI: "))
+            .unwrap()
+            .trim();
+        let u = url::Url::parse(uri).unwrap();
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut resp = httparse::Response::new(&mut headers);
+        let httparse::Status::Complete(n) = resp.parse(&block).unwrap() else {
+            panic!("incomplete HTTP head in {uri}")
+        };
+        let ctype = resp
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("content-type"))
+            .map(|h| String::from_utf8_lossy(h.value).into_owned())
+            .unwrap_or_else(|| "text/html".into());
+        let host = u.host_str().unwrap().to_string();
+        let path = &u[url::Position::BeforePath..url::Position::AfterQuery];
+        web.page(
+            &host,
+            path,
+            Resp::new(resp.code.unwrap(), &ctype, block[n..].to_vec()),
+        );
+        seeds.push_str(&web.url(&host, path));
+        seeds.push('\n');
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    assert!(hosts.len() > 10);
+    let dir = tempfile::tempdir().unwrap();
+    let seeds_path = dir.path().join("seeds.txt");
+    std::fs::write(&seeds_path, &seeds).unwrap();
+    let crawl_db = dir.path().join("crawl.db");
+    let ingest_db = dir.path().join("ingest.db");
+    let warc = dir.path().join("crawl.warc.gz");
+    let host_refs: Vec<&str> = hosts.iter().map(String::as_str).collect();
+    let out = binary_crawl(&web, &crawl_db, &seeds_path, &host_refs, "0s")
+        // The real pages announce feeds on https:// and port 80, which the test web does not
+        // serve: give up on those hosts at once (they are deferred, which is exit code 1).
+        .args(["--max-depth", "0", "--max-retries", "0", "--warc"])
+        .arg(&warc)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
+    assert!(stderr.contains("crawl finished"), "{stderr}");
+    let conn = rusqlite::Connection::open(&crawl_db).unwrap();
+    let seeds_done: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM frontier WHERE found_as = 'seed' AND state = 'done'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(seeds_done as usize, seeds.lines().count(), "{stderr}");
+
+    let (code, _, err) = copytrail(&[
+        "--db".as_ref(),
+        ingest_db.as_os_str(),
+        "ingest".as_ref(),
+        warc.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let links = |db: &Path| {
+        let (code, out, err) = copytrail(&["--db".as_ref(), db.as_os_str(), "links".as_ref()]);
+        assert_eq!(code, 0, "{err}");
+        let mut lines: Vec<String> = out.lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    let from_crawl = links(&crawl_db);
+    let from_ingest = links(&ingest_db);
+    assert!(
+        from_crawl.len() >= 30,
+        "the sample's copies are linked: {}",
+        from_crawl.len()
+    );
+    assert_eq!(from_crawl, from_ingest);
 }
