@@ -3,13 +3,15 @@
 //! copies (share counters, "Read also" teasers, related lists, newsletter boxes, comment forms,
 //! author bios, tags, cookie notices, ad labels). Credit lines are never dropped.
 
+use std::collections::{HashMap, HashSet};
+
 use ego_tree::NodeRef;
 use scraper::{Html, Node};
 use url::Url;
 
 use super::BodyLink;
 use super::credit::credit_cue;
-use super::meta::{Meta, collapse_ws, resolve_http_url};
+use super::meta::{collapse_ws, resolve_http_url};
 
 /// What kind of block a piece of body text came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,11 +36,16 @@ pub struct Block {
     pub links: Vec<BodyLink>,
     /// Characters of `text` that sit inside links.
     pub link_chars: usize,
+    /// Inside a container that is never article text (cookie/consent dialog, comment section).
+    pub hard_boilerplate: bool,
+    /// The innermost block element the text came from, and that element's parent.
+    pub elem: Option<ego_tree::NodeId>,
+    pub parent: Option<ego_tree::NodeId>,
 }
 
 const SKIP: &[&str] = &[
     "script", "style", "noscript", "template", "svg", "head", "select", "option", "textarea",
-    "button", "form", "iframe", "object", "embed", "video", "audio", "canvas", "math",
+    "button", "iframe", "object", "embed", "video", "audio", "canvas", "math",
 ];
 
 const INLINE: &[&str] = &[
@@ -57,6 +64,8 @@ struct State<'a> {
     link_chars: usize,
     kinds: Vec<Kind>,
     out: Vec<Block>,
+    hard_depth: usize,
+    elems: Vec<(ego_tree::NodeId, Option<ego_tree::NodeId>)>,
 }
 
 impl State<'_> {
@@ -112,6 +121,9 @@ impl State<'_> {
                 text,
                 links: block_links,
                 link_chars: lc,
+                hard_boilerplate: self.hard_depth > 0,
+                elem: self.elems.last().map(|e| e.0),
+                parent: self.elems.last().and_then(|e| e.1),
             });
         }
     }
@@ -166,12 +178,21 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
                 return;
             }
             st.flush();
+            let hard = is_hard_container(e);
+            if hard {
+                st.hard_depth += 1;
+            }
             st.kinds.push(kind_of(name));
+            st.elems.push((node.id(), node.parent().map(|p| p.id())));
             for c in node.children() {
                 walk(c, st, depth + 1);
             }
             st.flush();
             st.kinds.pop();
+            st.elems.pop();
+            if hard {
+                st.hard_depth -= 1;
+            }
         }
         _ => {
             for c in node.children() {
@@ -179,6 +200,40 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
             }
         }
     }
+}
+
+/// Containers whose text is never article text: cookie/consent dialogs and comment sections
+/// (matched on class/id tokens and `role=dialog`).
+fn is_hard_container(e: &scraper::node::Element) -> bool {
+    if matches!(e.name(), "html" | "body" | "main" | "article") {
+        return false;
+    }
+    if e.attr("role") == Some("dialog") || e.attr("aria-modal") == Some("true") {
+        return true;
+    }
+    let id = e.attr("id").unwrap_or("").to_ascii_lowercase();
+    if matches!(
+        id.as_str(),
+        "comments" | "respond" | "disqus_thread" | "comment-section" | "cookie-notice"
+    ) {
+        return true;
+    }
+    let class = e.attr("class").unwrap_or("").to_ascii_lowercase();
+    class.split_whitespace().chain([id.as_str()]).any(|t| {
+        ["cookie", "consent", "gdpr", "onetrust", "didomi", "cmp-"]
+            .iter()
+            .any(|p| t.starts_with(p))
+            || matches!(
+                t,
+                "comments"
+                    | "comments-area"
+                    | "comment-respond"
+                    | "comment-list"
+                    | "commentlist"
+                    | "comments-section"
+                    | "comment-form"
+            )
+    })
 }
 
 fn text_of(node: NodeRef<Node>) -> String {
@@ -206,6 +261,8 @@ pub fn blocks_from_node(node: NodeRef<Node>, base: &Url) -> Vec<Block> {
         link_chars: 0,
         kinds: Vec::new(),
         out: Vec::new(),
+        hard_depth: 0,
+        elems: Vec::new(),
     };
     walk(node, &mut st, 0);
     st.flush();
@@ -608,14 +665,24 @@ fn link_dense(b: &Block) -> bool {
 ///   link-dense blocks after it;
 /// - a "Leave a reply" / "Leave a comment" heading drops everything after it except credit lines.
 pub fn filter_boilerplate(blocks: Vec<Block>) -> Vec<Block> {
+    let idx: Vec<usize> = (0..blocks.len()).collect();
+    filter_boilerplate_idx(&blocks, &idx)
+        .into_iter()
+        .map(|i| blocks[i].clone())
+        .collect()
+}
+
+/// [`filter_boilerplate`] over the blocks `page[idx[..]]`; returns the kept indices.
+pub fn filter_boilerplate_idx(page: &[Block], idx: &[usize]) -> Vec<usize> {
+    let blocks: Vec<&Block> = idx.iter().map(|&i| &page[i]).collect();
     let mut out = Vec::with_capacity(blocks.len());
     let mut i = 0;
     let mut in_comments = false;
     while i < blocks.len() {
-        let b = &blocks[i];
+        let b = blocks[i];
         if in_comments {
             if credit_cue(&b.text).is_some() {
-                out.push(b.clone());
+                out.push(idx[i]);
             }
             i += 1;
             continue;
@@ -628,7 +695,7 @@ pub fn filter_boilerplate(blocks: Vec<Block>) -> Vec<Block> {
         if is_section_heading(b) {
             i += 1;
             while i < blocks.len() {
-                let nb = &blocks[i];
+                let nb = blocks[i];
                 let teaser_like = nb.kind == Kind::Item
                     || link_dense(nb)
                     || (words(&nb.text) <= 5 && nb.kind != Kind::Heading);
@@ -641,7 +708,7 @@ pub fn filter_boilerplate(blocks: Vec<Block>) -> Vec<Block> {
             continue;
         }
         if boilerplate_reason(b).is_none() {
-            out.push(b.clone());
+            out.push(idx[i]);
         }
         i += 1;
     }
@@ -660,87 +727,317 @@ pub fn join_text(blocks: &[Block]) -> String {
     s
 }
 
-/// The body blocks of a page: trafilatura's main-content container (with links kept), split
-/// into blocks; dom_smoothie (a Readability port) when trafilatura finds nothing.
-pub fn body_blocks(html: &str, _doc: &Html, url: &Url, _m: &Meta) -> Vec<Block> {
-    let opts = trafilatura::Options::default()
-        .with_links(true)
-        .with_url(url.clone());
-    let mut blocks = match trafilatura::extract(html, &opts) {
-        Ok(res) => blocks_from_fragment(&res.content_html, url),
-        Err(_) => Vec::new(),
-    };
-    if blocks.iter().map(|b| b.text.len()).sum::<usize>() < 20 {
-        blocks = readability_blocks(html, url);
-    }
-    blocks
+/// Token hashes of a text (lower-cased `\w+` runs), for matching blocks against an
+/// extractor's output.
+fn token_hashes(text: &str) -> Vec<u64> {
+    super::eval::tokens(text)
+        .into_iter()
+        .map(|t| xxhash_rust::xxh3::xxh3_64(t.to_lowercase().as_bytes()))
+        .collect()
 }
 
-/// Body blocks from dom_smoothie (Mozilla Readability port).
-pub fn readability_blocks(html: &str, url: &Url) -> Vec<Block> {
+fn shingle_hashes(toks: &[u64]) -> impl Iterator<Item = u64> + '_ {
+    toks.windows(4).map(|w| {
+        w.iter().fold(0x9E37_79B9_7F4A_7C15u64, |h, t| {
+            (h.rotate_left(23) ^ t).wrapping_mul(0x100_0000_01B3)
+        })
+    })
+}
+
+/// The text of one extractor's output, indexed for block matching.
+pub struct Reference {
+    shingles: HashSet<u64>,
+    counts: HashMap<u64, u32>,
+    lines: HashSet<Vec<u64>>,
+    line_counts: HashMap<Vec<u64>, u32>,
+    /// Number of tokens.
+    pub tokens: usize,
+}
+
+impl Reference {
+    /// Indexes `text` (lines separated by newlines).
+    pub fn new(text: &str) -> Reference {
+        let toks = token_hashes(text);
+        let mut counts: HashMap<u64, u32> = HashMap::new();
+        for h in shingle_hashes(&toks) {
+            *counts.entry(h).or_insert(0) += 1;
+        }
+        let shingles = counts.keys().copied().collect();
+        let mut line_counts: HashMap<Vec<u64>, u32> = HashMap::new();
+        for l in text.lines().map(token_hashes).filter(|l| !l.is_empty()) {
+            *line_counts.entry(l).or_insert(0) += 1;
+        }
+        Reference {
+            shingles,
+            counts,
+            lines: line_counts.keys().cloned().collect(),
+            line_counts,
+            tokens: toks.len(),
+        }
+    }
+
+    /// Share (0..1) of the block's 4-token shingles found in the reference; for blocks of fewer
+    /// than four tokens, 1 when the block is a whole line of the reference, else 0.
+    pub fn coverage(&self, block_tokens: &[u64]) -> f64 {
+        if block_tokens.is_empty() {
+            return 0.0;
+        }
+        if block_tokens.len() < 4 {
+            return if self.lines.contains(block_tokens) {
+                1.0
+            } else {
+                0.0
+            };
+        }
+        let total = block_tokens.len() - 3;
+        let hit = shingle_hashes(block_tokens)
+            .filter(|h| self.shingles.contains(h))
+            .count();
+        hit as f64 / total as f64
+    }
+}
+
+/// How the body was chosen (for diagnostics and the eval command).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Blocks covered by trafilatura's output.
+    Trafilatura,
+    /// Blocks covered by dom_smoothie's (Readability) output.
+    Readability,
+}
+
+/// Result of body selection over the page's blocks.
+pub struct BodySelection {
+    /// All text blocks of the page, in document order.
+    pub page: Vec<Block>,
+    /// Indices (into `page`) of the body blocks, ascending, boilerplate removed.
+    pub body: Vec<usize>,
+    /// Which extractor's output decided.
+    pub strategy: Strategy,
+}
+
+fn trafilatura_text(html: &str, url: &Url) -> String {
+    let opts = trafilatura::Options::default().with_url(url.clone());
+    trafilatura::extract(html, &opts)
+        .map(|r| r.content_text)
+        .unwrap_or_default()
+}
+
+fn readability_text(html: &str, url: &Url) -> String {
     let cfg = dom_smoothie::Config::default();
     let Ok(mut r) = dom_smoothie::Readability::new(html, Some(url.as_str()), Some(cfg)) else {
-        return Vec::new();
+        return String::new();
     };
-    match r.parse() {
-        Ok(a) => blocks_from_fragment(&a.content, url),
-        Err(_) => Vec::new(),
+    r.parse()
+        .map(|a| a.text_content.to_string())
+        .unwrap_or_default()
+}
+
+const COVERED: f64 = 0.5;
+
+/// Blocks gap (in unselected blocks) that still joins two selected blocks into one run.
+const RUN_GAP: usize = 8;
+
+/// Blocks covered by the reference. Text that a page repeats (teasers, carousels, a second
+/// copy of the article) is counted once: covered blocks are grouped into runs, and runs are
+/// taken largest first, each block consuming the reference shingles (a multiset) it uses; a
+/// block whose shingles were already consumed is dropped.
+fn select(page: &[Block], toks: &[Vec<u64>], r: &Reference) -> Vec<usize> {
+    let covered: Vec<usize> = (0..page.len())
+        .filter(|&i| !page[i].hard_boilerplate && r.coverage(&toks[i]) >= COVERED)
+        .collect();
+    let mut runs: Vec<Vec<usize>> = Vec::new();
+    for &i in &covered {
+        match runs.last_mut() {
+            Some(run) if i - run.last().copied().unwrap_or(i) <= RUN_GAP + 1 => run.push(i),
+            _ => runs.push(vec![i]),
+        }
+    }
+    runs.sort_by_key(|run| std::cmp::Reverse(run.iter().map(|&i| toks[i].len()).sum::<usize>()));
+    let mut counts = r.counts.clone();
+    let mut line_counts = r.line_counts.clone();
+    let mut out = Vec::new();
+    for run in runs {
+        for i in run {
+            let t = &toks[i];
+            if t.len() < 4 {
+                if let Some(c) = line_counts.get_mut(t).filter(|c| **c > 0) {
+                    *c -= 1;
+                    out.push(i);
+                }
+                continue;
+            }
+            let sh: Vec<u64> = shingle_hashes(t).collect();
+            let avail = sh
+                .iter()
+                .filter(|h| counts.get(h).is_some_and(|c| *c > 0))
+                .count();
+            if avail as f64 >= COVERED * sh.len() as f64 {
+                for h in &sh {
+                    if let Some(c) = counts.get_mut(h).filter(|c| **c > 0) {
+                        *c -= 1;
+                    }
+                }
+                out.push(i);
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+fn words_of(page: &[Block], idx: &[usize]) -> usize {
+    idx.iter().map(|&i| words(&page[i].text)).sum()
+}
+
+/// Chooses the body blocks of a page.
+///
+/// The page is split into blocks in document order ([`blocks_from_node`]); trafilatura's output
+/// marks the blocks it covers (≥ 50% of a block's 4-token shingles, or the whole line for short
+/// blocks); when that selection is thin (under 60% of the words dom_smoothie's Readability
+/// selects, or under 25 words), Readability's selection is used instead. Blocks inside cookie
+/// dialogs and comment sections never count; then [`filter_boilerplate`] applies.
+pub fn select_body(html: &str, doc: &Html, url: &Url) -> BodySelection {
+    let root = doc
+        .select(&scraper::Selector::parse("body").expect("static selector"))
+        .next()
+        .map(|b| *b)
+        .unwrap_or_else(|| doc.tree.root());
+    let page = blocks_from_node(root, url);
+    let toks: Vec<Vec<u64>> = page.iter().map(|b| token_hashes(&b.text)).collect();
+    let t_ref = Reference::new(&trafilatura_text(html, url));
+    let mut chosen = select(&page, &toks, &t_ref);
+    let mut strategy = Strategy::Trafilatura;
+    let t_words = words_of(&page, &chosen);
+    if t_words < 400 {
+        let r_ref = Reference::new(&readability_text(html, url));
+        let r_sel = select(&page, &toks, &r_ref);
+        let r_words = words_of(&page, &r_sel);
+        if (t_words * 10 < r_words * 6) || (t_words < 25 && r_words > t_words) {
+            chosen = r_sel;
+            strategy = Strategy::Readability;
+        }
+    }
+    if words_of(&page, &chosen) < 25 {
+        let g = densest_group(&page);
+        if words_of(&page, &g) > words_of(&page, &chosen) * 2 {
+            chosen = g;
+        }
+    }
+    let chosen = extend_with_siblings(&page, chosen);
+    let body = filter_boilerplate_idx(&page, &chosen);
+    if std::env::var_os("COPYTRAIL_DEBUG_BODY").is_some() {
+        for (i, b) in page.iter().enumerate() {
+            let mark = if body.contains(&i) {
+                "B"
+            } else if chosen.contains(&i) {
+                "x"
+            } else {
+                " "
+            };
+            eprintln!(
+                "{mark} {i:4} {:.2} {:?} {}",
+                t_ref.coverage(&toks[i]),
+                b.kind,
+                b.text.chars().take(100).collect::<String>()
+            );
+        }
+    }
+    BodySelection {
+        page,
+        body,
+        strategy,
     }
 }
 
-/// Links of the (up to three) short paragraphs that follow the last body paragraph in the page,
-/// whether or not the body extractor kept them: republished copies often close with a
-/// credit paragraph that is only a link ("Read the original", a bare host, the publisher).
-pub fn closing_links(doc: &Html, kept: &[Block], url: &Url) -> Vec<BodyLink> {
-    let mut out = Vec::new();
-    let Some(last) = kept
-        .iter()
-        .rev()
-        .find(|b| b.kind == Kind::Para && words(&b.text) >= 8)
-    else {
-        return out;
-    };
-    let psel = scraper::Selector::parse("p, div").expect("static selector");
-    let mut found = false;
-    let mut taken = 0;
-    for e in doc.select(&psel) {
-        if taken >= 3 {
+fn siblings(a: &Block, b: &Block) -> bool {
+    (a.parent.is_some() && a.parent == b.parent)
+        || (a.elem.is_some() && a.elem == b.elem)
+        || (a.elem.is_some() && a.elem == b.parent)
+        || (b.elem.is_some() && b.elem == a.parent)
+}
+
+fn prose_like(b: &Block) -> bool {
+    let n = words(&b.text);
+    b.kind == Kind::Para
+        && !b.hard_boilerplate
+        && n >= 8
+        && b.link_chars * 10 < b.text.len() * 3
+        && b.text
+            .trim_end()
+            .ends_with(['.', '!', '?', '"', '\u{201d}', '\u{2026}', ')', '\u{3002}'])
+        && boilerplate_reason(b).is_none()
+}
+
+/// Adds prose-like blocks (≥ 8 words, sentence-final punctuation, few links) that sit next to a
+/// selected block under the same parent: extractors sometimes drop the first sentence of a
+/// `<br>`-separated text or a bare `<div>` between paragraphs.
+fn extend_with_siblings(page: &[Block], chosen: Vec<usize>) -> Vec<usize> {
+    if chosen.is_empty() {
+        return chosen;
+    }
+    let mut sel = vec![false; page.len()];
+    for &i in &chosen {
+        sel[i] = true;
+    }
+    for _ in 0..3 {
+        let mut changed = false;
+        for i in 0..page.len() {
+            if sel[i] || !prose_like(&page[i]) {
+                continue;
+            }
+            let near = (i > 0 && sel[i - 1] && siblings(&page[i - 1], &page[i]))
+                || (i + 1 < page.len() && sel[i + 1] && siblings(&page[i + 1], &page[i]));
+            if near {
+                sel[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
             break;
         }
-        let name = e.value().name();
-        let text = super::meta::element_text(&e);
-        if !found {
-            if name == "p" && text == last.text {
-                found = true;
-            }
+    }
+    (0..page.len()).filter(|&i| sel[i]).collect()
+}
+
+/// Fallback when the extractors select next to nothing: the group of sibling blocks (same
+/// parent) with the most words in prose-like paragraphs, plus headings in that group.
+fn densest_group(page: &[Block]) -> Vec<usize> {
+    let mut score: HashMap<ego_tree::NodeId, usize> = HashMap::new();
+    for b in page {
+        if let (Some(p), true) = (b.parent, prose_like(b)) {
+            *score.entry(p).or_insert(0) += words(&b.text);
+        }
+    }
+    let Some((&best, _)) = score.iter().max_by_key(|(_, w)| **w) else {
+        return Vec::new();
+    };
+    (0..page.len())
+        .filter(|&i| {
+            let b = &page[i];
+            b.parent == Some(best) && (prose_like(b) || b.kind == Kind::Heading)
+        })
+        .collect()
+}
+
+/// Links of the (up to three) non-empty blocks that follow the last body block in the page,
+/// whether or not they were selected: republished copies often close with a credit paragraph
+/// that is only a link ("Read the original", a bare host, the publisher's name).
+pub fn closing_links(sel: &BodySelection) -> Vec<BodyLink> {
+    let mut out = Vec::new();
+    let Some(&last) = sel.body.last() else {
+        return out;
+    };
+    for b in sel.page.iter().skip(last + 1).take(3) {
+        if is_section_heading(b) || b.hard_boilerplate {
+            break;
+        }
+        if b.kind == Kind::Item || b.text.chars().count() > 300 || boilerplate_reason(b).is_some() {
             continue;
         }
-        if name == "div" {
-            // Only paragraph-like divs (no block children) count.
-            if e.children().any(|c| {
-                c.value()
-                    .as_element()
-                    .is_some_and(|el| !INLINE.contains(&el.name()))
-            }) {
-                continue;
-            }
-        }
-        if text.is_empty() {
-            continue;
-        }
-        taken += 1;
-        if text.chars().count() > 300 {
-            continue;
-        }
-        let bs = blocks_from_node(*e, url);
-        for b in bs {
-            if boilerplate_reason(&b).is_some() || is_section_heading(&b) {
-                continue;
-            }
-            for l in b.links {
-                if !out.contains(&l) {
-                    out.push(l);
-                }
+        for l in &b.links {
+            if !out.contains(l) {
+                out.push(l.clone());
             }
         }
     }

@@ -99,8 +99,9 @@ fn extract_inner(html: &str, url: &Url) -> Article {
     let doc = scraper::Html::parse_document(html);
     let m = meta::read(&doc, url);
     let credit_lines = credit::find(&doc, url);
-    let blocks = body::body_blocks(html, &doc, url, &m);
-    let kept = body::filter_boilerplate(blocks);
+
+    let sel = body::select_body(html, &doc, url);
+    let kept: Vec<body::Block> = sel.body.iter().map(|&i| sel.page[i].clone()).collect();
     let text = body::join_text(&kept);
     let mut links: Vec<BodyLink> = Vec::new();
     for b in &kept {
@@ -110,7 +111,7 @@ fn extract_inner(html: &str, url: &Url) -> Article {
             }
         }
     }
-    for l in body::closing_links(&doc, &kept, url) {
+    for l in body::closing_links(&sel) {
         if !links.contains(&l) {
             links.push(l);
         }

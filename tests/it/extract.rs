@@ -199,7 +199,6 @@ fn golden_metadata() {
 }
 
 #[test]
-#[ignore = "body extraction is being reworked: cases 05, 08, 13 fail on trafilatura's container"]
 fn golden_body() {
     run_golden(true);
 }
