@@ -22,7 +22,7 @@ pub enum Kind {
     Heading,
     /// `<li>`, `<dd>`, `<dt>`.
     Item,
-    /// Table cell.
+    /// Table row (its cells joined by spaces).
     Cell,
 }
 
@@ -41,6 +41,8 @@ pub struct Block {
     /// The innermost block element the text came from, and that element's parent.
     pub elem: Option<ego_tree::NodeId>,
     pub parent: Option<ego_tree::NodeId>,
+    /// The parent's parent.
+    pub grand: Option<ego_tree::NodeId>,
 }
 
 const SKIP: &[&str] = &[
@@ -65,7 +67,11 @@ struct State<'a> {
     kinds: Vec<Kind>,
     out: Vec<Block>,
     hard_depth: usize,
-    elems: Vec<(ego_tree::NodeId, Option<ego_tree::NodeId>)>,
+    elems: Vec<(
+        ego_tree::NodeId,
+        Option<ego_tree::NodeId>,
+        Option<ego_tree::NodeId>,
+    )>,
 }
 
 impl State<'_> {
@@ -124,6 +130,7 @@ impl State<'_> {
                 hard_boilerplate: self.hard_depth > 0,
                 elem: self.elems.last().map(|e| e.0),
                 parent: self.elems.last().and_then(|e| e.1),
+                grand: self.elems.last().and_then(|e| e.2),
             });
         }
     }
@@ -133,7 +140,7 @@ fn kind_of(name: &str) -> Kind {
     match name {
         "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => Kind::Heading,
         "li" | "dd" | "dt" => Kind::Item,
-        "td" | "th" => Kind::Cell,
+        "tr" => Kind::Cell,
         _ => Kind::Para,
     }
 }
@@ -155,6 +162,15 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
             }
             if name == "hr" {
                 st.flush();
+                return;
+            }
+            if name == "td" || name == "th" {
+                // Cells join their row's line ("1 Kyle Busch 5040"); blocks inside still split.
+                st.buf.push(' ');
+                for c in node.children() {
+                    walk(c, st, depth + 1);
+                }
+                st.buf.push(' ');
                 return;
             }
             if INLINE.contains(&name) {
@@ -183,7 +199,11 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
                 st.hard_depth += 1;
             }
             st.kinds.push(kind_of(name));
-            st.elems.push((node.id(), node.parent().map(|p| p.id())));
+            st.elems.push((
+                node.id(),
+                node.parent().map(|p| p.id()),
+                node.parent().and_then(|p| p.parent()).map(|g| g.id()),
+            ));
             for c in node.children() {
                 walk(c, st, depth + 1);
             }
@@ -800,6 +820,11 @@ impl Reference {
 /// How the body was chosen (for diagnostics and the eval command).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strategy {
+    /// Blocks covered by both trafilatura's and dom_smoothie's output.
+    Agreement,
+    /// The group of sibling paragraphs with the most prose (both extractors found next to
+    /// nothing).
+    DensestGroup,
     /// Blocks covered by trafilatura's output.
     Trafilatura,
     /// Blocks covered by dom_smoothie's (Readability) output.
@@ -897,7 +922,7 @@ fn words_of(page: &[Block], idx: &[usize]) -> usize {
 /// blocks); when that selection is thin (under 60% of the words dom_smoothie's Readability
 /// selects, or under 25 words), Readability's selection is used instead. Blocks inside cookie
 /// dialogs and comment sections never count; then [`filter_boilerplate`] applies.
-pub fn select_body(html: &str, doc: &Html, url: &Url) -> BodySelection {
+pub fn select_body(html: &str, doc: &Html, url: &Url, _jsonld_body: Option<&str>) -> BodySelection {
     let root = doc
         .select(&scraper::Selector::parse("body").expect("static selector"))
         .next()
@@ -906,22 +931,30 @@ pub fn select_body(html: &str, doc: &Html, url: &Url) -> BodySelection {
     let page = blocks_from_node(root, url);
     let toks: Vec<Vec<u64>> = page.iter().map(|b| token_hashes(&b.text)).collect();
     let t_ref = Reference::new(&trafilatura_text(html, url));
-    let mut chosen = select(&page, &toks, &t_ref);
-    let mut strategy = Strategy::Trafilatura;
-    let t_words = words_of(&page, &chosen);
-    if t_words < 400 {
-        let r_ref = Reference::new(&readability_text(html, url));
-        let r_sel = select(&page, &toks, &r_ref);
-        let r_words = words_of(&page, &r_sel);
-        if (t_words * 10 < r_words * 6) || (t_words < 25 && r_words > t_words) {
-            chosen = r_sel;
-            strategy = Strategy::Readability;
-        }
-    }
+    let t_sel = select(&page, &toks, &t_ref);
+    let r_ref = Reference::new(&readability_text(html, url));
+    let r_sel = select(&page, &toks, &r_ref);
+    let (t_words, r_words) = (words_of(&page, &t_sel), words_of(&page, &r_sel));
+    let inter: Vec<usize> = t_sel
+        .iter()
+        .copied()
+        .filter(|i| r_sel.binary_search(i).is_ok())
+        .collect();
+    let i_words = words_of(&page, &inter);
+    let (mut chosen, mut strategy) = if i_words >= 25 {
+        (inter, Strategy::Agreement)
+    } else if t_words >= 25 {
+        (t_sel, Strategy::Trafilatura)
+    } else if r_words > t_words {
+        (r_sel, Strategy::Readability)
+    } else {
+        (t_sel, Strategy::Trafilatura)
+    };
     if words_of(&page, &chosen) < 25 {
         let g = densest_group(&page);
         if words_of(&page, &g) > words_of(&page, &chosen) * 2 {
             chosen = g;
+            strategy = Strategy::DensestGroup;
         }
     }
     let chosen = extend_with_siblings(&page, chosen);
@@ -936,8 +969,9 @@ pub fn select_body(html: &str, doc: &Html, url: &Url) -> BodySelection {
                 " "
             };
             eprintln!(
-                "{mark} {i:4} {:.2} {:?} {}",
+                "{mark} {i:4} {:.2} {:.2} {:?} {}",
                 t_ref.coverage(&toks[i]),
+                r_ref.coverage(&toks[i]),
                 b.kind,
                 b.text.chars().take(100).collect::<String>()
             );
@@ -952,6 +986,7 @@ pub fn select_body(html: &str, doc: &Html, url: &Url) -> BodySelection {
 
 fn siblings(a: &Block, b: &Block) -> bool {
     (a.parent.is_some() && a.parent == b.parent)
+        || (a.grand.is_some() && a.grand == b.grand)
         || (a.elem.is_some() && a.elem == b.elem)
         || (a.elem.is_some() && a.elem == b.parent)
         || (b.elem.is_some() && b.elem == a.parent)
@@ -969,6 +1004,9 @@ fn prose_like(b: &Block) -> bool {
         && boilerplate_reason(b).is_none()
 }
 
+/// How many blocks away a selected sibling may be for [`extend_with_siblings`].
+const SIBLING_REACH: usize = 3;
+
 /// Adds prose-like blocks (≥ 8 words, sentence-final punctuation, few links) that sit next to a
 /// selected block under the same parent: extractors sometimes drop the first sentence of a
 /// `<br>`-separated text or a bare `<div>` between paragraphs.
@@ -980,14 +1018,15 @@ fn extend_with_siblings(page: &[Block], chosen: Vec<usize>) -> Vec<usize> {
     for &i in &chosen {
         sel[i] = true;
     }
-    for _ in 0..3 {
+    for _ in 0..page.len().min(200) {
         let mut changed = false;
         for i in 0..page.len() {
             if sel[i] || !prose_like(&page[i]) {
                 continue;
             }
-            let near = (i > 0 && sel[i - 1] && siblings(&page[i - 1], &page[i]))
-                || (i + 1 < page.len() && sel[i + 1] && siblings(&page[i + 1], &page[i]));
+            let lo = i.saturating_sub(SIBLING_REACH);
+            let hi = (i + SIBLING_REACH).min(page.len() - 1);
+            let near = (lo..=hi).any(|j| j != i && sel[j] && siblings(&page[j], &page[i]));
             if near {
                 sel[i] = true;
                 changed = true;

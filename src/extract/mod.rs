@@ -100,7 +100,7 @@ fn extract_inner(html: &str, url: &Url) -> Article {
     let m = meta::read(&doc, url);
     let credit_lines = credit::find(&doc, url);
 
-    let sel = body::select_body(html, &doc, url);
+    let sel = body::select_body(html, &doc, url, m.jsonld_body.as_deref());
     let kept: Vec<body::Block> = sel.body.iter().map(|&i| sel.page[i].clone()).collect();
     let text = body::join_text(&kept);
     let mut links: Vec<BodyLink> = Vec::new();
