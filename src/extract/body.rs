@@ -43,6 +43,8 @@ pub struct Block {
     pub parent: Option<ego_tree::NodeId>,
     /// The parent's parent.
     pub grand: Option<ego_tree::NodeId>,
+    /// Inside a `<figure>`, `<figcaption>` or an element whose class names a caption.
+    pub caption: bool,
 }
 
 const SKIP: &[&str] = &[
@@ -67,6 +69,7 @@ struct State<'a> {
     kinds: Vec<Kind>,
     out: Vec<Block>,
     hard_depth: usize,
+    caption_depth: usize,
     elems: Vec<(
         ego_tree::NodeId,
         Option<ego_tree::NodeId>,
@@ -131,6 +134,7 @@ impl State<'_> {
                 elem: self.elems.last().map(|e| e.0),
                 parent: self.elems.last().and_then(|e| e.1),
                 grand: self.elems.last().and_then(|e| e.2),
+                caption: self.caption_depth > 0,
             });
         }
     }
@@ -198,6 +202,19 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
             if hard {
                 st.hard_depth += 1;
             }
+            let caption = matches!(name, "figure" | "figcaption")
+                || e.attr("class").is_some_and(|c| {
+                    c.split_whitespace().any(|t| {
+                        let t = t.to_ascii_lowercase();
+                        t == "caption"
+                            || t.ends_with("-caption")
+                            || t.ends_with("_caption")
+                            || t.ends_with("caption-text")
+                    })
+                });
+            if caption {
+                st.caption_depth += 1;
+            }
             st.kinds.push(kind_of(name));
             st.elems.push((
                 node.id(),
@@ -212,6 +229,9 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
             st.elems.pop();
             if hard {
                 st.hard_depth -= 1;
+            }
+            if caption {
+                st.caption_depth -= 1;
             }
         }
         _ => {
@@ -282,6 +302,7 @@ pub fn blocks_from_node(node: NodeRef<Node>, base: &Url) -> Vec<Block> {
         kinds: Vec::new(),
         out: Vec::new(),
         hard_depth: 0,
+        caption_depth: 0,
         elems: Vec::new(),
     };
     walk(node, &mut st, 0);
@@ -623,6 +644,16 @@ pub fn boilerplate_reason(b: &Block) -> Option<&'static str> {
     if credit_cue(&b.text).is_some() {
         return None;
     }
+    if b.caption {
+        return Some("caption");
+    }
+    if n <= 8
+        && starts_with_any(&lower, &["updated", "published", "posted", "last updated"])
+        && super::dates::parse_loose(&b.text).is_some()
+        || n <= 6 && lower.starts_with("updated at")
+    {
+        return Some("dateline");
+    }
     if n <= 30 && starts_with_any(&lower, TEASER_CUES) {
         return Some("teaser");
     }
@@ -944,11 +975,11 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, _jsonld_body: Option<&str>
     let (mut chosen, mut strategy) = if i_words >= 25 {
         (inter, Strategy::Agreement)
     } else if t_words >= 25 {
-        (t_sel, Strategy::Trafilatura)
+        (t_sel.clone(), Strategy::Trafilatura)
     } else if r_words > t_words {
-        (r_sel, Strategy::Readability)
+        (r_sel.clone(), Strategy::Readability)
     } else {
-        (t_sel, Strategy::Trafilatura)
+        (t_sel.clone(), Strategy::Trafilatura)
     };
     if words_of(&page, &chosen) < 25 {
         let g = densest_group(&page);
@@ -956,6 +987,9 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, _jsonld_body: Option<&str>
             chosen = g;
             strategy = Strategy::DensestGroup;
         }
+    }
+    if strategy == Strategy::Agreement {
+        chosen = extend_with_vouched(&page, chosen, &t_sel, &r_sel);
     }
     let chosen = extend_with_siblings(&page, chosen);
     let body = filter_boilerplate_idx(&page, &chosen);
@@ -1028,6 +1062,38 @@ fn extend_with_siblings(page: &[Block], chosen: Vec<usize>) -> Vec<usize> {
             let hi = (i + SIBLING_REACH).min(page.len() - 1);
             let near = (lo..=hi).any(|j| j != i && sel[j] && siblings(&page[j], &page[i]));
             if near {
+                sel[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    (0..page.len()).filter(|&i| sel[i]).collect()
+}
+
+/// Adds blocks that only one extractor selected when they are prose-like and within
+/// [`SIBLING_REACH`] blocks of the agreed body (an extractor that stopped early at an ad slot
+/// should not cut the article short).
+fn extend_with_vouched(page: &[Block], chosen: Vec<usize>, a: &[usize], b: &[usize]) -> Vec<usize> {
+    let mut sel = vec![false; page.len()];
+    for &i in &chosen {
+        sel[i] = true;
+    }
+    let mut vouched = vec![false; page.len()];
+    for &i in a.iter().chain(b) {
+        vouched[i] = true;
+    }
+    for _ in 0..page.len().min(500) {
+        let mut changed = false;
+        for i in 0..page.len() {
+            if sel[i] || !vouched[i] || !prose_like(&page[i]) {
+                continue;
+            }
+            let lo = i.saturating_sub(SIBLING_REACH);
+            let hi = (i + SIBLING_REACH).min(page.len() - 1);
+            if (lo..=hi).any(|j| j != i && sel[j]) {
                 sel[i] = true;
                 changed = true;
             }
