@@ -992,6 +992,7 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, _jsonld_body: Option<&str>
         chosen = extend_with_vouched(&page, chosen, &t_sel, &r_sel);
     }
     let chosen = extend_with_siblings(&page, chosen);
+    let chosen = fill_gaps(&page, chosen);
     let body = filter_boilerplate_idx(&page, &chosen);
     if std::env::var_os("COPYTRAIL_DEBUG_BODY").is_some() {
         for (i, b) in page.iter().enumerate() {
@@ -1103,6 +1104,37 @@ fn extend_with_vouched(page: &[Block], chosen: Vec<usize>, a: &[usize], b: &[usi
         }
     }
     (0..page.len()).filter(|&i| sel[i]).collect()
+}
+
+/// Blocks inside a gap of at most this many blocks between two body blocks are candidates for
+/// [`fill_gaps`].
+const GAP_REACH: usize = 6;
+
+/// Adds blocks that sit between two body blocks (gap ≤ [`GAP_REACH`]) when they are not
+/// link-dense and not boilerplate: list items and subheadings inside the article that both
+/// extractors dropped.
+fn fill_gaps(page: &[Block], chosen: Vec<usize>) -> Vec<usize> {
+    let mut out = Vec::with_capacity(chosen.len());
+    for w in chosen.windows(2) {
+        out.push(w[0]);
+        let (a, b) = (w[0], w[1]);
+        if b - a > 1 && b - a <= GAP_REACH + 1 {
+            for (k, blk) in page.iter().enumerate().take(b).skip(a + 1) {
+                if !blk.hard_boilerplate
+                    && !blk.caption
+                    && blk.link_chars * 2 < blk.text.len()
+                    && boilerplate_reason(blk).is_none()
+                    && !is_section_heading(blk)
+                {
+                    out.push(k);
+                }
+            }
+        }
+    }
+    if let Some(&l) = chosen.last() {
+        out.push(l);
+    }
+    out
 }
 
 /// Fallback when the extractors select next to nothing: the group of sibling blocks (same
