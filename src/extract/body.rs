@@ -339,6 +339,8 @@ const TEASER_CUES: &[&str] = &[
     "must read:",
     "don't miss:",
     "watch:",
+    "also on ",
+    "also:",
     "lesen sie auch",
     "auch interessant",
     "mehr zum thema",
@@ -591,6 +593,59 @@ const BIO_CUES: &[&str] = &[
     "reach her at",
 ];
 
+const PROMO_STARTS: &[&str] = &[
+    "subscribe to",
+    "subscribe for",
+    "click to subscribe",
+    "click here",
+    "join our",
+    "join the conversation",
+    "follow us",
+    "like this story",
+    "like us on",
+    "let our news meet your inbox",
+    "if you enjoyed this article",
+    "do you rely on",
+    "support our journalism",
+    "download the",
+    "get the latest",
+    "write to ",
+    "reach the reporter",
+    "reach the writer",
+    "sign up for",
+    "sign up to",
+    "this site is protected by recaptcha",
+];
+
+const CONTRIB_CUES: &[&str] = &[
+    "contributed to this report",
+    "contributed to this story",
+    "contributed reporting",
+    "additional reporting by",
+    "contributed to this article",
+];
+
+const ROLE_WORDS: &[&str] = &[
+    "reporter",
+    "writer",
+    "editor",
+    "correspondent",
+    "journalist",
+    "contributor",
+    "columnist",
+    "producer",
+    "curator",
+];
+
+/// All-capitals text (a teaser headline in caps), not ending like a sentence.
+fn is_shouting(text: &str) -> bool {
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    letters.len() >= 15
+        && letters.iter().all(|c| !c.is_lowercase())
+        && letters.iter().any(|c| c.is_uppercase())
+        && !text.trim_end().ends_with('.')
+}
+
 fn starts_with_any(lower: &str, cues: &[&str]) -> bool {
     cues.iter().any(|c| lower.starts_with(c))
 }
@@ -647,12 +702,58 @@ pub fn boilerplate_reason(b: &Block) -> Option<&'static str> {
     if b.caption {
         return Some("caption");
     }
+    if n <= 40 && {
+        let t = lower.trim_end();
+        t.ends_with(')')
+            && t.rfind('(').is_some_and(|i| {
+                starts_with_any(
+                    &t[i + 1..],
+                    &[
+                        "image:",
+                        "photo:",
+                        "picture:",
+                        "credit:",
+                        "image credit",
+                        "photo credit",
+                        "pic:",
+                    ],
+                )
+            })
+    } {
+        return Some("caption");
+    }
     if n <= 8
         && starts_with_any(&lower, &["updated", "published", "posted", "last updated"])
         && super::dates::parse_loose(&b.text).is_some()
         || n <= 6 && lower.starts_with("updated at")
     {
         return Some("dateline");
+    }
+    if n <= 16
+        && b.text.chars().any(|c| c.is_ascii_digit())
+        && super::dates::parse_loose(&b.text).is_some_and(|d| d.has_time)
+    {
+        return Some("dateline");
+    }
+    if n <= 20 && (lower.starts_with("copyright") || b.text.trim_start().starts_with('©')) {
+        return Some("copyright");
+    }
+    if n <= 30 && starts_with_any(&lower, PROMO_STARTS) {
+        return Some("promo");
+    }
+    if n <= 30 && contains_any(&lower, CONTRIB_CUES) {
+        return Some("contributors");
+    }
+    if n <= 35
+        && contains_any(&lower, &[" is a ", " is an ", " joined "])
+        && contains_any(&lower, ROLE_WORDS)
+        && !lower.contains('"')
+        && !lower.contains('\u{201c}')
+    {
+        return Some("bio");
+    }
+    if n >= 5 && is_shouting(&b.text) {
+        return Some("shouting-teaser");
     }
     if n <= 30 && starts_with_any(&lower, TEASER_CUES) {
         return Some("teaser");
