@@ -1094,6 +1094,7 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, _jsonld_body: Option<&str>
     }
     let chosen = extend_with_siblings(&page, chosen);
     let chosen = fill_gaps(&page, chosen);
+    let chosen = complete_containers(&page, chosen);
     let body = filter_boilerplate_idx(&page, &chosen);
     if std::env::var_os("COPYTRAIL_DEBUG_BODY").is_some() {
         for (i, b) in page.iter().enumerate() {
@@ -1175,7 +1176,17 @@ fn extend_with_siblings(page: &[Block], chosen: Vec<usize>) -> Vec<usize> {
     (0..page.len()).filter(|&i| sel[i]).collect()
 }
 
-/// Adds blocks that only one extractor selected when they are prose-like and within
+/// A block that may join the body when an extractor or its position vouches for it: not in a
+/// hard-boilerplate container, not a caption, not link-dense, not boilerplate.
+fn acceptable(b: &Block) -> bool {
+    !b.hard_boilerplate
+        && !b.caption
+        && b.link_chars * 2 < b.text.len()
+        && boilerplate_reason(b).is_none()
+        && !is_section_heading(b)
+}
+
+/// Adds blocks that only one extractor selected when they are acceptable and within
 /// [`SIBLING_REACH`] blocks of the agreed body (an extractor that stopped early at an ad slot
 /// should not cut the article short).
 fn extend_with_vouched(page: &[Block], chosen: Vec<usize>, a: &[usize], b: &[usize]) -> Vec<usize> {
@@ -1190,12 +1201,17 @@ fn extend_with_vouched(page: &[Block], chosen: Vec<usize>, a: &[usize], b: &[usi
     for _ in 0..page.len().min(500) {
         let mut changed = false;
         for i in 0..page.len() {
-            if sel[i] || !vouched[i] || !prose_like(&page[i]) {
+            if sel[i] || !vouched[i] || !acceptable(&page[i]) {
                 continue;
             }
+            let prose = prose_like(&page[i]);
             let lo = i.saturating_sub(SIBLING_REACH);
             let hi = (i + SIBLING_REACH).min(page.len() - 1);
-            if (lo..=hi).any(|j| j != i && sel[j]) {
+            if (lo..=hi).any(|j| {
+                j != i
+                    && sel[j]
+                    && (prose || (page[j].parent.is_some() && page[j].parent == page[i].parent))
+            }) {
                 sel[i] = true;
                 changed = true;
             }
@@ -1238,6 +1254,44 @@ fn fill_gaps(page: &[Block], chosen: Vec<usize>) -> Vec<usize> {
     out
 }
 
+/// When most (≥ 70%, at least 3) of the paragraphs directly under one element are body, the
+/// rest of that element's paragraphs are too, unless they are boilerplate or link-dense: a
+/// copied article pasted as a run of `<p>` keeps its short closing lines.
+fn complete_containers(page: &[Block], chosen: Vec<usize>) -> Vec<usize> {
+    let mut sel = vec![false; page.len()];
+    for &i in &chosen {
+        sel[i] = true;
+    }
+    let mut total: HashMap<ego_tree::NodeId, (usize, usize)> = HashMap::new();
+    for (i, b) in page.iter().enumerate() {
+        if let (Some(p), Kind::Para) = (b.parent, b.kind) {
+            let e = total.entry(p).or_insert((0, 0));
+            e.0 += 1;
+            if sel[i] {
+                e.1 += 1;
+            }
+        }
+    }
+    for (i, b) in page.iter().enumerate() {
+        if sel[i] || b.kind != Kind::Para {
+            continue;
+        }
+        let Some(&(all, picked)) = b.parent.as_ref().and_then(|p| total.get(p)) else {
+            continue;
+        };
+        if picked >= 3
+            && picked * 10 >= all * 7
+            && !b.hard_boilerplate
+            && !b.caption
+            && b.link_chars * 2 < b.text.len()
+            && boilerplate_reason(b).is_none()
+        {
+            sel[i] = true;
+        }
+    }
+    (0..page.len()).filter(|&i| sel[i]).collect()
+}
+
 /// Fallback when the extractors select next to nothing: the group of sibling blocks (same
 /// parent) with the most words in prose-like paragraphs, plus headings in that group.
 fn densest_group(page: &[Block]) -> Vec<usize> {
@@ -1263,14 +1317,33 @@ fn densest_group(page: &[Block]) -> Vec<usize> {
 /// that is only a link ("Read the original", a bare host, the publisher's name).
 pub fn closing_links(sel: &BodySelection) -> Vec<BodyLink> {
     let mut out = Vec::new();
-    let Some(&last) = sel.body.last() else {
+    let (Some(&first), Some(&last)) = (sel.body.first(), sel.body.last()) else {
         return out;
     };
+    let short_ok = |b: &Block| {
+        !b.hard_boilerplate
+            && b.kind != Kind::Item
+            && b.text.chars().count() <= 300
+            && boilerplate_reason(b).is_none()
+            && !is_section_heading(b)
+    };
+    // Unselected short paragraphs inside the body span (a link-only credit paragraph that the
+    // body rules left out because it is link-dense).
+    for i in first..last {
+        let b = &sel.page[i];
+        if sel.body.binary_search(&i).is_err() && short_ok(b) {
+            for l in &b.links {
+                if !out.contains(l) {
+                    out.push(l.clone());
+                }
+            }
+        }
+    }
     for b in sel.page.iter().skip(last + 1).take(3) {
         if is_section_heading(b) || b.hard_boilerplate {
             break;
         }
-        if b.kind == Kind::Item || b.text.chars().count() > 300 || boilerplate_reason(b).is_some() {
+        if !short_ok(b) {
             continue;
         }
         for l in &b.links {
