@@ -78,6 +78,9 @@ pub struct Article {
     pub canonical_declared_invalid: bool,
     /// `og:description` / `<meta name=description>`.
     pub description: Option<String>,
+    /// Set when extraction hit an internal fault (a panic inside a parser was caught); the
+    /// other fields are then empty. `None` on every normal run.
+    pub extract_error: Option<String>,
 }
 
 /// Extracts the article from a decoded HTML document fetched from `url`.
@@ -88,8 +91,14 @@ pub fn extract(html: &str, url: &Url) -> Article {
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract_inner(html, url)));
     match run {
         Ok(a) => a,
-        Err(_) => Article {
+        Err(e) => Article {
             url: Some(url.to_string()),
+            extract_error: Some(
+                e.downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "internal panic".into()),
+            ),
             ..Default::default()
         },
     }
@@ -135,6 +144,7 @@ fn extract_inner(html: &str, url: &Url) -> Article {
         published_source: m.published_source.map(str::to_string),
         canonical_declared_invalid: m.canonical_declared_invalid,
         description: m.description,
+        extract_error: None,
     }
 }
 
