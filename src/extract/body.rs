@@ -185,7 +185,9 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
                     && let Some(href) = e.attr("href")
                 {
                     let text = collapse_ws(&text_of(node));
-                    if let Some(u) = resolve_http_url(href, st.base) {
+                    // Same-page anchors ("#top") are not links to anything else.
+                    let same_page = href.trim_start().starts_with('#');
+                    if let Some(u) = resolve_http_url(href, st.base).filter(|_| !same_page) {
                         st.link_chars += text.len();
                         st.links.push(BodyLink {
                             href: u.to_string(),
@@ -1094,7 +1096,18 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, _jsonld_body: Option<&str>
     }
     let chosen = extend_with_siblings(&page, chosen);
     let chosen = fill_gaps(&page, chosen);
-    let chosen = complete_containers(&page, chosen);
+    let mut chosen = complete_containers(&page, chosen);
+    // Credit lines inside the body span or just after it are body text ("This story was first
+    // published by …", "Source: …"), even when link-dense.
+    if let (Some(&first), Some(&last)) = (chosen.first(), chosen.last()) {
+        let end = (last + 3).min(page.len().saturating_sub(1));
+        for (i, b) in page.iter().enumerate().take(end + 1).skip(first) {
+            if !b.hard_boilerplate && credit_cue(&b.text).is_some() && !chosen.contains(&i) {
+                chosen.push(i);
+            }
+        }
+        chosen.sort_unstable();
+    }
     let body = filter_boilerplate_idx(&page, &chosen);
     if std::env::var_os("COPYTRAIL_DEBUG_BODY").is_some() {
         for (i, b) in page.iter().enumerate() {

@@ -6,8 +6,13 @@
 //! - **published**: JSON-LD `datePublished` (article-like node first, then any node; `@graph`,
 //!   arrays and nested nodes are searched) → `<meta>` (`article:published_time` and the other
 //!   names in [`PUBLISHED_METAS`]) → microdata `itemprop=datePublished` (attribute values only) →
-//!   `<time pubdate datetime>` → the first `<time datetime>` → a `/yyyy/mm/dd/` URL path (date
-//!   only). Never from prose, inline scripts other than JSON-LD, or the fetch time.
+//!   `<time pubdate datetime>` → the first `<time datetime>` → a date stamp in a short
+//!   byline-like element (class/id naming a date, time, byline, posting) or a short text node
+//!   that is only a date with a time of day ("기사입력 :[ 2019-11-20 01:49 ]") → a
+//!   `/yyyy/mm/dd/` URL path (date only). The first candidate wins, except that a bare date is
+//!   replaced by a later candidate with a time of day on the same day (±1). Values without a
+//!   zone are UTC. Never from prose sentences, inline scripts other than JSON-LD, or the fetch
+//!   time.
 //! - **modified**: JSON-LD `dateModified` → `<meta>` ([`MODIFIED_METAS`]) → `itemprop=dateModified`.
 //! - **authors**: JSON-LD `author` (string, object, array, `@id` references resolved against
 //!   every node on the page) → `<meta name=author>` → `rel=author` / `itemprop=author` text with

@@ -107,9 +107,9 @@ pub fn extract(html: &str, url: &Url) -> Article {
 fn extract_inner(html: &str, url: &Url) -> Article {
     let doc = scraper::Html::parse_document(html);
     let m = meta::read(&doc, url);
-    let credit_lines = credit::find(&doc, url);
-
     let sel = body::select_body(html, &doc, url, m.jsonld_body.as_deref());
+    // Credit lines are looked for in every block of the page, not only in the body.
+    let credit_lines = credit::from_blocks(&sel.page);
     let kept: Vec<body::Block> = sel.body.iter().map(|&i| sel.page[i].clone()).collect();
     let text = body::join_text(&kept);
     let mut links: Vec<BodyLink> = Vec::new();

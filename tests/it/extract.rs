@@ -63,7 +63,7 @@ fn check_golden(dir: &Path, body: bool) -> Vec<String> {
             continue;
         }
         match k.as_str() {
-            "url" | "source_case" | "source" => {}
+            "url" | "source_case" | "source" | "note" => {}
             "encoding" => check(
                 decoded
                     .encoding
