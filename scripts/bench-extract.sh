@@ -12,7 +12,7 @@ PIN=""
 if command -v taskset >/dev/null; then PIN="taskset -c 0"; fi
 
 if [ ! -x "$VENV/bin/python" ]; then python3 -m venv "$VENV"; fi
-"$VENV/bin/pip" install --quiet --upgrade 'trafilatura>=2,<3'
+"$VENV/bin/pip" install --quiet --upgrade 'trafilatura>=2,<3' lxml_html_clean
 cargo build --release --quiet
 
 echo "== copytrail (release, one thread)"
@@ -21,6 +21,14 @@ echo "$RUST_OUT"
 echo "== Python trafilatura (one thread)"
 PY_OUT=$($PIN "$VENV/bin/python" scripts/compare_trafilatura.py --truth "$TRUTH" --html-dir "$HTML" --repeat "$REPEAT")
 echo "$PY_OUT"
-RUST_PPS=$(echo "$RUST_OUT" | sed -n 's/.*: \([0-9.]*\) pages\/s/\1/p')
-PY_PPS=$(echo "$PY_OUT" | sed -n 's/.*: \([0-9.]*\) pages\/s/\1/p')
-python3 -c "print(f'speed-up: {float($RUST_PPS)/float($PY_PPS):.1f}x  (copytrail {float($RUST_PPS):.1f} pages/s, trafilatura {float($PY_PPS):.1f} pages/s)')"
+# Compare CPU-time throughput (robust to other processes sharing the machine) and wall time.
+RUST_OUT="$RUST_OUT" PY_OUT="$PY_OUT" python3 - <<'PY'
+import os, re
+def grab(text, pat):
+    m = re.search(pat, text, re.M)
+    return float(m.group(1)) if m else None
+for label, pat in [("CPU time", r"([0-9.]+) pages/s per core$"), ("wall time", r"([0-9.]+) pages/s$")]:
+    r, p = grab(os.environ["RUST_OUT"], pat), grab(os.environ["PY_OUT"], pat)
+    if r and p:
+        print(f"speed-up by {label}: {r / p:.1f}x  (copytrail {r:.1f} pages/s, trafilatura {p:.1f} pages/s)")
+PY

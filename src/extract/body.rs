@@ -45,6 +45,10 @@ pub struct Block {
     pub grand: Option<ego_tree::NodeId>,
     /// Inside a `<figure>`, `<figcaption>` or an element whose class names a caption.
     pub caption: bool,
+    /// The text reads as a credit line ([`credit_cue`]), computed once.
+    pub credit: bool,
+    /// [`boilerplate_reason`] of this block, computed once.
+    pub bp: Option<&'static str>,
 }
 
 const SKIP: &[&str] = &[
@@ -135,7 +139,12 @@ impl State<'_> {
                 parent: self.elems.last().and_then(|e| e.1),
                 grand: self.elems.last().and_then(|e| e.2),
                 caption: self.caption_depth > 0,
+                credit: false,
+                bp: None,
             });
+            let last = self.out.last_mut().expect("just pushed");
+            last.credit = credit_cue(&last.text).is_some();
+            last.bp = boilerplate_reason(last);
         }
     }
 }
@@ -696,11 +705,11 @@ fn is_share_counter(text: &str) -> bool {
 
 /// Why a block is boilerplate, or `None` if it is kept.
 pub fn boilerplate_reason(b: &Block) -> Option<&'static str> {
-    let lower = lead(&b.text);
-    let n = words(&b.text);
-    if credit_cue(&b.text).is_some() {
+    if b.credit {
         return None;
     }
+    let lower = lead(&b.text);
+    let n = words(&b.text);
     if b.caption {
         return Some("caption");
     }
@@ -835,7 +844,7 @@ pub fn filter_boilerplate_idx(page: &[Block], idx: &[usize]) -> Vec<usize> {
     while i < blocks.len() {
         let b = blocks[i];
         if in_comments {
-            if credit_cue(&b.text).is_some() {
+            if b.credit {
                 out.push(idx[i]);
             }
             i += 1;
@@ -853,7 +862,7 @@ pub fn filter_boilerplate_idx(page: &[Block], idx: &[usize]) -> Vec<usize> {
                 let teaser_like = nb.kind == Kind::Item
                     || link_dense(nb)
                     || (words(&nb.text) <= 5 && nb.kind != Kind::Heading);
-                if teaser_like && credit_cue(&nb.text).is_none() {
+                if teaser_like && !nb.credit {
                     i += 1;
                 } else {
                     break;
@@ -861,7 +870,7 @@ pub fn filter_boilerplate_idx(page: &[Block], idx: &[usize]) -> Vec<usize> {
             }
             continue;
         }
-        if boilerplate_reason(b).is_none() {
+        if b.bp.is_none() {
             out.push(idx[i]);
         }
         i += 1;
@@ -898,10 +907,31 @@ fn shingle_hashes(toks: &[u64]) -> impl Iterator<Item = u64> + '_ {
     })
 }
 
+/// Hasher for keys that are already well-mixed 64-bit hashes (shingle hashes): passes them
+/// through instead of running SipHash again.
+#[derive(Default, Clone, Copy)]
+pub struct PassHasher(u64);
+
+impl std::hash::Hasher for PassHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x100_0000_01B3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type PassBuild = std::hash::BuildHasherDefault<PassHasher>;
+
 /// The text of one extractor's output, indexed for block matching.
 pub struct Reference {
-    shingles: HashSet<u64>,
-    counts: HashMap<u64, u32>,
+    shingles: HashSet<u64, PassBuild>,
+    counts: HashMap<u64, u32, PassBuild>,
     lines: HashSet<Vec<u64>>,
     line_counts: HashMap<Vec<u64>, u32>,
     /// Number of tokens.
@@ -912,7 +942,7 @@ impl Reference {
     /// Indexes `text` (lines separated by newlines).
     pub fn new(text: &str) -> Reference {
         let toks = token_hashes(text);
-        let mut counts: HashMap<u64, u32> = HashMap::new();
+        let mut counts: HashMap<u64, u32, PassBuild> = HashMap::default();
         for h in shingle_hashes(&toks) {
             *counts.entry(h).or_insert(0) += 1;
         }
@@ -976,7 +1006,8 @@ pub struct BodySelection {
 }
 
 fn trafilatura_text(html: &str, url: &Url) -> String {
-    let opts = trafilatura::Options::default().with_url(url.clone());
+    let mut opts = trafilatura::Options::default().with_url(url.clone());
+    opts.html_date_mode = trafilatura::HtmlDateMode::Disabled;
     trafilatura::extract(html, &opts)
         .map(|r| r.content_text)
         .unwrap_or_default()
@@ -1102,7 +1133,7 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, _jsonld_body: Option<&str>
     if let (Some(&first), Some(&last)) = (chosen.first(), chosen.last()) {
         let end = (last + 3).min(page.len().saturating_sub(1));
         for (i, b) in page.iter().enumerate().take(end + 1).skip(first) {
-            if !b.hard_boilerplate && credit_cue(&b.text).is_some() && !chosen.contains(&i) {
+            if !b.hard_boilerplate && b.credit && !chosen.contains(&i) {
                 chosen.push(i);
             }
         }
@@ -1151,7 +1182,7 @@ fn prose_like(b: &Block) -> bool {
         && b.text
             .trim_end()
             .ends_with(['.', '!', '?', '"', '\u{201d}', '\u{2026}', ')', '\u{3002}'])
-        && boilerplate_reason(b).is_none()
+        && b.bp.is_none()
 }
 
 /// How many blocks away a selected sibling may be for [`extend_with_siblings`].
@@ -1195,7 +1226,7 @@ fn acceptable(b: &Block) -> bool {
     !b.hard_boilerplate
         && !b.caption
         && b.link_chars * 2 < b.text.len()
-        && boilerplate_reason(b).is_none()
+        && b.bp.is_none()
         && !is_section_heading(b)
 }
 
@@ -1253,7 +1284,7 @@ fn fill_gaps(page: &[Block], chosen: Vec<usize>) -> Vec<usize> {
                 if !blk.hard_boilerplate
                     && !blk.caption
                     && blk.link_chars * 2 < blk.text.len()
-                    && boilerplate_reason(blk).is_none()
+                    && blk.bp.is_none()
                     && !is_section_heading(blk)
                 {
                     out.push(k);
@@ -1297,7 +1328,7 @@ fn complete_containers(page: &[Block], chosen: Vec<usize>) -> Vec<usize> {
             && !b.hard_boilerplate
             && !b.caption
             && b.link_chars * 2 < b.text.len()
-            && boilerplate_reason(b).is_none()
+            && b.bp.is_none()
         {
             sel[i] = true;
         }
@@ -1337,7 +1368,7 @@ pub fn closing_links(sel: &BodySelection) -> Vec<BodyLink> {
         !b.hard_boilerplate
             && b.kind != Kind::Item
             && b.text.chars().count() <= 300
-            && boilerplate_reason(b).is_none()
+            && b.bp.is_none()
             && !is_section_heading(b)
     };
     // Unselected short paragraphs inside the body span (a link-only credit paragraph that the

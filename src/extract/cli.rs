@@ -187,6 +187,19 @@ pub fn extract_body(bytes: &[u8], url: &str) -> String {
     extract(&decoded.text, &url).text
 }
 
+/// CPU time (user + system, seconds) of the calling thread, from `/proc/thread-self/stat`
+/// (Linux; clock ticks of 1/100 s). `None` elsewhere. Used so that speed figures are not skewed
+/// by other processes competing for the CPU.
+fn thread_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 /// Runs `copytrail eval extract`: prints F1, precision, recall, exact-match accuracy (and the
 /// worst pages with `--worst N`). Exit code 1 when the truth file or a page cannot be read.
 pub fn run_eval(args: &EvalExtractArgs) -> ExitCode {
@@ -211,6 +224,7 @@ pub fn run_eval(args: &EvalExtractArgs) -> ExitCode {
         }
     }
     let start = std::time::Instant::now();
+    let cpu_start = thread_cpu_seconds();
     for (p, bytes) in &loaded {
         let text = extract_body(bytes, &p.url);
         scores.push((p.id.clone(), p.url.clone(), score_page(&text, &p.body)));
@@ -224,6 +238,10 @@ pub fn run_eval(args: &EvalExtractArgs) -> ExitCode {
         }
         elapsed = start.elapsed().as_secs_f64();
     }
+    let cpu = match (cpu_start, thread_cpu_seconds()) {
+        (Some(a), Some(b)) => Some(b - a),
+        _ => None,
+    };
     let s = summarize(&scores.iter().map(|x| x.2).collect::<Vec<_>>());
     println!(
         "pages {}  F1 {:.4}  precision {:.4}  recall {:.4}  accuracy {:.4}  empty {}",
@@ -237,6 +255,13 @@ pub fn run_eval(args: &EvalExtractArgs) -> ExitCode {
             n,
             n / elapsed.max(1e-9)
         );
+        if let Some(cpu) = cpu {
+            println!(
+                "cpu {:.3} s (this thread's CPU time): {:.1} pages/s per core",
+                cpu,
+                n / cpu.max(1e-9)
+            );
+        }
     }
     if args.worst > 0 {
         scores.sort_by(|a, b| a.2.f1().total_cmp(&b.2.f1()));
