@@ -22,6 +22,9 @@ use super::robots::{self, RobotsAnswer, RobotsRules};
 use super::writer::Cmd;
 use crate::page::{Page, PageSource};
 
+/// How long a request in flight at Ctrl-C may take to finish before it is abandoned.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// Why a host worker stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostExit {
@@ -367,9 +370,20 @@ async fn fetch_chain(
         let turn = gate
             .turn(&ctx.global, ctx.cfg.backoff.max_retry_after, &ctx.cancel)
             .await?;
-        let res = tokio::select! {
-            r = ctx.fetcher.get(&url, &headers) => r,
-            _ = ctx.cancel.cancelled() => return Err(Stop::Exit(HostExit::Cancelled)),
+        // On cancellation a request in flight may finish within a grace period (so its result
+        // is recorded and not fetched again by the next run); after that it is abandoned.
+        let res = {
+            let fetch = ctx.fetcher.get(&url, &headers);
+            tokio::pin!(fetch);
+            tokio::select! {
+                r = &mut fetch => r,
+                _ = ctx.cancel.cancelled() => {
+                    match tokio::time::timeout(SHUTDOWN_GRACE, &mut fetch).await {
+                        Ok(r) => r,
+                        Err(_) => return Err(Stop::Exit(HostExit::Cancelled)),
+                    }
+                }
+            }
         };
         drop(turn);
         ctx.stats.requests.fetch_add(1, Ordering::Relaxed);

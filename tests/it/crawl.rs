@@ -1229,3 +1229,125 @@ fn crawl_links_equal_ingest_of_its_own_warc() {
     );
     assert_eq!(from_crawl, from_ingest);
 }
+
+#[tokio::test]
+async fn watch_mode_repolls_feeds_conditionally_until_cancelled() {
+    let web = Web::start().await;
+    let h = "watch.example";
+    let feed = |items: &[&str]| {
+        let mut x = String::from(
+            r#"<?xml version="1.0"?><rss version="2.0"><channel><title>W</title><link>http://watch.example/</link>"#,
+        );
+        for i in items {
+            x.push_str(&format!(
+                "<item><title>{i}</title><link>{}</link></item>",
+                web.url(h, i)
+            ));
+        }
+        x.push_str("</channel></rss>");
+        x
+    };
+    web.route(
+        h,
+        "/rss",
+        vec![
+            Resp::new(200, "application/rss+xml", feed(&["/one"])).header("ETag", "\"v1\""),
+            Resp::new(304, "application/rss+xml", ""),
+            Resp::new(200, "application/rss+xml", feed(&["/one", "/two"])).header("ETag", "\"v2\""),
+        ],
+    );
+    web.page(h, "/one", article("one", &[]));
+    web.page(h, "/two", article("two", &[]));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let mut cfg = config(&[h]);
+    cfg.watch = true;
+    cfg.repoll_after = Duration::from_millis(300);
+    let cancel = CancellationToken::new();
+    let c = cancel.clone();
+    let w = web.clone();
+    tokio::spawn(async move {
+        // Stop once the third poll has found the new item.
+        for _ in 0..400 {
+            if w.count(h, "/two") > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        c.cancel();
+    });
+    let (s, pages) = run_crawl_with(cfg, &db, &[web.url(h, "/rss")], cancel).await;
+    assert!(s.interrupted);
+    let polls = web.hits_of(h, "/rss");
+    assert!(polls.len() >= 3, "{polls:?}");
+    assert_eq!(polls[0].if_none_match, None);
+    assert_eq!(polls[1].if_none_match.as_deref(), Some("\"v1\""));
+    assert_eq!(web.count(h, "/one"), 1, "articles are not re-fetched");
+    assert_eq!(web.count(h, "/two"), 1);
+    assert_eq!(pages.len(), 2);
+}
+
+#[test]
+fn ctrl_c_stops_the_binary_cleanly_with_exit_code_130_and_the_next_run_resumes() {
+    let web = Web::start_in_thread();
+    let hosts = ["i1.example", "i2.example"];
+    let mut seeds = String::new();
+    for h in hosts {
+        for i in 0..40 {
+            let p = format!("/p{i}");
+            web.page(h, &p, article(&p, &[]));
+            seeds.push_str(&web.url(h, &p));
+            seeds.push('\n');
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.db");
+    let seeds_path = dir.path().join("seeds.txt");
+    std::fs::write(&seeds_path, seeds).unwrap();
+    let child = binary_crawl(&web, &db, &seeds_path, &hosts, "30ms")
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while web.hits().len() < 10 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "crawl did not start"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let st = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted (run again to resume)"),
+        "{stderr}"
+    );
+    let first = web
+        .hits()
+        .iter()
+        .filter(|h| h.path != "/robots.txt")
+        .count();
+    assert!(first < 80, "stopped early");
+    web.clear_hits();
+    let out = binary_crawl(&web, &db, &seeds_path, &hosts, "0s")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let second = web
+        .hits()
+        .iter()
+        .filter(|h| h.path != "/robots.txt")
+        .count();
+    // A clean stop records every finished request: nothing is fetched twice.
+    assert_eq!(first + second, 80);
+}

@@ -50,6 +50,7 @@ pub struct Hit {
     pub at: Instant,
     pub user_agent: String,
     pub cookie: Option<String>,
+    pub if_none_match: Option<String>,
 }
 
 #[derive(Default)]
@@ -97,6 +98,11 @@ async fn handle(State(web): State<Arc<Mutex<Inner>>>, req: Request) -> Response<
         .get("cookie")
         .and_then(|h| h.to_str().ok())
         .map(str::to_string);
+    let if_none_match = req
+        .headers()
+        .get("if-none-match")
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string);
     let resp = {
         let mut g = web.lock().unwrap();
         g.hits.push(Hit {
@@ -105,6 +111,7 @@ async fn handle(State(web): State<Arc<Mutex<Inner>>>, req: Request) -> Response<
             at: Instant::now(),
             user_agent: ua,
             cookie,
+            if_none_match,
         });
         let key = (host.clone(), path.clone());
         let n = *g.served.get(&key).unwrap_or(&0);
