@@ -508,6 +508,40 @@ async fn per_host_delay_holds_on_the_server_and_hosts_run_in_parallel() {
     );
 }
 
+#[tokio::test]
+async fn one_request_at_a_time_per_host_unless_host_concurrency_is_raised() {
+    let web = Web::start().await;
+    let (one, two) = ("one.example", "two.example");
+    let mut seeds = Vec::new();
+    for h in [one, two] {
+        for i in 0..6 {
+            let p = format!("/p{i}");
+            web.page(h, &p, article(&p, &[]).delayed(Duration::from_millis(100)));
+            seeds.push(web.url(h, &p));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&[one]);
+    cfg.delay = Duration::ZERO;
+    let (_, pages) = run_crawl(cfg, &dir.path().join("a.db"), &seeds[..6]).await;
+    assert_eq!(pages.len(), 6);
+    assert_eq!(web.max_concurrent(one), 1);
+
+    let mut cfg = config(&[two]);
+    cfg.delay = Duration::ZERO;
+    cfg.host_concurrency = 3;
+    let t0 = std::time::Instant::now();
+    let (_, pages) = run_crawl(cfg, &dir.path().join("b.db"), &seeds[6..]).await;
+    assert_eq!(pages.len(), 6);
+    assert_eq!(web.max_concurrent(two), 3);
+    // 6 pages × 100 ms, three at a time: about 200 ms, not 600 ms.
+    assert!(
+        t0.elapsed() < Duration::from_millis(550),
+        "{:?}",
+        t0.elapsed()
+    );
+}
+
 // ---------------------------------------------------------------- fetch rules
 
 #[tokio::test]
