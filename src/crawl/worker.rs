@@ -480,6 +480,7 @@ async fn process(ctx: &Ctx, gate: &HostGate, entry: Entry) -> Result<(), Stop> {
         last_modified: None,
         attempts: entry.attempts + 1,
         discovered: Vec::new(),
+        alias: None,
     };
     let Ok(url) = Url::parse(&entry.url) else {
         completion.state = Final::Failed;
@@ -664,6 +665,12 @@ async fn process(ctx: &Ctx, gate: &HostGate, entry: Entry) -> Result<(), Stop> {
             ex.header("content-type").unwrap_or("?")
         ));
         return complete(ctx, completion, None, exchanges).await;
+    }
+    if exchanges.len() > 1 {
+        let mut end = ex.url.clone();
+        if canonicalize_url(&mut end).is_ok() && end.as_str() != entry.url {
+            completion.alias = Some(end);
+        }
     }
     completion.etag = ex.header("etag").map(str::to_string);
     completion.last_modified = ex.header("last-modified").map(str::to_string);
