@@ -258,7 +258,7 @@ fn throughput() {
             Box::new(AnalyseOnly::default())
         } else {
             let store = copytrail::store::Store::open(&db).unwrap();
-            Box::new(copytrail::ingest::PageSink::new(store))
+            Box::new(copytrail::ingest::PageSink::new(store).expect("open sink"))
         };
         let t0 = Instant::now();
         let s = runtime(2)

@@ -43,6 +43,17 @@ pub struct LinkConfig {
     pub full_containment: f64,
     /// At most this many candidates (most shared sampled shingles first) are verified.
     pub max_candidates: usize,
+    /// SimHash candidates: every stored page within this many bits (Hamming distance) of a new
+    /// page's SimHash is verified too (found with the permuted-table index, never a scan).
+    pub simhash_k: u32,
+    /// Translated copies: smallest number of shared anchors (numbers, names) for a match.
+    pub min_shared_anchors: usize,
+    /// Translated copies: smallest share (0..1) of the sparser page's anchors found in the
+    /// other page.
+    pub min_anchor_containment: f64,
+    /// Translated copies: smallest share (0..1) of the shared anchors that occur in the same
+    /// order in both pages (longest common subsequence).
+    pub min_anchor_order: f64,
 }
 
 impl Default for LinkConfig {
@@ -53,6 +64,10 @@ impl Default for LinkConfig {
             max_postings: 64,
             full_containment: 0.8,
             max_candidates: 64,
+            simhash_k: 6,
+            min_shared_anchors: 5,
+            min_anchor_containment: 0.6,
+            min_anchor_order: 0.6,
         }
     }
 }
@@ -81,6 +96,8 @@ pub struct Match {
     pub cb: f64,
     /// SimHash Hamming distance, bits.
     pub distance: u32,
+    /// True for a cross-language match found through anchors.
+    pub translation: bool,
 }
 
 /// Verifies a candidate pair on full shingle sets; `None` when it is not a near-duplicate.
@@ -107,11 +124,14 @@ pub fn verify(a: &Fingerprint, b: &Fingerprint, cfg: &LinkConfig) -> Option<Matc
         ca,
         cb,
         distance: hamming(a.simhash, b.simhash),
+        translation: false,
     })
 }
 
 /// Finds and stores the verified matches of a newly stored page `id` (whose fingerprint is
-/// `fp` and site `site`) against earlier pages. Returns the matched page ids.
+/// `fp` and site `site`) against earlier pages: candidates are the pages sharing index keys
+/// (sampled shingles) and `simhash_candidates` (pages within [`LinkConfig::simhash_k`] bits).
+/// Returns the matched page ids.
 ///
 /// # Errors
 /// SQLite errors.
@@ -120,9 +140,16 @@ pub fn match_new_page(
     id: i64,
     site: &str,
     fp: &Fingerprint,
+    simhash_candidates: &[i64],
     cfg: &LinkConfig,
 ) -> Result<Vec<i64>, StoreError> {
     let mut counts: HashMap<i64, usize> = HashMap::new();
+    for c in simhash_candidates {
+        if *c != id {
+            // Near-identical by SimHash: verify first.
+            *counts.entry(*c).or_default() += usize::MAX / 2;
+        }
+    }
     {
         let mut st = tx.prepare_cached(
             "SELECT page_id FROM shingle_postings WHERE hash = ?1 AND page_id != ?2 LIMIT ?3",
@@ -150,8 +177,8 @@ pub fn match_new_page(
          JOIN pages p ON p.id = f.page_id WHERE f.page_id = ?1",
     )?;
     let mut ins = tx.prepare_cached(
-        "INSERT OR REPLACE INTO matches (a, b, shared, ca, cb, distance)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR REPLACE INTO matches (a, b, shared, ca, cb, distance, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'text')",
     )?;
     for (cand, _) in cands {
         let row = fp_st.query_row(params![cand], |r| {
@@ -353,7 +380,22 @@ struct Edge {
     m: Match, // ca = share of this node's shingles in `other`
 }
 
+/// One story cluster: its pages and their verified matches.
+struct Cluster {
+    nodes: Vec<i64>,
+    adj: HashMap<i64, Vec<Edge>>,
+    infos: HashMap<i64, PageInfo>,
+    supplied: HashSet<i64>,
+}
+
 /// Recomputes the links of every story cluster containing a page in `touched`.
+///
+/// Two passes: clusters whose original is settled by strong evidence (origin domain, supplied
+/// text, credit, a unique publication time among the best-connected pages) are decided first;
+/// their outcome, together with the links already stored, teaches which sites carry other
+/// sites' stories (copy sites). Clusters left ambiguous (undated or tied pages) are then
+/// decided by that copy-site prior (`decided_by` = `copy-site`) before falling back to the
+/// page seen first.
 ///
 /// # Errors
 /// SQLite errors; [`StoreError::Malformed`] for unreadable stored articles.
@@ -367,6 +409,7 @@ pub fn relink(
     let mut stats = RelinkStats::default();
     let mut ordered: Vec<i64> = touched.iter().copied().collect();
     ordered.sort_unstable();
+    let mut clusters = Vec::new();
     for start in ordered {
         if seen.contains(&start) {
             continue;
@@ -394,7 +437,6 @@ pub fn relink(
         if nodes.len() < 2 {
             continue;
         }
-        stats.clusters += 1;
         let mut infos: HashMap<i64, PageInfo> = HashMap::new();
         for n in &nodes {
             if let Some(i) = store.page_info(*n)? {
@@ -402,8 +444,44 @@ pub fn relink(
             }
         }
         let supplied = supplied_pages(store, &nodes)?;
-        let decided = decide_originals(&nodes, &infos, &adj, &origins, &supplied);
-        let links = build_links(store, &nodes, &infos, &adj, &decided, cfg)?;
+        clusters.push(Cluster {
+            nodes,
+            adj,
+            infos,
+            supplied,
+        });
+    }
+    // Pass 1: strong evidence.
+    let mut decisions: Vec<Option<Decided>> = clusters
+        .iter()
+        .map(|c| decide_originals(c, &origins, None))
+        .collect();
+    // The copy-site prior: per site, (times decided a copy, times decided an original).
+    let mut prior: HashMap<String, (u32, u32)> = stored_site_roles(store)?;
+    for (c, d) in clusters.iter().zip(&decisions) {
+        if let Some(d) = d {
+            for n in &c.nodes {
+                if let Some(i) = c.infos.get(n) {
+                    let e = prior.entry(i.site.clone()).or_default();
+                    if d.originals.contains(n) {
+                        e.1 += 1;
+                    } else {
+                        e.0 += 1;
+                    }
+                }
+            }
+        }
+    }
+    // Pass 2: ambiguous clusters.
+    for (c, d) in clusters.iter().zip(decisions.iter_mut()) {
+        if d.is_none() {
+            *d = decide_originals(c, &origins, Some(&prior));
+        }
+    }
+    for (c, d) in clusters.iter().zip(decisions) {
+        let Some(decided) = d else { continue };
+        stats.clusters += 1;
+        let links = build_links(store, &c.nodes, &c.infos, &c.adj, &decided, cfg)?;
         let tx = store.conn_mut().transaction()?;
         for l in &links {
             tx.execute(
@@ -431,11 +509,29 @@ pub fn relink(
     Ok(stats)
 }
 
+/// Per site, how often its pages are stored as copies and as originals (links already in the
+/// store, decided by strong evidence).
+fn stored_site_roles(store: &Store) -> Result<HashMap<String, (u32, u32)>, StoreError> {
+    let mut out: HashMap<String, (u32, u32)> = HashMap::new();
+    let mut st = store.conn().prepare(
+        "SELECT c.site, o.site FROM links l JOIN pages c ON c.id = l.copy_id
+         JOIN pages o ON o.id = l.original_id
+         WHERE l.decided_by NOT IN ('copy-site', 'first-seen')",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for r in rows {
+        let (c, o) = r?;
+        out.entry(c).or_default().0 += 1;
+        out.entry(o).or_default().1 += 1;
+    }
+    Ok(out)
+}
+
 fn edges_of(store: &Store, n: i64) -> Result<Vec<Edge>, StoreError> {
     let mut st = store.conn().prepare_cached(
-        "SELECT b, shared, ca, cb, distance FROM matches WHERE a = ?1
+        "SELECT b, shared, ca, cb, distance, kind FROM matches WHERE a = ?1
          UNION ALL
-         SELECT a, shared, cb, ca, distance FROM matches WHERE b = ?1",
+         SELECT a, shared, cb, ca, distance, kind FROM matches WHERE b = ?1",
     )?;
     let rows = st.query_map(params![n], |r| {
         Ok(Edge {
@@ -445,6 +541,7 @@ fn edges_of(store: &Store, n: i64) -> Result<Vec<Edge>, StoreError> {
                 ca: r.get(2)?,
                 cb: r.get(3)?,
                 distance: r.get::<_, i64>(4)? as u32,
+                translation: r.get::<_, String>(5)? == "translation",
             },
         })
     })?;
@@ -470,13 +567,30 @@ struct Decided {
     by: &'static str,
 }
 
+/// A publication time rounded to what it can tell: a time of exactly 00:00:00 is taken as a
+/// bare date (day precision), so it ties with any time on the same day.
+fn comparable_time(ts: i64) -> (i64, bool) {
+    if ts.rem_euclid(86_400) == 0 {
+        (ts.div_euclid(86_400), true)
+    } else {
+        (ts.div_euclid(86_400), false)
+    }
+}
+
+/// Whether page time `a` is strictly earlier than `b`, honouring day precision.
+fn earlier(a: i64, b: i64) -> bool {
+    let ((da, a_day), (db, b_day)) = (comparable_time(a), comparable_time(b));
+    if a_day || b_day { da < db } else { a < b }
+}
+
+/// Decides the originals of a cluster; `None` when only weak evidence is left and no
+/// `prior` is given yet.
 fn decide_originals(
-    nodes: &[i64],
-    infos: &HashMap<i64, PageInfo>,
-    _adj: &HashMap<i64, Vec<Edge>>,
+    c: &Cluster,
     origins: &[String],
-    supplied: &HashSet<i64>,
-) -> Decided {
+    prior: Option<&HashMap<String, (u32, u32)>>,
+) -> Option<Decided> {
+    let (nodes, infos) = (&c.nodes, &c.infos);
     let on_origin: Vec<i64> = nodes
         .iter()
         .copied()
@@ -487,19 +601,19 @@ fn decide_originals(
         })
         .collect();
     if !on_origin.is_empty() {
-        return Decided {
+        return Some(Decided {
             originals: on_origin,
             by: "origin-domain",
-        };
+        });
     }
     // Supplied full texts are originals, unless every page of the cluster was supplied.
-    if !supplied.is_empty() && supplied.len() < nodes.len() {
-        let mut v: Vec<i64> = supplied.iter().copied().collect();
+    if !c.supplied.is_empty() && c.supplied.len() < nodes.len() {
+        let mut v: Vec<i64> = c.supplied.iter().copied().collect();
         v.sort_unstable();
-        return Decided {
+        return Some(Decided {
             originals: v,
             by: "supplied",
-        };
+        });
     }
     // Credit: the page most other pages credit, provided it credits none of them.
     let mut credited_by: HashMap<i64, usize> = HashMap::new();
@@ -522,28 +636,73 @@ fn decide_originals(
         .filter(|(n, _)| !credits_someone.contains(n))
         .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
     {
-        return Decided {
+        return Some(Decided {
             originals: vec![best],
             by: "credit",
-        };
+        });
     }
-    let dated: Vec<(i64, i64)> = nodes
+    // The original is matched by every copy of it, so it is among the best-connected pages
+    // (two excerpts of one story need not match each other, but both match the original).
+    let degree = |n: &i64| c.adj.get(n).map_or(0, Vec::len);
+    let max_degree = nodes.iter().map(degree).max().unwrap_or(0);
+    let hubs: Vec<i64> = nodes
         .iter()
-        .filter_map(|n| infos.get(n).and_then(|i| i.published_ts).map(|t| (t, *n)))
+        .copied()
+        .filter(|n| degree(n) == max_degree)
         .collect();
-    if let Some(&(t, n)) = dated.iter().min() {
-        let ties = dated.iter().filter(|(u, _)| *u == t).count();
-        if ties == 1 {
-            return Decided {
+    if hubs.len() == 1 {
+        return Some(Decided {
+            originals: hubs,
+            by: "connections",
+        });
+    }
+    let ts = |n: &i64| infos.get(n).and_then(|i| i.published_ts);
+    if hubs.iter().all(|n| ts(n).is_some()) {
+        let first = hubs.iter().copied().find(|a| {
+            hubs.iter()
+                .all(|b| a == b || earlier(ts(a).unwrap_or(0), ts(b).unwrap_or(0)))
+        });
+        if let Some(n) = first {
+            return Some(Decided {
                 originals: vec![n],
                 by: "published",
-            };
+            });
         }
     }
-    Decided {
-        originals: vec![*nodes.iter().min().unwrap_or(&0)],
-        by: "first-seen",
+    let prior = prior?;
+    // Copy-site prior: the hub whose site is least often a copy elsewhere.
+    let copy_ratio = |n: &i64| -> f64 {
+        let (cp, or) = infos
+            .get(n)
+            .and_then(|i| prior.get(&i.site))
+            .copied()
+            .unwrap_or((0, 0));
+        (cp as f64 + 0.5) / (cp as f64 + or as f64 + 1.0)
+    };
+    let mut ranked: Vec<(f64, i64)> = hubs.iter().map(|n| (copy_ratio(n), *n)).collect();
+    ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    if ranked.len() >= 2 && ranked[1].0 - ranked[0].0 >= 0.25 {
+        return Some(Decided {
+            originals: vec![ranked[0].1],
+            by: "copy-site",
+        });
     }
+    // Dated hubs before undated ones, earliest first, then the page stored first.
+    let mut order: Vec<i64> = hubs.clone();
+    order.sort_by(|a, b| match (ts(a), ts(b)) {
+        (Some(x), Some(y)) => x.cmp(&y).then(a.cmp(b)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
+    });
+    Some(Decided {
+        originals: vec![order[0]],
+        by: if ts(&order[0]).is_some() {
+            "published"
+        } else {
+            "first-seen"
+        },
+    })
 }
 
 struct NewLink {
@@ -602,6 +761,7 @@ fn build_links(
                     ca: shared as f64 / fc.shingles.len().max(1) as f64,
                     cb: shared as f64 / fo.shingles.len().max(1) as f64,
                     distance: hamming(fc.simhash, fo.simhash),
+                    translation: false,
                 }
             }
         };
@@ -624,7 +784,9 @@ fn build_links(
                 }
             })
             .unwrap_or(original);
-        let kind = if m.ca.min(m.cb) >= cfg.full_containment {
+        let kind = if m.translation {
+            "translation"
+        } else if m.ca.min(m.cb) >= cfg.full_containment {
             "full"
         } else {
             "partial"
@@ -664,4 +826,188 @@ fn nearest_original(
         }
     }
     None
+}
+
+/// True when `a` and `b` (ASCII) differ by at most one insertion, deletion or substitution.
+fn edit_distance_at_most_one(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (s, l) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if l.len() - s.len() > 1 {
+        return false;
+    }
+    let p = s.iter().zip(l).take_while(|(x, y)| x == y).count();
+    if s.len() == l.len() {
+        s[p + 1.min(s.len() - p)..] == l[p + 1.min(l.len() - p)..]
+    } else {
+        s[p..] == l[p + 1..]
+    }
+}
+
+/// Longest common subsequence length of two sequences (O(n·m) time, O(m) memory).
+fn lcs_len(a: &[&str], b: &[&str]) -> usize {
+    let mut prev = vec![0usize; b.len() + 1];
+    let mut cur = vec![0usize; b.len() + 1];
+    for x in a {
+        for (j, y) in b.iter().enumerate() {
+            cur[j + 1] = if x == y {
+                prev[j] + 1
+            } else {
+                cur[j].max(prev[j + 1])
+            };
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// Verifies a cross-language candidate on anchors (numbers and names, in order; see
+/// [`crate::fingerprint::anchors`]). `common` holds anchors too frequent in the store to be
+/// evidence; they are ignored. Returns the match with `shared` = shared anchors (multiset),
+/// `ca`/`cb` = share of each page's anchors found in the other (0..1).
+pub fn verify_translation(
+    a: &[String],
+    b: &[String],
+    common: &HashSet<String>,
+    cfg: &LinkConfig,
+) -> Option<Match> {
+    let a: Vec<&str> = a
+        .iter()
+        .map(String::as_str)
+        .filter(|x| !common.contains(*x))
+        .collect();
+    // Names of `b` are mapped onto a near-identical name of `a` (one edit apart, keys of four
+    // letters or more): transliterations of one name differ by a letter ("Deptford" /
+    // "Депфорд").
+    let a_names: HashSet<&str> = a.iter().copied().filter(|x| x.starts_with("p:")).collect();
+    let b: Vec<&str> = b
+        .iter()
+        .map(String::as_str)
+        .filter(|x| !common.contains(*x))
+        .map(|x| {
+            if !x.starts_with("p:") || a_names.contains(x) || x.len() < 6 {
+                return x;
+            }
+            a_names
+                .iter()
+                .copied()
+                .find(|y| y.len() >= 6 && edit_distance_at_most_one(&x[2..], &y[2..]))
+                .unwrap_or(x)
+        })
+        .collect();
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let mut cb: HashMap<&str, usize> = HashMap::new();
+    for x in &b {
+        *cb.entry(x).or_default() += 1;
+    }
+    let mut ca: HashMap<&str, usize> = HashMap::new();
+    for x in &a {
+        *ca.entry(x).or_default() += 1;
+    }
+    let shared: usize = ca
+        .iter()
+        .map(|(k, n)| (*n).min(cb.get(k).copied().unwrap_or(0)))
+        .sum();
+    if shared < cfg.min_shared_anchors {
+        return None;
+    }
+    let share_a = shared as f64 / a.len() as f64;
+    let share_b = shared as f64 / b.len() as f64;
+    if share_a.max(share_b) < cfg.min_anchor_containment {
+        return None;
+    }
+    let sa: Vec<&str> = a.iter().copied().filter(|x| cb.contains_key(x)).collect();
+    let sb: Vec<&str> = b.iter().copied().filter(|x| ca.contains_key(x)).collect();
+    let order = lcs_len(&sa, &sb) as f64 / sa.len().min(sb.len()).max(1) as f64;
+    if order < cfg.min_anchor_order {
+        return None;
+    }
+    Some(Match {
+        shared,
+        ca: share_a,
+        cb: share_b,
+        distance: 64,
+        translation: true,
+    })
+}
+
+/// Finds and stores cross-language matches of a newly stored page through its anchors:
+/// candidates are earlier pages in another language sharing at least
+/// [`LinkConfig::min_shared_anchors`] distinct anchors (anchors on more than
+/// [`LinkConfig::max_postings`] pages are too common and ignored), verified by
+/// [`verify_translation`]. Returns the matched page ids.
+///
+/// # Errors
+/// SQLite errors.
+pub fn match_translations(
+    tx: &Transaction<'_>,
+    id: i64,
+    site: &str,
+    language: &str,
+    anchors: &[String],
+    cfg: &LinkConfig,
+) -> Result<Vec<i64>, StoreError> {
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    let mut common: HashSet<String> = HashSet::new();
+    {
+        let mut st = tx.prepare_cached(
+            "SELECT page_id FROM anchor_postings WHERE anchor = ?1 AND page_id != ?2 LIMIT ?3",
+        )?;
+        let distinct: HashSet<&String> = anchors.iter().collect();
+        for a in distinct {
+            let ids: Vec<i64> = st
+                .query_map(params![a, id, cfg.max_postings as i64 + 1], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if ids.len() > cfg.max_postings {
+                common.insert(a.clone());
+                continue;
+            }
+            for p in ids {
+                *counts.entry(p).or_default() += 1;
+            }
+        }
+    }
+    let mut cands: Vec<(i64, usize)> = counts
+        .into_iter()
+        .filter(|(_, n)| *n >= cfg.min_shared_anchors.min(3))
+        .collect();
+    cands.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    cands.truncate(cfg.max_candidates);
+    let mut st = tx.prepare_cached(
+        "SELECT an.anchors, an.language, p.site FROM anchors an JOIN pages p ON p.id = an.page_id
+         WHERE an.page_id = ?1",
+    )?;
+    let mut ins = tx.prepare_cached(
+        "INSERT OR IGNORE INTO matches (a, b, shared, ca, cb, distance, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'translation')",
+    )?;
+    let mut matched = Vec::new();
+    for (cand, _) in cands {
+        let Ok((json, lang, other_site)) = st.query_row(params![cand], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        }) else {
+            continue;
+        };
+        if other_site == site || lang.as_deref().is_none_or(|l| l == language) {
+            continue;
+        }
+        let other: Vec<String> = serde_json::from_str(&json).unwrap_or_default();
+        if let Some(m) = verify_translation(&other, anchors, &common, cfg) {
+            ins.execute(params![
+                cand,
+                id,
+                m.shared as i64,
+                m.ca,
+                m.cb,
+                m.distance as i64
+            ])?;
+            matched.push(cand);
+        }
+    }
+    Ok(matched)
 }

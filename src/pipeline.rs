@@ -30,6 +30,9 @@ pub struct Analysis {
     pub fingerprint: Option<Fingerprint>,
     /// True when the article text was supplied by the publisher rather than extracted.
     pub supplied: bool,
+    /// Language-independent anchors of the body ([`crate::fingerprint::anchors`]); empty when
+    /// the body has no story fingerprint.
+    pub anchors: Vec<String>,
 }
 
 /// Decodes, extracts and fingerprints an HTML page. Non-HTML content and non-2xx statuses
@@ -42,10 +45,12 @@ pub fn analyse(page: &Page) -> Analysis {
             article: None,
             fingerprint: None,
             supplied: false,
+            anchors: Vec::new(),
         };
     }
     let decoded = charset::decode(&page.body, page.content_type());
-    let article = extract::extract(&decoded.text, &page.url);
+    let mut article = extract::extract(&decoded.text, &page.url);
+    detect_language(&mut article);
     let source = match decoded.source {
         charset::EncodingSource::Bom => "bom",
         charset::EncodingSource::Header => "header",
@@ -53,24 +58,51 @@ pub fn analyse(page: &Page) -> Analysis {
         charset::EncodingSource::Guess => "guess",
     };
     let fingerprint = story_fingerprint(&article.text);
+    let anchors = story_anchors(&article, fingerprint.is_some());
     Analysis {
         encoding: Some(decoded.encoding.name()),
         encoding_source: Some(source),
         article: Some(article),
         fingerprint,
         supplied: false,
+        anchors,
     }
 }
 
 /// Analysis of an article whose text the publisher supplied (JSON Lines ingest).
-pub fn analyse_supplied(article: Article) -> Analysis {
+pub fn analyse_supplied(mut article: Article) -> Analysis {
+    detect_language(&mut article);
     let fingerprint = story_fingerprint(&article.text);
+    let anchors = story_anchors(&article, fingerprint.is_some());
     Analysis {
         encoding: None,
         encoding_source: None,
         article: Some(article),
         fingerprint,
         supplied: true,
+        anchors,
+    }
+}
+
+/// Fills `article.language` (ISO 639-1) from the body with `whatlang` when extraction found
+/// none and the detection is reliable.
+fn detect_language(article: &mut Article) {
+    if article.language.is_some() {
+        return;
+    }
+    if let Some(info) = whatlang::detect(&article.text)
+        && info.is_reliable()
+    {
+        article.language = Some(crate::ingest::publisher::iso639_1(info.lang().code()).to_string());
+    }
+}
+
+/// Anchors of a story body (none for pages without a story fingerprint).
+fn story_anchors(article: &Article, is_story: bool) -> Vec<String> {
+    if is_story {
+        crate::fingerprint::anchors::anchors(&article.text)
+    } else {
+        Vec::new()
     }
 }
 

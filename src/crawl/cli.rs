@@ -370,7 +370,14 @@ pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let consumer: Box<dyn PageConsumer> = Box::new(crate::ingest::PageSink::new(store));
+    let sink = match crate::ingest::PageSink::new(store) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("copytrail crawl: {}: {e}", db.display());
+            return ExitCode::from(3);
+        }
+    };
+    let consumer: Box<dyn PageConsumer> = Box::new(sink);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,6 +1,13 @@
 //! `copytrail extract` and `copytrail eval extract`.
 
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use url::Url;
+
+use super::eval::{PageScore, score_page, summarize};
+use super::{charset, extract};
 
 /// Arguments of `copytrail extract`.
 #[derive(Debug, clap::Args)]
@@ -27,14 +34,197 @@ pub struct EvalExtractArgs {
     pub worst: usize,
 }
 
-/// Runs `copytrail extract`.
-pub fn run_extract(_args: &ExtractArgs) -> ExitCode {
-    eprintln!("copytrail extract: not implemented yet");
-    ExitCode::from(2)
+/// Errors of the extract commands.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractCliError {
+    /// A file could not be read or decompressed.
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// `--url` is not an absolute URL.
+    #[error("--url {url:?} is not an absolute URL: {source}")]
+    BadUrl {
+        url: String,
+        source: url::ParseError,
+    },
+    /// The ground-truth file is not the expected JSON.
+    #[error("ground truth {path}: {msg}")]
+    Truth { path: PathBuf, msg: String },
 }
 
-/// Runs `copytrail eval extract`.
-pub fn run_eval(_args: &EvalExtractArgs) -> ExitCode {
-    eprintln!("copytrail eval extract: not implemented yet");
-    ExitCode::from(2)
+/// Reads a file (`-` = stdin); `.gz` files are gunzipped.
+pub fn read_page(path: &Path) -> Result<Vec<u8>, ExtractCliError> {
+    let err = |source| ExtractCliError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut raw = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin().read_to_end(&mut raw).map_err(err)?;
+    } else {
+        raw = std::fs::read(path).map_err(err)?;
+    }
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .map_err(err)?;
+        raw = out;
+    }
+    Ok(raw)
+}
+
+fn page_url(args_url: Option<&str>, path: &Path) -> Result<Url, ExtractCliError> {
+    if let Some(u) = args_url {
+        return Url::parse(u).map_err(|source| ExtractCliError::BadUrl {
+            url: u.to_string(),
+            source,
+        });
+    }
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    Ok(Url::from_file_path(&abs)
+        .unwrap_or_else(|_| Url::parse("file:///stdin").expect("static URL")))
+}
+
+/// Runs `copytrail extract`: one JSON object per file on stdout. Exit code 0 when every file was
+/// read, 1 when some could not be (reported on stderr), 2 on a bad `--url`.
+pub fn run_extract(args: &ExtractArgs) -> ExitCode {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut failed = 0;
+    for f in &args.files {
+        let url = match page_url(args.url.as_deref(), f) {
+            Ok(u) => u,
+            Err(e) => {
+                eprintln!("copytrail extract: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let bytes = match read_page(f) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("copytrail extract: {e}");
+                failed += 1;
+                continue;
+            }
+        };
+        let decoded = charset::decode(&bytes, None);
+        let art = extract(&decoded.text, &url);
+        let mut v = serde_json::to_value(&art).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.insert(
+                "file".into(),
+                serde_json::Value::String(f.display().to_string()),
+            );
+        }
+        if writeln!(out, "{v}").is_err() {
+            return ExitCode::from(1);
+        }
+    }
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// One benchmark page: id, URL, expected body.
+#[derive(Debug, Clone)]
+pub struct TruthPage {
+    pub id: String,
+    pub url: String,
+    pub body: String,
+}
+
+/// Reads `ground-truth.json` (`{ id: { articleBody, url } }`), sorted by id.
+pub fn read_truth(path: &Path) -> Result<Vec<TruthPage>, ExtractCliError> {
+    let terr = |msg: String| ExtractCliError::Truth {
+        path: path.to_path_buf(),
+        msg,
+    };
+    let raw = std::fs::read(path).map_err(|source| ExtractCliError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let v: serde_json::Value = serde_json::from_slice(&raw).map_err(|e| terr(e.to_string()))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| terr("top level is not an object".into()))?;
+    let mut pages: Vec<TruthPage> = obj
+        .iter()
+        .map(|(id, p)| TruthPage {
+            id: id.clone(),
+            url: p
+                .get("url")
+                .and_then(|u| u.as_str())
+                .unwrap_or("")
+                .to_string(),
+            body: p
+                .get("articleBody")
+                .and_then(|u| u.as_str())
+                .unwrap_or("")
+                .to_string(),
+        })
+        .collect();
+    pages.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(pages)
+}
+
+/// Extracts one benchmark page from `<html_dir>/<id>.html.gz` and returns the predicted body.
+pub fn extract_truth_page(html_dir: &Path, p: &TruthPage) -> Result<String, ExtractCliError> {
+    let path = html_dir.join(format!("{}.html.gz", p.id));
+    let bytes = read_page(&path)?;
+    let decoded = charset::decode(&bytes, None);
+    let url = Url::parse(&p.url)
+        .unwrap_or_else(|_| Url::parse("http://unknown.invalid/").expect("static"));
+    Ok(extract(&decoded.text, &url).text)
+}
+
+/// Runs `copytrail eval extract`: prints F1, precision, recall, exact-match accuracy (and the
+/// worst pages with `--worst N`). Exit code 1 when the truth file or a page cannot be read.
+pub fn run_eval(args: &EvalExtractArgs) -> ExitCode {
+    let pages = match read_truth(&args.truth) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("copytrail eval extract: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut scores: Vec<(String, String, PageScore)> = Vec::new();
+    let mut failed = 0;
+    for p in &pages {
+        match extract_truth_page(&args.html_dir, p) {
+            Ok(text) => scores.push((p.id.clone(), p.url.clone(), score_page(&text, &p.body))),
+            Err(e) => {
+                eprintln!("copytrail eval extract: {e}");
+                failed += 1;
+                scores.push((p.id.clone(), p.url.clone(), score_page("", &p.body)));
+            }
+        }
+    }
+    let s = summarize(&scores.iter().map(|x| x.2).collect::<Vec<_>>());
+    println!(
+        "pages {}  F1 {:.4}  precision {:.4}  recall {:.4}  accuracy {:.4}  empty {}",
+        s.pages, s.f1, s.precision, s.recall, s.accuracy, s.empty
+    );
+    if args.worst > 0 {
+        scores.sort_by(|a, b| a.2.f1().total_cmp(&b.2.f1()));
+        for (id, url, sc) in scores.iter().take(args.worst) {
+            println!(
+                "{:.3}  P {:.3}  R {:.3}  {}  {}",
+                sc.f1(),
+                sc.precision(),
+                sc.recall(),
+                &id[..id.len().min(12)],
+                url
+            );
+        }
+    }
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -3,8 +3,13 @@
 //! Pure and synchronous (`fn(&str, &Url) -> Article`): no I/O, so it runs on a blocking thread
 //! pool and is tested with golden folders.
 
+pub mod body;
 pub mod charset;
 pub mod cli;
+pub mod credit;
+pub mod dates;
+pub mod eval;
+pub mod meta;
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -49,7 +54,8 @@ pub struct Article {
     /// Last modification time, from markup only.
     pub modified: Option<DateTime<FixedOffset>>,
     /// `<link rel=canonical>` resolved against the page URL; bogus values (no host, non-HTTP
-    /// scheme) are rejected.
+    /// scheme) are rejected, and then (or when none is declared) this is the page URL itself
+    /// when that is http(s).
     pub canonical_url: Option<String>,
     /// `og:url`, resolved and validated like `canonical_url`, kept apart from it.
     pub og_url: Option<String>,
@@ -63,37 +69,164 @@ pub struct Article {
     pub credit_lines: Vec<CreditLine>,
     /// JSON-LD `@type` values seen on the page.
     pub jsonld_types: Vec<String>,
+    /// `true` when `published` carried a time of day (a bare date is midnight UTC).
+    pub published_has_time: bool,
+    /// Where `published` came from: `json-ld`, `json-ld-other`, `meta`, `itemprop`, `time`, `url`.
+    pub published_source: Option<String>,
+    /// `true` when the page declared a `<link rel=canonical>` but none was a valid absolute
+    /// http(s) URL; `canonical_url` then holds the page URL.
+    pub canonical_declared_invalid: bool,
+    /// `og:description` / `<meta name=description>`.
+    pub description: Option<String>,
 }
 
 /// Extracts the article from a decoded HTML document fetched from `url`.
 ///
-/// Never fails: a page with no recognisable article yields an empty `text`.
+/// Never fails and never panics: a page with no recognisable article yields an empty `text`
+/// (metadata is still filled in where the markup has it).
 pub fn extract(html: &str, url: &Url) -> Article {
-    let opts = trafilatura::Options::default();
-    let mut art = Article {
-        url: Some(url.to_string()),
-        ..Default::default()
-    };
-    if let Ok(res) = trafilatura::extract(html, &opts) {
-        art.text = res.content_text.trim().to_string();
-        let m = res.metadata;
-        if !m.title.is_empty() {
-            art.title = Some(m.title);
-        }
-        if !m.author.is_empty() {
-            art.authors = m
-                .author
-                .split(';')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect();
-        }
-        if !m.sitename.is_empty() {
-            art.site_name = Some(m.sitename);
-        }
-        if !m.language.is_empty() {
-            art.language = Some(m.language);
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract_inner(html, url)));
+    match run {
+        Ok(a) => a,
+        Err(_) => Article {
+            url: Some(url.to_string()),
+            ..Default::default()
+        },
+    }
+}
+
+fn extract_inner(html: &str, url: &Url) -> Article {
+    let doc = scraper::Html::parse_document(html);
+    let m = meta::read(&doc, url);
+    let credit_lines = credit::find(&doc, url);
+    let blocks = body::body_blocks(html, &doc, url, &m);
+    let kept = body::filter_boilerplate(blocks);
+    let text = body::join_text(&kept);
+    let mut links: Vec<BodyLink> = Vec::new();
+    for b in &kept {
+        for l in &b.links {
+            if !links.contains(l) {
+                links.push(l.clone());
+            }
         }
     }
-    art
+    for l in body::closing_links(&doc, &kept, url) {
+        if !links.contains(&l) {
+            links.push(l);
+        }
+    }
+    let language = detect_language(&text, m.declared_language.as_deref());
+    Article {
+        url: Some(url.to_string()),
+        title: m.title,
+        text,
+        authors: m.authors,
+        published: m.published.map(|d| d.at),
+        modified: m.modified.map(|d| d.at),
+        canonical_url: m.canonical_url,
+        og_url: m.og_url,
+        site_name: m.site_name,
+        language,
+        links,
+        credit_lines,
+        jsonld_types: m.jsonld_types,
+        published_has_time: m.published.is_some_and(|d| d.has_time),
+        published_source: m.published_source.map(str::to_string),
+        canonical_declared_invalid: m.canonical_declared_invalid,
+        description: m.description,
+    }
+}
+
+/// Language of the body: whatlang's guess when it is reliable on enough text (copies often sit
+/// in a template whose `lang` is another language), else the declared language, else
+/// whatlang's best guess. ISO 639-1.
+fn detect_language(text: &str, declared: Option<&str>) -> Option<String> {
+    let sample: String = text.chars().take(4000).collect();
+    let info = whatlang::detect(&sample);
+    if let Some(i) = &info
+        && i.is_reliable()
+        && sample.chars().count() >= 80
+        && let Some(c) = iso639_1_of(i.lang())
+    {
+        return Some(c.to_string());
+    }
+    declared
+        .map(str::to_string)
+        .or_else(|| info.and_then(|i| iso639_1_of(i.lang()).map(str::to_string)))
+}
+
+fn iso639_1_of(l: whatlang::Lang) -> Option<&'static str> {
+    use whatlang::Lang::*;
+    Some(match l {
+        Eng => "en",
+        Rus => "ru",
+        Cmn => "zh",
+        Spa => "es",
+        Por => "pt",
+        Ita => "it",
+        Ben => "bn",
+        Fra => "fr",
+        Deu => "de",
+        Ukr => "uk",
+        Kat => "ka",
+        Ara => "ar",
+        Hin => "hi",
+        Jpn => "ja",
+        Heb => "he",
+        Yid => "yi",
+        Pol => "pl",
+        Amh => "am",
+        Jav => "jv",
+        Kor => "ko",
+        Nob => "nb",
+        Dan => "da",
+        Swe => "sv",
+        Fin => "fi",
+        Tur => "tr",
+        Nld => "nl",
+        Hun => "hu",
+        Ces => "cs",
+        Ell => "el",
+        Bul => "bg",
+        Bel => "be",
+        Mar => "mr",
+        Kan => "kn",
+        Ron => "ro",
+        Slv => "sl",
+        Hrv => "hr",
+        Srp => "sr",
+        Mkd => "mk",
+        Lit => "lt",
+        Lav => "lv",
+        Est => "et",
+        Tam => "ta",
+        Vie => "vi",
+        Urd => "ur",
+        Tha => "th",
+        Guj => "gu",
+        Uzb => "uz",
+        Pan => "pa",
+        Aze => "az",
+        Ind => "id",
+        Tel => "te",
+        Pes => "fa",
+        Mal => "ml",
+        Ori => "or",
+        Mya => "my",
+        Nep => "ne",
+        Sin => "si",
+        Khm => "km",
+        Tuk => "tk",
+        Aka => "ak",
+        Zul => "zu",
+        Sna => "sn",
+        Afr => "af",
+        Lat => "la",
+        Slk => "sk",
+        Cat => "ca",
+        Tgl => "tl",
+        Hye => "hy",
+        Epo => "eo",
+        _ => return None,
+    })
 }

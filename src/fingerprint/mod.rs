@@ -17,6 +17,7 @@
 //!   sample is a subset of its original's, so candidates for partial copies are found by
 //!   looking up sampled shingles in an inverted index.
 
+pub mod anchors;
 pub mod index;
 pub mod normalise;
 

@@ -34,7 +34,7 @@ pub fn normalise(text: &str) -> String {
 }
 
 /// True for characters of scripts written without spaces between words.
-fn is_unspaced_script(c: char) -> bool {
+pub(crate) fn is_unspaced_script(c: char) -> bool {
     matches!(c as u32,
         0x3040..=0x30FF      // Hiragana, Katakana
         | 0x31F0..=0x31FF    // Katakana phonetic extensions

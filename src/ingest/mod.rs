@@ -8,6 +8,7 @@ pub mod warc;
 
 use std::collections::HashSet;
 
+use crate::fingerprint::index::SimHashIndex;
 use crate::link::{self, LinkConfig, RelinkStats};
 use crate::page::Page;
 use crate::pipeline::{self, Analysis};
@@ -29,21 +30,40 @@ pub struct PageSink {
     store: Store,
     cfg: LinkConfig,
     touched: HashSet<i64>,
+    /// SimHash index of every stored fingerprint, rebuilt from the store when the sink opens.
+    simhash: SimHashIndex,
 }
 
 impl PageSink {
     /// Wraps a store with the default [`LinkConfig`].
-    pub fn new(store: Store) -> Self {
+    ///
+    /// # Errors
+    /// As [`PageSink::with_config`].
+    pub fn new(store: Store) -> Result<Self, StoreError> {
         Self::with_config(store, LinkConfig::default())
     }
 
     /// Wraps a store with explicit linking thresholds.
-    pub fn with_config(store: Store, cfg: LinkConfig) -> Self {
-        PageSink {
+    ///
+    /// # Errors
+    /// [`StoreError`] if the stored fingerprints cannot be read to rebuild the SimHash index.
+    pub fn with_config(store: Store, cfg: LinkConfig) -> Result<Self, StoreError> {
+        let items: Vec<(u64, u64)> = {
+            let mut st = store
+                .conn()
+                .prepare("SELECT page_id, simhash FROM fingerprints")?;
+            st.query_map([], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+            })?
+            .collect::<Result<_, _>>()?
+        };
+        let simhash = SimHashIndex::build(cfg.simhash_k, items);
+        Ok(PageSink {
             store,
             cfg,
             touched: HashSet::new(),
-        }
+            simhash,
+        })
     }
 
     /// The store (read access, e.g. for the crawl frontier).
@@ -89,11 +109,36 @@ impl PageSink {
         let cfg = self.cfg.clone();
         let tx = self.store.conn_mut().transaction()?;
         let id = store::insert_page(&tx, page, hash, analysis)?;
-        let matched = match &analysis.fingerprint {
-            Some(fp) => link::match_new_page(&tx, id, &site, fp, &cfg)?,
+        let mut matched = match &analysis.fingerprint {
+            Some(fp) => {
+                let near: Vec<i64> = self
+                    .simhash
+                    .query(fp.simhash, cfg.simhash_k)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(id, _)| id as i64)
+                    .collect();
+                link::match_new_page(&tx, id, &site, fp, &near, &cfg)?
+            }
             None => Vec::new(),
         };
+        let language = analysis
+            .article
+            .as_ref()
+            .and_then(|a| a.language.as_deref());
+        if let Some(lang) = language
+            && !analysis.anchors.is_empty()
+        {
+            for m in link::match_translations(&tx, id, &site, lang, &analysis.anchors, &cfg)? {
+                if !matched.contains(&m) {
+                    matched.push(m);
+                }
+            }
+        }
         tx.commit()?;
+        if let Some(fp) = &analysis.fingerprint {
+            self.simhash.insert(id as u64, fp.simhash);
+        }
         if !matched.is_empty() {
             self.touched.insert(id);
             self.touched.extend(matched);

@@ -354,7 +354,7 @@ pub fn run(store: Store, cfg: &IngestConfig) -> Result<(Store, IngestSummary), I
         None
     };
 
-    let mut sink = PageSink::with_config(store, cfg.link.clone());
+    let mut sink = PageSink::with_config(store, cfg.link.clone())?;
     let mut summary = IngestSummary::default();
     let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
     let mut next = 0u64;

@@ -47,13 +47,23 @@ pub fn read_labels(path: &Path) -> Result<Vec<Label>, String> {
         .collect()
 }
 
-/// Hosts of the labelled pages that are not under `.example` (the benchmarks' real
-/// publishers), one per line, sorted: the origin domains of an evaluation run.
+/// The origin domains of an evaluation run, sorted: the hosts of labelled originals, plus every
+/// labelled host outside `.example` that carries no labelled copy (the benchmarks' real
+/// publishers; in the republication set that is every host outside `.example`).
 pub fn origin_hosts(labels: &[Label]) -> Vec<String> {
+    let host = |u: &str| url::Url::parse(u).ok()?.host_str().map(str::to_string);
+    let copy_hosts: std::collections::HashSet<String> = labels
+        .iter()
+        .filter(|l| l.role == "copy")
+        .filter_map(|l| host(&l.url))
+        .collect();
     let mut hosts: Vec<String> = labels
         .iter()
-        .filter_map(|l| url::Url::parse(&l.url).ok()?.host_str().map(str::to_string))
-        .filter(|h| !(h.ends_with(".example") || h == "example"))
+        .filter_map(|l| {
+            let h = host(&l.url)?;
+            let publisher = !(h.ends_with(".example") || copy_hosts.contains(&h));
+            (l.role == "original" || publisher).then_some(h)
+        })
         .collect();
     hosts.sort();
     hosts.dedup();

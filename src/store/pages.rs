@@ -272,8 +272,24 @@ pub fn insert_page(
         let mut st = tx.prepare_cached(
             "INSERT OR IGNORE INTO shingle_postings (hash, page_id) VALUES (?1, ?2)",
         )?;
-        for h in fp.sample() {
+        for h in crate::link::index_keys(fp) {
             st.execute(params![h as i64, id])?;
+        }
+    }
+    if !analysis.anchors.is_empty() {
+        tx.execute(
+            "INSERT INTO anchors (page_id, language, anchors) VALUES (?1, ?2, ?3)",
+            params![
+                id,
+                analysis.article.as_ref().and_then(|a| a.language.clone()),
+                serde_json::to_string(&analysis.anchors).unwrap_or_else(|_| "[]".into()),
+            ],
+        )?;
+        let mut st = tx.prepare_cached(
+            "INSERT OR IGNORE INTO anchor_postings (anchor, page_id) VALUES (?1, ?2)",
+        )?;
+        for a in &analysis.anchors {
+            st.execute(params![a, id])?;
         }
     }
     Ok(id)

@@ -66,8 +66,23 @@ CREATE TABLE matches (
     ca REAL NOT NULL,
     cb REAL NOT NULL,
     distance INTEGER NOT NULL,        -- SimHash Hamming distance, bits
+    kind TEXT NOT NULL DEFAULT 'text', -- text (shingles) | translation (anchors)
     PRIMARY KEY (a, b)
 );
+
+-- Language-independent anchors of a page (numbers, names), in order of occurrence.
+CREATE TABLE anchors (
+    page_id INTEGER PRIMARY KEY REFERENCES pages(id) ON DELETE CASCADE,
+    language TEXT,
+    anchors TEXT NOT NULL             -- JSON list of strings
+);
+
+-- Inverted index of anchors (translation candidates).
+CREATE TABLE anchor_postings (
+    anchor TEXT NOT NULL,
+    page_id INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE,
+    PRIMARY KEY (anchor, page_id)
+) WITHOUT ROWID;
 CREATE INDEX matches_b ON matches(b);
 
 -- Decided links copy -> original, recomputed per story cluster.
@@ -75,7 +90,7 @@ CREATE TABLE links (
     copy_id INTEGER PRIMARY KEY REFERENCES pages(id) ON DELETE CASCADE,
     original_id INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE,
     source_id INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE, -- page it was most likely taken from
-    kind TEXT NOT NULL,               -- full | partial
+    kind TEXT NOT NULL,               -- full | partial | translation
     distance INTEGER NOT NULL,        -- bits
     containment REAL NOT NULL,        -- 0..1
     credited INTEGER NOT NULL,
