@@ -157,6 +157,27 @@ impl PageConsumer for Counter {
     }
 }
 
+/// Runs decode → extract → fingerprint on the workers like the real sink, but stores nothing:
+/// separates the analysis cost from the store's.
+#[derive(Default)]
+struct AnalyseOnly(Counter);
+
+impl PageConsumer for AnalyseOnly {
+    fn preparer(&self) -> Option<copytrail::crawl::writer::Preparer> {
+        Some(|p: &Page| Prepared {
+            hash: copytrail::store::content_hash(&p.body),
+            analysis: copytrail::pipeline::analyse(p),
+        })
+    }
+    fn add(&mut self, page: Page, prepared: Option<Prepared>) -> Result<(), String> {
+        std::hint::black_box(prepared.map(|p| p.analysis.fingerprint.is_some()));
+        self.0.add(page, None)
+    }
+    fn finish(self: Box<Self>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -226,13 +247,15 @@ fn throughput() {
     let hosts = env_or("CRAWL_BENCH_HOSTS", 200);
     let pages = env_or("CRAWL_BENCH_PAGES", 50);
     let port = start_web(1);
-    for sink in ["count", "pipeline"] {
+    for sink in ["count", "analyse", "pipeline"] {
         let (seeds, names) = seeds(port, hosts, pages);
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("b.db");
         let cfg = with_resolve(config(Duration::ZERO, 64), &names);
         let consumer: Box<dyn PageConsumer> = if sink == "count" {
             Box::new(Counter::default())
+        } else if sink == "analyse" {
+            Box::new(AnalyseOnly::default())
         } else {
             let store = copytrail::store::Store::open(&db).unwrap();
             Box::new(copytrail::ingest::PageSink::new(store).expect("open sink"))

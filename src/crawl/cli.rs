@@ -1,9 +1,10 @@
 //! `copytrail crawl` arguments and entry point: raw flags (clap) → validated [`CrawlConfig`] →
 //! crawl → summary and exit code.
 //!
-//! Exit codes: 0 finished without errors; 1 finished, but some URLs failed (see the frontier's
-//! `note` column); 2 bad arguments or seeds file; 3 fatal error (store, WARC file, HTTP client);
-//! 130 interrupted by Ctrl-C (run the same command again to resume).
+//! Exit codes: 0 finished without errors; 1 finished, but some URLs failed or some hosts were
+//! deferred or skipped (see the frontier's `note` column and the summary); 2 bad arguments or
+//! seeds file; 3 fatal error (store, WARC file, HTTP client); 130 interrupted by Ctrl-C (run the
+//! same command again to resume).
 
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal};
@@ -406,7 +407,10 @@ pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
             print_summary(&summary);
             if summary.interrupted {
                 ExitCode::from(130)
-            } else if summary.errors > 0 {
+            } else if summary.errors > 0
+                || !summary.deferred_hosts.is_empty()
+                || !summary.skipped_hosts.is_empty()
+            {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

@@ -26,6 +26,9 @@ use super::warc::{WarcError, WarcWriter};
 use super::worker::{HostExit, run_host};
 use super::writer::{Cmd, PageConsumer, Preparer, WriterStats, run_writer};
 
+/// Number of per-host gates above which idle ones are forgotten.
+const GATE_SWEEP_AT: usize = 50_000;
+
 /// Current time in Unix milliseconds.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -271,6 +274,9 @@ pub async fn crawl(
     // Enough workers to keep every host busy at its own pace, bounded for huge frontiers.
     let max_active = (cfg.concurrency * 16).max(1024);
     let mut next_repoll: Option<i64> = None;
+    // Gates of idle hosts are forgotten once there are many (robots.txt answers are cached in
+    // the store), so a long crawl over millions of hosts keeps a bounded map.
+    let mut next_sweep = GATE_SWEEP_AT;
 
     for (h, _) in hosts {
         if in_ready.insert(h.clone()) {
@@ -382,6 +388,12 @@ pub async fn crawl(
                     note_new(hosts, &mut active, &mut ready, &mut in_ready);
                 }
                 let recheck = active.remove(&host).unwrap_or(false);
+                if gates.len() >= next_sweep {
+                    gates.retain(|h, g| {
+                        active.contains_key(h) || in_ready.contains(h) || !g.forgettable()
+                    });
+                    next_sweep = GATE_SWEEP_AT.max(gates.len() * 2);
+                }
                 match exit {
                     HostExit::Exhausted => {
                         if recheck && in_ready.insert(host.clone()) {

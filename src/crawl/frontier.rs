@@ -145,6 +145,9 @@ pub struct Completion {
     pub attempts: u32,
     /// URLs it led to.
     pub discovered: Vec<NewUrl>,
+    /// Where a same-origin redirect chain ended (canonical): recorded as done with this
+    /// outcome, so a link to it later is not fetched again.
+    pub alias: Option<Url>,
 }
 
 /// Counts of frontier rows by state.
@@ -248,6 +251,27 @@ impl Frontier {
     pub fn complete(&mut self, c: &Completion, now_ms: i64) -> Result<Vec<String>, FrontierError> {
         let tx = self.store.conn_mut().transaction()?;
         let hosts = insert_urls(&tx, &c.discovered, now_ms)?;
+        if let Some(alias) = &c.alias {
+            tx.prepare_cached(
+                "INSERT INTO frontier(url, host, scope, depth, found_as, discovered_at, kind, state,
+                     attempts, fetched_at, status, note)
+                 SELECT ?2, host, scope, depth, 'redirect', ?3, ?4, ?5, 1, ?3, ?6,
+                     'end of a redirect from ' || url
+                 FROM frontier WHERE id = ?1
+                 ON CONFLICT(url) DO UPDATE SET state = excluded.state, kind = excluded.kind,
+                     status = excluded.status, fetched_at = excluded.fetched_at,
+                     note = excluded.note
+                 WHERE frontier.state = 'queued'",
+            )?
+            .execute(params![
+                c.id,
+                alias.as_str(),
+                now_ms,
+                c.kind,
+                c.state.as_str(),
+                c.status
+            ])?;
+        }
         tx.prepare_cached(
             "UPDATE frontier SET state = ?2, status = ?3, kind = COALESCE(?4, kind), note = ?5,
                  etag = COALESCE(?6, etag), last_modified = COALESCE(?7, last_modified),
@@ -505,6 +529,7 @@ mod tests {
             last_modified: None,
             attempts: 1,
             discovered,
+            alias: None,
         }
     }
 

@@ -52,6 +52,7 @@ pub enum RobotsSlot {
 }
 
 struct Inner {
+    last_turn: Option<Instant>,
     paused_until: Option<Instant>,
     limiter: Option<Arc<DefaultDirectRateLimiter>>,
     delay: Duration,
@@ -87,6 +88,7 @@ impl HostGate {
             permits: Arc::new(Semaphore::new(per_host.max(1))),
             robots: tokio::sync::Mutex::new(RobotsSlot::Unknown),
             inner: Mutex::new(Inner {
+                last_turn: None,
                 paused_until: None,
                 limiter: limiter_for(delay),
                 delay,
@@ -139,6 +141,23 @@ impl HostGate {
             .filter(|d| !d.is_zero())
     }
 
+    /// Whether forgetting this gate loses nothing: no request within the last `delay`, no
+    /// pause, no request waiting, and robots.txt either unknown or successfully fetched (that
+    /// answer is cached in the store). A new gate for the host then behaves the same.
+    pub fn forgettable(&self) -> bool {
+        let quiet = {
+            let g = self.lock();
+            g.last_turn.is_none_or(|t| t.elapsed() >= g.delay)
+        };
+        quiet
+            && self.remaining_pause().is_none()
+            && self.permits.available_permits() > 0
+            && self
+                .robots
+                .try_lock()
+                .is_ok_and(|r| !matches!(*r, RobotsSlot::Unreachable { .. }))
+    }
+
     /// Waits for this host's turn: per-host permit → pause → limiter → global permit.
     /// A pause longer than `max_pause` is not waited out: the host is deferred instead.
     ///
@@ -176,6 +195,7 @@ impl HostGate {
             p = global.acquire() => p.map_err(|_| GateStop::Cancelled)?,
             _ = cancel.cancelled() => return Err(GateStop::Cancelled),
         };
+        self.lock().last_turn = Some(Instant::now());
         Ok(Turn {
             _host: host,
             _global: global,
@@ -254,6 +274,33 @@ mod tests {
         let r = gate.turn(&global, Duration::from_secs(10), &cancel).await;
         assert!(matches!(r, Err(GateStop::Cancelled)));
         assert!(t0.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn forgettable_only_when_quiet_for_a_delay_and_not_paused() {
+        let gate = HostGate::new("http://a.example".into(), 1, Duration::from_millis(40));
+        let global = Semaphore::new(8);
+        let cancel = CancellationToken::new();
+        assert!(gate.forgettable());
+        drop(
+            gate.turn(&global, Duration::from_secs(1), &cancel)
+                .await
+                .unwrap(),
+        );
+        assert!(!gate.forgettable(), "a request just happened");
+        tokio::time::sleep(Duration::from_millis(45)).await;
+        assert!(gate.forgettable());
+        gate.pause(Duration::from_secs(5));
+        assert!(!gate.forgettable(), "paused");
+        let g2 = HostGate::new("http://b.example".into(), 1, Duration::ZERO);
+        *g2.robots.lock().await = RobotsSlot::Unreachable {
+            retry_at: Instant::now() + Duration::from_secs(60),
+            failures: 1,
+        };
+        assert!(
+            !g2.forgettable(),
+            "robots.txt failure is not cached elsewhere"
+        );
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::oneshot;
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 use url::Url;
 
@@ -21,6 +22,9 @@ use super::gate::{GateStop, HostGate, RobotsSlot};
 use super::robots::{self, RobotsAnswer, RobotsRules};
 use super::writer::Cmd;
 use crate::page::{Page, PageSource};
+
+/// How long a request in flight at Ctrl-C may take to finish before it is abandoned.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Why a host worker stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,9 +79,48 @@ fn ms_after(d: Duration) -> i64 {
     now_ms().saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2))
 }
 
+/// How much an exit says (the strongest one wins when several URL tasks stop).
+fn rank(e: &HostExit) -> u8 {
+    match e {
+        HostExit::Exhausted => 0,
+        HostExit::Budget => 1,
+        HostExit::Cancelled => 2,
+        HostExit::Skipped(_) => 3,
+        HostExit::Deferred(_) => 4,
+        HostExit::Fatal(_) => 5,
+    }
+}
+
+type UrlTasks = JoinSet<Result<(), Stop>>;
+
+fn joined_exit(r: Result<Result<(), Stop>, tokio::task::JoinError>) -> Option<HostExit> {
+    match r {
+        Ok(Ok(())) => None,
+        Ok(Err(Stop::Exit(e))) => Some(e),
+        Err(e) => Some(HostExit::Fatal(format!("a URL task failed: {e}"))),
+    }
+}
+
 /// Runs the worker of one host until it has nothing due, is deferred, or the crawl stops.
+/// Up to `--host-concurrency` URLs of the host are processed at once (each request still
+/// passes the gate, whose semaphore enforces the same limit).
 pub async fn run_host(ctx: Arc<Ctx>, gate: Arc<HostGate>) -> HostExit {
+    let mut inflight = UrlTasks::new();
+    let mut exit = host_loop(&ctx, &gate, &mut inflight).await;
+    // URLs still in flight finish or stop at the gate; their row stays queued if they stop.
+    while let Some(r) = inflight.join_next().await {
+        if let Some(e) = joined_exit(r)
+            && rank(&e) > rank(&exit)
+        {
+            exit = e;
+        }
+    }
+    exit
+}
+
+async fn host_loop(ctx: &Arc<Ctx>, gate: &Arc<HostGate>, inflight: &mut UrlTasks) -> HostExit {
     let host: Arc<str> = Arc::from(gate.key.as_str());
+    let limit = ctx.cfg.host_concurrency.max(1);
     let mut cursor = 0i64;
     loop {
         if ctx.cancel.is_cancelled() {
@@ -87,7 +130,7 @@ pub async fn run_host(ctx: Arc<Ctx>, gate: Arc<HostGate>) -> HostExit {
             return HostExit::Budget;
         }
         let now = now_ms();
-        let batch = match ask(&ctx, |reply| Cmd::Batch {
+        let batch = match ask(ctx, |reply| Cmd::Batch {
             host: host.clone(),
             after: cursor,
             limit: 32,
@@ -100,11 +143,21 @@ pub async fn run_host(ctx: Arc<Ctx>, gate: Arc<HostGate>) -> HostExit {
             Err(Stop::Exit(e)) => return e,
         };
         if batch.is_empty() {
+            // URLs in flight are still queued in the store: let them finish before looking
+            // at the queue from the start again.
+            if !inflight.is_empty() {
+                while let Some(r) = inflight.join_next().await {
+                    if let Some(e) = joined_exit(r) {
+                        return e;
+                    }
+                }
+                continue;
+            }
             if cursor > 0 {
                 cursor = 0;
                 continue;
             }
-            let due = match ask(&ctx, |reply| Cmd::NextDue {
+            let due = match ask(ctx, |reply| Cmd::NextDue {
                 host: host.clone(),
                 reply,
             })
@@ -131,13 +184,18 @@ pub async fn run_host(ctx: Arc<Ctx>, gate: Arc<HostGate>) -> HostExit {
             if ctx.cancel.is_cancelled() {
                 return HostExit::Cancelled;
             }
+            while inflight.len() >= limit {
+                if let Some(r) = inflight.join_next().await
+                    && let Some(e) = joined_exit(r)
+                {
+                    return e;
+                }
+            }
             if !ctx.take_budget() {
                 return HostExit::Budget;
             }
-            match process(&ctx, &gate, entry).await {
-                Ok(()) => {}
-                Err(Stop::Exit(e)) => return e,
-            }
+            let (c, g) = (ctx.clone(), gate.clone());
+            inflight.spawn(async move { process(&c, &g, entry).await });
         }
     }
 }
@@ -367,9 +425,20 @@ async fn fetch_chain(
         let turn = gate
             .turn(&ctx.global, ctx.cfg.backoff.max_retry_after, &ctx.cancel)
             .await?;
-        let res = tokio::select! {
-            r = ctx.fetcher.get(&url, &headers) => r,
-            _ = ctx.cancel.cancelled() => return Err(Stop::Exit(HostExit::Cancelled)),
+        // On cancellation a request in flight may finish within a grace period (so its result
+        // is recorded and not fetched again by the next run); after that it is abandoned.
+        let res = {
+            let fetch = ctx.fetcher.get(&url, &headers);
+            tokio::pin!(fetch);
+            tokio::select! {
+                r = &mut fetch => r,
+                _ = ctx.cancel.cancelled() => {
+                    match tokio::time::timeout(SHUTDOWN_GRACE, &mut fetch).await {
+                        Ok(r) => r,
+                        Err(_) => return Err(Stop::Exit(HostExit::Cancelled)),
+                    }
+                }
+            }
         };
         drop(turn);
         ctx.stats.requests.fetch_add(1, Ordering::Relaxed);
@@ -411,6 +480,7 @@ async fn process(ctx: &Ctx, gate: &HostGate, entry: Entry) -> Result<(), Stop> {
         last_modified: None,
         attempts: entry.attempts + 1,
         discovered: Vec::new(),
+        alias: None,
     };
     let Ok(url) = Url::parse(&entry.url) else {
         completion.state = Final::Failed;
@@ -595,6 +665,12 @@ async fn process(ctx: &Ctx, gate: &HostGate, entry: Entry) -> Result<(), Stop> {
             ex.header("content-type").unwrap_or("?")
         ));
         return complete(ctx, completion, None, exchanges).await;
+    }
+    if exchanges.len() > 1 {
+        let mut end = ex.url.clone();
+        if canonicalize_url(&mut end).is_ok() && end.as_str() != entry.url {
+            completion.alias = Some(end);
+        }
     }
     completion.etag = ex.header("etag").map(str::to_string);
     completion.last_modified = ex.header("last-modified").map(str::to_string);

@@ -508,6 +508,40 @@ async fn per_host_delay_holds_on_the_server_and_hosts_run_in_parallel() {
     );
 }
 
+#[tokio::test]
+async fn one_request_at_a_time_per_host_unless_host_concurrency_is_raised() {
+    let web = Web::start().await;
+    let (one, two) = ("one.example", "two.example");
+    let mut seeds = Vec::new();
+    for h in [one, two] {
+        for i in 0..6 {
+            let p = format!("/p{i}");
+            web.page(h, &p, article(&p, &[]).delayed(Duration::from_millis(100)));
+            seeds.push(web.url(h, &p));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&[one]);
+    cfg.delay = Duration::ZERO;
+    let (_, pages) = run_crawl(cfg, &dir.path().join("a.db"), &seeds[..6]).await;
+    assert_eq!(pages.len(), 6);
+    assert_eq!(web.max_concurrent(one), 1);
+
+    let mut cfg = config(&[two]);
+    cfg.delay = Duration::ZERO;
+    cfg.host_concurrency = 3;
+    let t0 = std::time::Instant::now();
+    let (_, pages) = run_crawl(cfg, &dir.path().join("b.db"), &seeds[6..]).await;
+    assert_eq!(pages.len(), 6);
+    assert_eq!(web.max_concurrent(two), 3);
+    // 6 pages × 100 ms, three at a time: about 200 ms, not 600 ms.
+    assert!(
+        t0.elapsed() < Duration::from_millis(550),
+        "{:?}",
+        t0.elapsed()
+    );
+}
+
 // ---------------------------------------------------------------- fetch rules
 
 #[tokio::test]
@@ -921,8 +955,14 @@ async fn warc_has_a_request_and_response_record_per_exchange() {
     let warc = dir.path().join("crawl.warc.gz");
     let mut cfg = config(&[h]);
     cfg.warc = Some(warc.clone());
-    let (_, pages) = run_crawl(cfg, &db, &[web.url(h, "/"), web.url(h, "/old")]).await;
-    assert_eq!(pages.len(), 3, "front, story, and /old after its redirect");
+    let (_, pages) = run_crawl(cfg, &db, &[web.url(h, "/old"), web.url(h, "/")]).await;
+    // /old redirects to /story, which is then recorded as fetched: the link to /story on the
+    // front page does not fetch it again.
+    assert_eq!(pages.len(), 2, "/old (ending at /story) and the front page");
+    assert_eq!(web.count(h, "/story"), 1);
+    let (st, note) = state_of(&db, &web.url(h, "/story"));
+    assert_eq!(st, "done");
+    assert!(note.unwrap().contains("end of a redirect"));
     let recs = warc_records(&warc);
     let types: Vec<&str> = recs
         .iter()
@@ -932,8 +972,7 @@ async fn warc_has_a_request_and_response_record_per_exchange() {
                 .unwrap()
         })
         .collect();
-    // warcinfo + (robots, /, /story, /old, /story again after redirect) × (response, request)
-    // /story is fetched once as a link and once as the redirect hop of /old.
+    // warcinfo + (robots, /old, /story, /) × (response, request)
     assert_eq!(types[0], "warcinfo");
     let responses: Vec<&(String, Vec<u8>)> = recs
         .iter()
@@ -1228,4 +1267,126 @@ fn crawl_links_equal_ingest_of_its_own_warc() {
         from_crawl.len()
     );
     assert_eq!(from_crawl, from_ingest);
+}
+
+#[tokio::test]
+async fn watch_mode_repolls_feeds_conditionally_until_cancelled() {
+    let web = Web::start().await;
+    let h = "watch.example";
+    let feed = |items: &[&str]| {
+        let mut x = String::from(
+            r#"<?xml version="1.0"?><rss version="2.0"><channel><title>W</title><link>http://watch.example/</link>"#,
+        );
+        for i in items {
+            x.push_str(&format!(
+                "<item><title>{i}</title><link>{}</link></item>",
+                web.url(h, i)
+            ));
+        }
+        x.push_str("</channel></rss>");
+        x
+    };
+    web.route(
+        h,
+        "/rss",
+        vec![
+            Resp::new(200, "application/rss+xml", feed(&["/one"])).header("ETag", "\"v1\""),
+            Resp::new(304, "application/rss+xml", ""),
+            Resp::new(200, "application/rss+xml", feed(&["/one", "/two"])).header("ETag", "\"v2\""),
+        ],
+    );
+    web.page(h, "/one", article("one", &[]));
+    web.page(h, "/two", article("two", &[]));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let mut cfg = config(&[h]);
+    cfg.watch = true;
+    cfg.repoll_after = Duration::from_millis(300);
+    let cancel = CancellationToken::new();
+    let c = cancel.clone();
+    let w = web.clone();
+    tokio::spawn(async move {
+        // Stop once the third poll has found the new item.
+        for _ in 0..400 {
+            if w.count(h, "/two") > 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        c.cancel();
+    });
+    let (s, pages) = run_crawl_with(cfg, &db, &[web.url(h, "/rss")], cancel).await;
+    assert!(s.interrupted);
+    let polls = web.hits_of(h, "/rss");
+    assert!(polls.len() >= 3, "{polls:?}");
+    assert_eq!(polls[0].if_none_match, None);
+    assert_eq!(polls[1].if_none_match.as_deref(), Some("\"v1\""));
+    assert_eq!(web.count(h, "/one"), 1, "articles are not re-fetched");
+    assert_eq!(web.count(h, "/two"), 1);
+    assert_eq!(pages.len(), 2);
+}
+
+#[test]
+fn ctrl_c_stops_the_binary_cleanly_with_exit_code_130_and_the_next_run_resumes() {
+    let web = Web::start_in_thread();
+    let hosts = ["i1.example", "i2.example"];
+    let mut seeds = String::new();
+    for h in hosts {
+        for i in 0..40 {
+            let p = format!("/p{i}");
+            web.page(h, &p, article(&p, &[]));
+            seeds.push_str(&web.url(h, &p));
+            seeds.push('\n');
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("i.db");
+    let seeds_path = dir.path().join("seeds.txt");
+    std::fs::write(&seeds_path, seeds).unwrap();
+    let child = binary_crawl(&web, &db, &seeds_path, &hosts, "30ms")
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while web.hits().len() < 10 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "crawl did not start"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let st = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted (run again to resume)"),
+        "{stderr}"
+    );
+    let first = web
+        .hits()
+        .iter()
+        .filter(|h| h.path != "/robots.txt")
+        .count();
+    assert!(first < 80, "stopped early");
+    web.clear_hits();
+    let out = binary_crawl(&web, &db, &seeds_path, &hosts, "0s")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let second = web
+        .hits()
+        .iter()
+        .filter(|h| h.path != "/robots.txt")
+        .count();
+    // A clean stop records every finished request: nothing is fetched twice.
+    assert_eq!(first + second, 80);
 }

@@ -50,6 +50,7 @@ pub struct Hit {
     pub at: Instant,
     pub user_agent: String,
     pub cookie: Option<String>,
+    pub if_none_match: Option<String>,
 }
 
 #[derive(Default)]
@@ -58,6 +59,9 @@ struct Inner {
     routes: HashMap<(String, String), Vec<Resp>>,
     served: HashMap<(String, String), usize>,
     hits: Vec<Hit>,
+    /// Requests being answered now, and the most at once, per host.
+    active: HashMap<String, usize>,
+    max_active: HashMap<String, usize>,
 }
 
 /// The test web.
@@ -97,6 +101,11 @@ async fn handle(State(web): State<Arc<Mutex<Inner>>>, req: Request) -> Response<
         .get("cookie")
         .and_then(|h| h.to_str().ok())
         .map(str::to_string);
+    let if_none_match = req
+        .headers()
+        .get("if-none-match")
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string);
     let resp = {
         let mut g = web.lock().unwrap();
         g.hits.push(Hit {
@@ -105,7 +114,15 @@ async fn handle(State(web): State<Arc<Mutex<Inner>>>, req: Request) -> Response<
             at: Instant::now(),
             user_agent: ua,
             cookie,
+            if_none_match,
         });
+        let now_active = {
+            let a = g.active.entry(host.clone()).or_default();
+            *a += 1;
+            *a
+        };
+        let m = g.max_active.entry(host.clone()).or_default();
+        *m = (*m).max(now_active);
         let key = (host.clone(), path.clone());
         let n = *g.served.get(&key).unwrap_or(&0);
         g.served.insert(key.clone(), n + 1);
@@ -114,6 +131,9 @@ async fn handle(State(web): State<Arc<Mutex<Inner>>>, req: Request) -> Response<
     let resp = resp.unwrap_or_else(|| Resp::new(404, "text/plain", "not found"));
     if !resp.delay.is_zero() {
         tokio::time::sleep(resp.delay).await;
+    }
+    if let Some(a) = web.lock().unwrap().active.get_mut(&host) {
+        *a -= 1;
     }
     let mut out = Response::new(Body::from(resp.body));
     *out.status_mut() = StatusCode::from_u16(resp.status).unwrap();
@@ -202,6 +222,17 @@ impl Web {
 
     pub fn count(&self, host: &str, path: &str) -> usize {
         self.hits_of(host, path).len()
+    }
+
+    /// The most requests to `host` the server was answering at once.
+    pub fn max_concurrent(&self, host: &str) -> usize {
+        *self
+            .inner
+            .lock()
+            .unwrap()
+            .max_active
+            .get(host)
+            .unwrap_or(&0)
     }
 
     pub fn clear_hits(&self) {
