@@ -49,10 +49,11 @@ pub struct LinkConfig {
     /// Translated copies: smallest number of shared distinct anchors (numbers, names).
     pub min_shared_anchors: usize,
     /// Translated copies: smallest evidence, the sum over shared distinct anchors of their
-    /// inverse document frequency `ln(N / df)` (nats; N = pages with anchors).
+    /// inverse document frequency `ln(N / df)` divided by `ln N` (N = pages with anchors), so
+    /// 1.0 is worth one anchor found on no other page, whatever the store's size.
     pub min_anchor_evidence: f64,
     /// Translated copies: the best candidate in a language must beat the next one (that is
-    /// not a same-language duplicate of it) by this much evidence (nats).
+    /// not a same-language duplicate of it) by this much evidence (same unit).
     pub min_anchor_margin: f64,
     /// Translated copies: smallest share (0..1) of the shared anchors that occur in the same
     /// order in both pages (longest common subsequence).
@@ -69,8 +70,8 @@ impl Default for LinkConfig {
             max_candidates: 64,
             simhash_k: 6,
             min_shared_anchors: 3,
-            min_anchor_evidence: 8.0,
-            min_anchor_margin: 4.0,
+            min_anchor_evidence: 1.8,
+            min_anchor_margin: 1.1,
             min_anchor_order: 0.6,
         }
     }
@@ -764,12 +765,18 @@ fn build_links(
                     continue;
                 };
                 let shared = intersection_size(&fc.shingles, &fo.shingles);
-                Match {
+                let text = Match {
                     shared,
                     ca: shared as f64 / fc.shingles.len().max(1) as f64,
                     cb: shared as f64 / fo.shingles.len().max(1) as f64,
                     distance: hamming(fc.simhash, fo.simhash),
                     translation: false,
+                };
+                // Reached only through other copies and sharing little text with the
+                // original: a translation of it (or a copy of a translation).
+                match edges.iter().find(|e| e.m.translation) {
+                    Some(e) if text.ca.max(text.cb) < cfg.min_containment => e.m,
+                    _ => text,
                 }
             }
         };
@@ -1013,9 +1020,10 @@ fn best_per_language(
             continue;
         }
         let (n, df) = (ctx.n, &ctx.df);
+        // IDF in units of ln N: an anchor on no other page weighs 1.
         let idf = |x: &str| -> f64 {
             let d = df.get(x).copied().unwrap_or(1).max(1) as f64;
-            (n / d).ln().max(0.0)
+            ((n / d).ln() / n.ln().max(1.0)).max(0.0)
         };
         let ev = anchor_evidence(&p.anchors, &qp.anchors, &idf);
         by_lang

@@ -155,9 +155,14 @@ pub fn anchors(text: &str) -> Vec<String> {
                 && letters.iter().all(|c| c.is_uppercase())
                 && letters.iter().all(|c| c.is_ascii_alphabetic());
             let capitalised = is_cased_letter(c) && c.is_uppercase() && letters.len() >= 3;
+            // Katakana words are mostly foreign names and loanwords written by sound.
+            let katakana = letters.len() >= 3
+                && letters
+                    .iter()
+                    .all(|c| matches!(*c as u32, 0x30A0..=0x30FF | 0x31F0..=0x31FF));
             if acronym {
                 out.push(format!("p:{}", word.to_ascii_lowercase()));
-            } else if capitalised && !sentence_start {
+            } else if (capitalised && !sentence_start) || katakana {
                 let key = phonetic_key(&any_ascii::any_ascii(&word));
                 if key.len() >= 3 {
                     out.push(format!("p:{key}"));
