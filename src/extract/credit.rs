@@ -86,9 +86,16 @@ const PHRASE_CUES: &[&str] = &[
 ];
 
 fn has_phrase_cue(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    PHRASE_CUES.iter().any(|c| lower.contains(c))
+    PHRASES.is_match(&text.to_lowercase())
 }
+
+/// [`PHRASE_CUES`] as one automaton (leftmost match, then list order).
+static PHRASES: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(PHRASE_CUES)
+        .expect("static patterns")
+});
 
 /// Longest line (in chars) that is still considered a credit line.
 const MAX_LINE_CHARS: usize = 300;
@@ -126,8 +133,10 @@ pub fn credit_cue(text: &str) -> Option<Option<String>> {
             }
         }
     }
-    for cue in PHRASE_CUES {
-        if let Some(p) = lower.find(cue) {
+    if let Some(m) = PHRASES.find(&lower) {
+        let cue = PHRASE_CUES[m.pattern().as_usize()];
+        let p = m.start();
+        {
             let after = &text.get(p + cue.len()..).unwrap_or("");
             let after = after.trim_start();
             let after = ["by ", "on ", "in ", "at ", "from ", "of ", "per "]

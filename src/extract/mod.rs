@@ -88,7 +88,21 @@ pub struct Article {
 /// Never fails and never panics: a page with no recognisable article yields an empty `text`
 /// (metadata is still filled in where the markup has it).
 pub fn extract(html: &str, url: &Url) -> Article {
-    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract_inner(html, url)));
+    extract_with(html, url, &ExtractOptions::default())
+}
+
+/// Extraction settings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExtractOptions {
+    /// Which extractors select the body (see [`body::BodyEngine`]).
+    pub body_engine: body::BodyEngine,
+}
+
+/// [`extract`] with explicit settings.
+pub fn extract_with(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        extract_inner(html, url, opts)
+    }));
     match run {
         Ok(a) => a,
         Err(e) => Article {
@@ -104,10 +118,10 @@ pub fn extract(html: &str, url: &Url) -> Article {
     }
 }
 
-fn extract_inner(html: &str, url: &Url) -> Article {
+fn extract_inner(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
     let doc = scraper::Html::parse_document(html);
     let m = meta::read(&doc, url);
-    let sel = body::select_body(html, &doc, url, m.jsonld_body.as_deref());
+    let sel = body::select_body(html, &doc, url, opts.body_engine);
     // Credit lines are looked for in every block of the page, not only in the body.
     let credit_lines = credit::from_blocks(&sel.page);
     let kept: Vec<body::Block> = sel.body.iter().map(|&i| sel.page[i].clone()).collect();
