@@ -343,8 +343,20 @@ pub fn blocks_from_node(node: NodeRef<Node>, base: &Url) -> Vec<Block> {
     st.out
 }
 
+/// Chinese and Japanese characters (Han, kana), written without spaces between words.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
+}
+
+/// Word count: whitespace-separated words, where a run of Chinese/Japanese characters counts
+/// as one word per two characters (those scripts do not separate words with spaces).
 fn words(s: &str) -> usize {
-    s.split_whitespace().count()
+    s.split_whitespace()
+        .map(|w| {
+            let cjk = w.chars().filter(|&c| is_cjk(c)).count();
+            if cjk == 0 { 1 } else { cjk.div_ceil(2) }
+        })
+        .sum()
 }
 
 /// Lower-cased text with leading punctuation removed.
@@ -915,10 +927,21 @@ pub fn join_text(blocks: &[Block]) -> String {
 /// Token hashes of a text (lower-cased `\w+` runs), for matching blocks against an
 /// extractor's output.
 fn token_hashes(text: &str) -> Vec<u64> {
-    super::eval::tokens(text)
-        .into_iter()
-        .map(|t| xxhash_rust::xxh3::xxh3_64(t.to_lowercase().as_bytes()))
-        .collect()
+    let mut out = Vec::new();
+    for t in super::eval::tokens(text) {
+        if t.chars().any(is_cjk) {
+            // Each Chinese/Japanese character is a token, so 4-token shingles still work.
+            let mut buf = [0u8; 4];
+            for c in t.chars() {
+                out.push(xxhash_rust::xxh3::xxh3_64(
+                    c.encode_utf8(&mut buf).as_bytes(),
+                ));
+            }
+        } else {
+            out.push(xxhash_rust::xxh3::xxh3_64(t.to_lowercase().as_bytes()));
+        }
+    }
+    out
 }
 
 fn shingle_hashes(toks: &[u64]) -> impl Iterator<Item = u64> + '_ {
@@ -1224,9 +1247,10 @@ fn prose_like(b: &Block) -> bool {
         && !b.hard_boilerplate
         && n >= 8
         && b.link_chars * 10 < b.text.len() * 3
-        && b.text
-            .trim_end()
-            .ends_with(['.', '!', '?', '"', '\u{201d}', '\u{2026}', ')', '\u{3002}'])
+        && b.text.trim_end().ends_with([
+            '.', '!', '?', '"', '\u{201d}', '\u{2026}', ')', '\u{3002}', '\u{ff01}', '\u{ff1f}',
+            '\u{300d}',
+        ])
         && b.bp.is_none()
 }
 
