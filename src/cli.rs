@@ -1,15 +1,25 @@
 //! Command-line interface: raw flags (clap) → validated config → subcommand.
+//!
+//! Exit codes: 0 success; 1 finished, but some inputs could not be read (each one reported on
+//! standard error and recorded in the store's `failures` table); 2 usage error or fatal error
+//! (bad flags, unreadable store or labels, output not writable).
 
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+use crate::ingest::run::{IngestConfig, IngestSummary};
+use crate::link::LinkConfig;
+use crate::report::{self, Format};
+use crate::store::Store;
 
 /// copytrail: find where news stories get republished and whether the copies credit them.
 #[derive(Debug, Parser)]
 #[command(name = "copytrail", version, about)]
 pub struct Cli {
-    /// SQLite store.
+    /// SQLite store (created if missing).
     #[arg(long, global = true, default_value = "copytrail.db")]
     pub db: PathBuf,
     /// Subcommand.
@@ -20,6 +30,15 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Read WARC files, HTML files, publisher JSON Lines or directories of them; extract,
+    /// fingerprint and link every page.
+    Ingest(IngestArgs),
+    /// Print every linked copy as one JSON object per line.
+    Links,
+    /// Print, per original, its copies (uncredited first).
+    Report(ReportArgs),
+    /// Write the deduplicated corpus.
+    Export(ExportArgs),
     /// Crawl seed sites politely and link what is found.
     Crawl(crate::crawl::cli::CrawlArgs),
     /// Extract the article from HTML files and print it as JSON Lines.
@@ -29,19 +48,244 @@ pub enum Command {
     Eval(EvalCommand),
 }
 
+/// Arguments of `copytrail ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// WARC (`.warc`, `.warc.gz`), HTML (`.html`, `.html.gz`), JSON Lines (`.jsonl`) files or
+    /// directories.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Pages on this domain (or its subdomains) are originals. Repeatable.
+    #[arg(long = "origin-domain")]
+    pub origin_domains: Vec<String>,
+    /// File of origin domains, one per line (`#` comments).
+    #[arg(long)]
+    pub origins: Option<PathBuf>,
+    /// Worker threads for extraction (default: available cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `copytrail report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+/// Arguments of `copytrail export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Write the deduplicated corpus (one JSON line per story) to this file (`-`: stdout).
+    #[arg(long)]
+    pub corpus: PathBuf,
+}
+
 /// `copytrail eval` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
+    /// Precision and recall of the stored links against a labels file.
+    Links(EvalLinksArgs),
+    /// Print the labelled hosts outside `.example` (origin domains for an evaluation run).
+    Origins(EvalLinksArgs),
     /// Extraction F1 on the article-extraction-benchmark.
     Extract(crate::extract::cli::EvalExtractArgs),
+}
+
+/// Arguments of `copytrail eval links`.
+#[derive(Debug, Args)]
+pub struct EvalLinksArgs {
+    /// labels.jsonl of a republication benchmark.
+    #[arg(long)]
+    pub labels: PathBuf,
+    /// Print the evaluation as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("copytrail: {msg}");
+    ExitCode::from(2)
+}
+
+fn open_store(db: &Path) -> Result<Store, ExitCode> {
+    Store::open(db).map_err(|e| fail(format!("{}: {e}", db.display())))
+}
+
+/// Reads a file of domains (one per line, `#` comments).
+fn read_domains(path: &Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect())
+}
+
+/// Validates `ingest` flags into an [`IngestConfig`].
+pub fn ingest_config(a: &IngestArgs) -> Result<IngestConfig, String> {
+    let mut domains = a.origin_domains.clone();
+    if let Some(f) = &a.origins {
+        domains.extend(read_domains(f)?);
+    }
+    for d in &domains {
+        let ok = !d.is_empty()
+            && d.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+        if !ok {
+            return Err(format!(
+                "origin domain {d:?} is not a host name (give e.g. ft.com, without scheme or path)"
+            ));
+        }
+    }
+    for p in &a.paths {
+        if !p.exists() {
+            return Err(format!("{}: no such file or directory", p.display()));
+        }
+    }
+    let threads = a.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    if threads == 0 {
+        return Err("--threads must be at least 1".into());
+    }
+    Ok(IngestConfig {
+        paths: a.paths.clone(),
+        origin_domains: domains,
+        threads,
+        progress: std::io::stderr().is_terminal(),
+        link: LinkConfig::default(),
+    })
+}
+
+fn print_summary(s: &IngestSummary, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string(s).unwrap_or_default());
+        return;
+    }
+    println!(
+        "pages read: {} ({} unchanged)\narticles: {}\noriginals: {}\ncopies linked: {}\nuncredited copies: {}\nfailures: {}\ntime: {:.2} s ({:.0} pages/s)",
+        s.pages_read,
+        s.unchanged,
+        s.articles,
+        s.originals,
+        s.copies_linked,
+        s.uncredited_copies,
+        s.failures,
+        s.seconds,
+        s.pages_read as f64 / s.seconds.max(1e-9)
+    );
+}
+
+fn run_ingest(db: &Path, a: &IngestArgs) -> ExitCode {
+    let cfg = match ingest_config(a) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    let store = match open_store(db) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    match crate::ingest::run::run(store, &cfg) {
+        Ok((_, s)) => {
+            print_summary(&s, a.json);
+            if s.failures > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn with_output(
+    path: Option<&Path>,
+    f: impl FnOnce(&mut dyn Write) -> Result<(), report::ReportError>,
+) -> ExitCode {
+    let res = match path {
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            f(&mut lock).and_then(|_| lock.flush().map_err(Into::into))
+        }
+        Some(p) => match std::fs::File::create(p) {
+            Err(e) => return fail(format!("{}: {e}", p.display())),
+            Ok(file) => {
+                let mut w = std::io::BufWriter::new(file);
+                f(&mut w).and_then(|_| w.flush().map_err(Into::into))
+            }
+        },
+    };
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`copytrail links | head`) is not an error.
+        Err(report::ReportError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn run_eval_links(db: &Path, a: &EvalLinksArgs, origins_only: bool) -> ExitCode {
+    let labels = match report::eval::read_labels(&a.labels) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    if origins_only {
+        for h in report::eval::origin_hosts(&labels) {
+            println!("{h}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let store = match open_store(db) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    with_output(None, |out| {
+        let rows = report::link_rows(&store)?;
+        let ev = report::eval::evaluate(&rows, &labels);
+        if a.json {
+            serde_json::to_writer_pretty(&mut *out, &ev)?;
+            writeln!(out)?;
+            Ok(())
+        } else {
+            report::eval::write_eval(&ev, out)
+        }
+    })
 }
 
 /// Parses the process arguments and runs the subcommand.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let db = cli.db.as_path();
     match &cli.command {
-        Command::Crawl(a) => crate::crawl::cli::run(a, &cli.db),
+        Command::Ingest(a) => run_ingest(db, a),
+        Command::Links => match open_store(db) {
+            Ok(store) => with_output(None, |out| report::write_links(&store, out).map(|_| ())),
+            Err(c) => c,
+        },
+        Command::Report(a) => match open_store(db) {
+            Ok(store) => with_output(None, |out| report::write_report(&store, a.format, out)),
+            Err(c) => c,
+        },
+        Command::Export(a) => match open_store(db) {
+            Ok(store) => {
+                let path = (a.corpus.as_os_str() != "-").then_some(a.corpus.as_path());
+                with_output(path, |out| report::write_corpus(&store, out).map(|_| ()))
+            }
+            Err(c) => c,
+        },
+        Command::Crawl(a) => crate::crawl::cli::run(a, db),
         Command::Extract(a) => crate::extract::cli::run_extract(a),
+        Command::Eval(EvalCommand::Links(a)) => run_eval_links(db, a, false),
+        Command::Eval(EvalCommand::Origins(a)) => run_eval_links(db, a, true),
         Command::Eval(EvalCommand::Extract(a)) => crate::extract::cli::run_eval(a),
     }
 }

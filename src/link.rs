@@ -1,1 +1,1116 @@
-//! Linking copies to originals.
+//! Linking: near-duplicate candidates → verified matches → story clusters → which page is the
+//! original → one link per copy, with whether the copy credits its original.
+//!
+//! **Candidates** come from the inverted index of sampled shingle hashes
+//! (`shingle_postings`), never from a scan of stored pages. Shingles that occur on more than
+//! [`LinkConfig::max_postings`] pages are boilerplate ("stop shingles") and are not used.
+//!
+//! **Verification** compares the full shingle sets: with `shared = |A ∩ B|`, the directed
+//! containments are `c(A⊂B) = shared / |A|` and `c(B⊂A) = shared / |B|` (Broder 1997). A pair
+//! is a near-duplicate when `shared ≥ min(min_shared, |A|, |B|)` and the larger containment is
+//! at least [`LinkConfig::min_containment`]; so an excerpt of 30 % of a story (contained in
+//! it) and a copy padded with the copy site's boilerplate (containing it) both match, while two
+//! stories on the same topic, sharing a quoted sentence at most, do not. Pages of the same site
+//! (registrable domain) are never matched: the same text on two URLs of one site is a template
+//! or a second URL of the same story, not a republication.
+//!
+//! **The original** of a story cluster (a connected component of matches) is decided by the
+//! strongest evidence available, recorded in `decided_by`:
+//! 1. `origin-domain`: pages on a domain the user named are originals;
+//! 2. `supplied`: an article whose full text the publisher supplied (JSON Lines ingest);
+//! 3. `credit`: the page the other pages credit (credit line, link, canonical URL);
+//! 4. `published`: the earliest publication time;
+//! 5. `first-seen`: the page stored first.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use rusqlite::{Transaction, params};
+use serde::Serialize;
+
+use crate::fingerprint::{Fingerprint, hamming, intersection_size};
+use crate::store::{PageInfo, Store, StoreError, site_of};
+
+/// Thresholds of candidate search and verification.
+#[derive(Debug, Clone)]
+pub struct LinkConfig {
+    /// Smallest larger-side containment (0..1) for a verified match.
+    pub min_containment: f64,
+    /// Smallest number of shared shingles (lowered to the smaller set's size for short texts).
+    pub min_shared: usize,
+    /// A sampled shingle on more pages than this is boilerplate and not used for candidates.
+    pub max_postings: usize,
+    /// Both containments at least this (0..1) → kind `full`, otherwise `partial`.
+    pub full_containment: f64,
+    /// At most this many candidates (most shared sampled shingles first) are verified.
+    pub max_candidates: usize,
+    /// SimHash candidates: every stored page within this many bits (Hamming distance) of a new
+    /// page's SimHash is verified too (found with the permuted-table index, never a scan).
+    pub simhash_k: u32,
+    /// Translated copies: smallest number of shared distinct anchors (numbers, names).
+    pub min_shared_anchors: usize,
+    /// Translated copies: smallest evidence, the sum over shared distinct anchors of their
+    /// inverse document frequency `ln(N / df)` (nats; N = pages with anchors).
+    pub min_anchor_evidence: f64,
+    /// Translated copies: the best candidate in a language must beat the next one (that is
+    /// not a same-language duplicate of it) by this much evidence (nats).
+    pub min_anchor_margin: f64,
+    /// Translated copies: smallest share (0..1) of the shared anchors that occur in the same
+    /// order in both pages (longest common subsequence).
+    pub min_anchor_order: f64,
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        LinkConfig {
+            min_containment: 0.35,
+            min_shared: 8,
+            max_postings: 64,
+            full_containment: 0.8,
+            max_candidates: 64,
+            simhash_k: 6,
+            min_shared_anchors: 3,
+            min_anchor_evidence: 8.0,
+            min_anchor_margin: 4.0,
+            min_anchor_order: 0.6,
+        }
+    }
+}
+
+/// Pages with fewer shingles than this post (and look up) all of them instead of the sample,
+/// so short texts are still found.
+pub const POST_ALL_BELOW: usize = 64;
+
+/// Keys under which a fingerprint is posted in / looked up from the inverted index.
+pub fn index_keys(fp: &Fingerprint) -> Vec<u64> {
+    if fp.shingles.len() < POST_ALL_BELOW {
+        fp.shingles.clone()
+    } else {
+        fp.sample().collect()
+    }
+}
+
+/// A verified near-duplicate pair.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Match {
+    /// Shared shingles.
+    pub shared: usize,
+    /// Share of the first page's shingles found in the second (0..1).
+    pub ca: f64,
+    /// Share of the second page's shingles found in the first (0..1).
+    pub cb: f64,
+    /// SimHash Hamming distance, bits.
+    pub distance: u32,
+    /// True for a cross-language match found through anchors.
+    pub translation: bool,
+}
+
+/// Verifies a candidate pair on full shingle sets; `None` when it is not a near-duplicate.
+pub fn verify(a: &Fingerprint, b: &Fingerprint, cfg: &LinkConfig) -> Option<Match> {
+    if a.shingles.is_empty() || b.shingles.is_empty() {
+        return None;
+    }
+    let shared = intersection_size(&a.shingles, &b.shingles);
+    let need = cfg
+        .min_shared
+        .min(a.shingles.len())
+        .min(b.shingles.len())
+        .max(1);
+    if shared < need {
+        return None;
+    }
+    let ca = shared as f64 / a.shingles.len() as f64;
+    let cb = shared as f64 / b.shingles.len() as f64;
+    if ca.max(cb) < cfg.min_containment {
+        return None;
+    }
+    Some(Match {
+        shared,
+        ca,
+        cb,
+        distance: hamming(a.simhash, b.simhash),
+        translation: false,
+    })
+}
+
+/// Finds and stores the verified matches of a newly stored page `id` (whose fingerprint is
+/// `fp` and site `site`) against earlier pages: candidates are the pages sharing index keys
+/// (sampled shingles) and `simhash_candidates` (pages within [`LinkConfig::simhash_k`] bits).
+/// Returns the matched page ids.
+///
+/// # Errors
+/// SQLite errors.
+pub fn match_new_page(
+    tx: &Transaction<'_>,
+    id: i64,
+    site: &str,
+    fp: &Fingerprint,
+    simhash_candidates: &[i64],
+    cfg: &LinkConfig,
+) -> Result<Vec<i64>, StoreError> {
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    for c in simhash_candidates {
+        if *c != id {
+            // Near-identical by SimHash: verify first.
+            *counts.entry(*c).or_default() += usize::MAX / 2;
+        }
+    }
+    {
+        let mut st = tx.prepare_cached(
+            "SELECT page_id FROM shingle_postings WHERE hash = ?1 AND page_id != ?2 LIMIT ?3",
+        )?;
+        for key in index_keys(fp) {
+            let ids: Vec<i64> = st
+                .query_map(params![key as i64, id, cfg.max_postings as i64 + 1], |r| {
+                    r.get(0)
+                })?
+                .collect::<Result<_, _>>()?;
+            if ids.len() > cfg.max_postings {
+                continue;
+            }
+            for p in ids {
+                *counts.entry(p).or_default() += 1;
+            }
+        }
+    }
+    let mut cands: Vec<(i64, usize)> = counts.into_iter().collect();
+    cands.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    cands.truncate(cfg.max_candidates);
+    let mut matched = Vec::new();
+    let mut fp_st = tx.prepare_cached(
+        "SELECT f.simhash, f.n_tokens, f.shingles, p.site FROM fingerprints f
+         JOIN pages p ON p.id = f.page_id WHERE f.page_id = ?1",
+    )?;
+    let mut ins = tx.prepare_cached(
+        "INSERT OR REPLACE INTO matches (a, b, shared, ca, cb, distance, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'text')",
+    )?;
+    for (cand, _) in cands {
+        let row = fp_st.query_row(params![cand], |r| {
+            Ok((
+                Fingerprint {
+                    simhash: r.get::<_, i64>(0)? as u64,
+                    n_tokens: r.get::<_, i64>(1)? as usize,
+                    shingles: crate::store::blob_to_shingles(&r.get::<_, Vec<u8>>(2)?),
+                },
+                r.get::<_, String>(3)?,
+            ))
+        });
+        let Ok((other, other_site)) = row else {
+            continue;
+        };
+        if other_site == site {
+            continue;
+        }
+        if let Some(m) = verify(&other, fp, cfg) {
+            // Store with a < b: `cand` was stored before `id`, so cand < id.
+            ins.execute(params![
+                cand,
+                id,
+                m.shared as i64,
+                m.ca,
+                m.cb,
+                m.distance as i64
+            ])?;
+            matched.push(cand);
+        }
+    }
+    Ok(matched)
+}
+
+/// Evidence that a copy credits its original.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CreditEvidence {
+    /// The copy's canonical URL points to the original (or its site).
+    Canonical {
+        /// The canonical URL.
+        url: String,
+    },
+    /// A link in the copy's body points to the original (or its site).
+    Link {
+        /// The link target.
+        href: String,
+    },
+    /// A credit line ("Source: …", "Kaynak: …") names the original's publisher or site.
+    SourceLine {
+        /// The line.
+        text: String,
+    },
+}
+
+fn url_key(u: &str) -> Option<String> {
+    let u = url::Url::parse(u).ok()?;
+    let host = u
+        .host_str()?
+        .trim_start_matches("www.")
+        .to_ascii_lowercase();
+    Some(format!("{host}{}", u.path().trim_end_matches('/')))
+}
+
+fn site_of_url(u: &str) -> Option<String> {
+    url::Url::parse(u)
+        .ok()
+        .and_then(|u| u.host_str().map(site_of))
+}
+
+/// Lower-cased alphanumerics only ("The Valley-Ledger" → "thevalleyledger").
+fn compact(s: &str) -> String {
+    crate::fingerprint::normalise::normalise(s)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+/// Names under which the original's publisher may be credited: its site name (with and
+/// without a leading "The"), the initials of a multi-word site name ("FT" for "Financial
+/// Times"), its registrable domain ("ft.com") and the domain's first label ("ft").
+fn publisher_names(orig: &PageInfo) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Some(sn) = &orig.article.site_name {
+        let c = compact(sn);
+        if c.len() >= 2 {
+            names.push(c.clone());
+            if let Some(rest) = c.strip_prefix("the")
+                && rest.len() >= 3
+            {
+                names.push(rest.to_string());
+            }
+        }
+        let words: Vec<&str> = sn
+            .split_whitespace()
+            .filter(|w| !w.eq_ignore_ascii_case("the"))
+            .collect();
+        if words.len() >= 2 {
+            let initials: String = words
+                .iter()
+                .filter_map(|w| w.chars().next())
+                .flat_map(|c| c.to_lowercase())
+                .collect();
+            names.push(initials);
+        }
+    }
+    names.push(compact(&orig.site));
+    if let Some(label) = orig.site.split('.').next()
+        && label.len() >= 2
+    {
+        names.push(compact(label));
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Whether `copy` credits `orig`, and how. A mere mention of the publisher inside the copied
+/// text ("told The Hill") is not a credit: only the canonical URL, a link, or a credit line
+/// (a cue such as "Source:" followed by the name) count.
+pub fn credit(copy: &PageInfo, orig: &PageInfo) -> Option<CreditEvidence> {
+    let orig_keys: Vec<String> = [
+        Some(orig.url.as_str()),
+        orig.article.canonical_url.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(url_key)
+    .collect();
+    let points_to_orig = |u: &str| -> bool {
+        if url_key(u).is_some_and(|k| orig_keys.contains(&k)) {
+            return true;
+        }
+        site_of_url(u).is_some_and(|s| s == orig.site && s != copy.site)
+    };
+    if let Some(c) = &copy.article.canonical_url
+        && points_to_orig(c)
+    {
+        return Some(CreditEvidence::Canonical { url: c.clone() });
+    }
+    for cl in &copy.article.credit_lines {
+        if let Some(h) = &cl.href
+            && points_to_orig(h)
+        {
+            return Some(CreditEvidence::Link { href: h.clone() });
+        }
+    }
+    for l in &copy.article.links {
+        if points_to_orig(&l.href) {
+            return Some(CreditEvidence::Link {
+                href: l.href.clone(),
+            });
+        }
+    }
+    let names = publisher_names(orig);
+    for cl in &copy.article.credit_lines {
+        let named = cl
+            .name
+            .as_deref()
+            .map(compact)
+            .unwrap_or_else(|| compact(&cl.text));
+        if named.is_empty() {
+            continue;
+        }
+        let hit = names.iter().any(|n| {
+            if n.len() <= 3 {
+                // Short names (initials, "ft") must be the whole credited name.
+                named == *n
+            } else {
+                named.contains(n.as_str()) || (named.len() >= 4 && n.contains(named.as_str()))
+            }
+        });
+        if hit {
+            return Some(CreditEvidence::SourceLine {
+                text: cl.text.clone(),
+            });
+        }
+    }
+    None
+}
+
+/// Counts of one relinking pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RelinkStats {
+    /// Story clusters (re)decided.
+    pub clusters: usize,
+    /// Links written.
+    pub links: usize,
+}
+
+/// True when `host` is `domain` or a subdomain of it.
+pub fn host_in_domain(host: &str, domain: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    host == domain || host.ends_with(&format!(".{domain}"))
+}
+
+struct Edge {
+    other: i64,
+    m: Match, // ca = share of this node's shingles in `other`
+}
+
+/// One story cluster: its pages and their verified matches.
+struct Cluster {
+    nodes: Vec<i64>,
+    adj: HashMap<i64, Vec<Edge>>,
+    infos: HashMap<i64, PageInfo>,
+    supplied: HashSet<i64>,
+}
+
+/// Recomputes the links of every story cluster containing a page in `touched`.
+///
+/// Two passes: clusters whose original is settled by strong evidence (origin domain, supplied
+/// text, credit, a unique publication time among the best-connected pages) are decided first;
+/// their outcome, together with the links already stored, teaches which sites carry other
+/// sites' stories (copy sites). Clusters left ambiguous (undated or tied pages) are then
+/// decided by that copy-site prior (`decided_by` = `copy-site`) before falling back to the
+/// page seen first.
+///
+/// # Errors
+/// SQLite errors; [`StoreError::Malformed`] for unreadable stored articles.
+pub fn relink(
+    store: &mut Store,
+    touched: &HashSet<i64>,
+    cfg: &LinkConfig,
+) -> Result<RelinkStats, StoreError> {
+    let origins = store.origin_domains()?;
+    let mut seen: HashSet<i64> = HashSet::new();
+    let mut stats = RelinkStats::default();
+    let mut ordered: Vec<i64> = touched.iter().copied().collect();
+    ordered.sort_unstable();
+    let mut clusters = Vec::new();
+    for start in ordered {
+        if seen.contains(&start) {
+            continue;
+        }
+        // BFS over matches.
+        let mut adj: HashMap<i64, Vec<Edge>> = HashMap::new();
+        let mut queue = VecDeque::from([start]);
+        seen.insert(start);
+        let mut nodes = vec![start];
+        while let Some(n) = queue.pop_front() {
+            let edges = edges_of(store, n)?;
+            for e in &edges {
+                if seen.insert(e.other) {
+                    nodes.push(e.other);
+                    queue.push_back(e.other);
+                }
+            }
+            adj.insert(n, edges);
+        }
+        let tx = store.conn_mut().transaction()?;
+        for n in &nodes {
+            tx.execute("DELETE FROM links WHERE copy_id = ?1", params![n])?;
+        }
+        tx.commit()?;
+        if nodes.len() < 2 {
+            continue;
+        }
+        let mut infos: HashMap<i64, PageInfo> = HashMap::new();
+        for n in &nodes {
+            if let Some(i) = store.page_info(*n)? {
+                infos.insert(*n, i);
+            }
+        }
+        let supplied = supplied_pages(store, &nodes)?;
+        clusters.push(Cluster {
+            nodes,
+            adj,
+            infos,
+            supplied,
+        });
+    }
+    // Pass 1: strong evidence.
+    let mut decisions: Vec<Option<Decided>> = clusters
+        .iter()
+        .map(|c| decide_originals(c, &origins, None))
+        .collect();
+    // The copy-site prior: per site, (times decided a copy, times decided an original).
+    let mut prior: HashMap<String, (u32, u32)> = stored_site_roles(store)?;
+    for (c, d) in clusters.iter().zip(&decisions) {
+        if let Some(d) = d {
+            for n in &c.nodes {
+                if let Some(i) = c.infos.get(n) {
+                    let e = prior.entry(i.site.clone()).or_default();
+                    if d.originals.contains(n) {
+                        e.1 += 1;
+                    } else {
+                        e.0 += 1;
+                    }
+                }
+            }
+        }
+    }
+    // Pass 2: ambiguous clusters.
+    for (c, d) in clusters.iter().zip(decisions.iter_mut()) {
+        if d.is_none() {
+            *d = decide_originals(c, &origins, Some(&prior));
+        }
+    }
+    for (c, d) in clusters.iter().zip(decisions) {
+        let Some(decided) = d else { continue };
+        stats.clusters += 1;
+        let links = build_links(store, &c.nodes, &c.infos, &c.adj, &decided, cfg)?;
+        let tx = store.conn_mut().transaction()?;
+        for l in &links {
+            tx.execute(
+                "INSERT OR REPLACE INTO links (copy_id, original_id, source_id, kind, distance,
+                     containment, credited, credit_evidence, decided_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    l.copy,
+                    l.original,
+                    l.source,
+                    l.kind,
+                    l.distance,
+                    l.containment,
+                    l.credit.is_some(),
+                    l.credit
+                        .as_ref()
+                        .and_then(|c| serde_json::to_string(c).ok()),
+                    decided.by,
+                ],
+            )?;
+        }
+        tx.commit()?;
+        stats.links += links.len();
+    }
+    Ok(stats)
+}
+
+/// Per site, how often its pages are stored as copies and as originals (links already in the
+/// store, decided by strong evidence).
+fn stored_site_roles(store: &Store) -> Result<HashMap<String, (u32, u32)>, StoreError> {
+    let mut out: HashMap<String, (u32, u32)> = HashMap::new();
+    let mut st = store.conn().prepare(
+        "SELECT c.site, o.site FROM links l JOIN pages c ON c.id = l.copy_id
+         JOIN pages o ON o.id = l.original_id
+         WHERE l.decided_by NOT IN ('copy-site', 'first-seen')",
+    )?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for r in rows {
+        let (c, o) = r?;
+        out.entry(c).or_default().0 += 1;
+        out.entry(o).or_default().1 += 1;
+    }
+    Ok(out)
+}
+
+fn edges_of(store: &Store, n: i64) -> Result<Vec<Edge>, StoreError> {
+    let mut st = store.conn().prepare_cached(
+        "SELECT b, shared, ca, cb, distance, kind FROM matches WHERE a = ?1
+         UNION ALL
+         SELECT a, shared, cb, ca, distance, kind FROM matches WHERE b = ?1",
+    )?;
+    let rows = st.query_map(params![n], |r| {
+        Ok(Edge {
+            other: r.get(0)?,
+            m: Match {
+                shared: r.get::<_, i64>(1)? as usize,
+                ca: r.get(2)?,
+                cb: r.get(3)?,
+                distance: r.get::<_, i64>(4)? as u32,
+                translation: r.get::<_, String>(5)? == "translation",
+            },
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn supplied_pages(store: &Store, nodes: &[i64]) -> Result<HashSet<i64>, StoreError> {
+    let mut out = HashSet::new();
+    let mut st = store
+        .conn()
+        .prepare_cached("SELECT supplied FROM articles WHERE page_id = ?1")?;
+    for n in nodes {
+        let s: Option<bool> = st.query_row(params![n], |r| r.get(0)).ok();
+        if s == Some(true) {
+            out.insert(*n);
+        }
+    }
+    Ok(out)
+}
+
+struct Decided {
+    originals: Vec<i64>,
+    by: &'static str,
+}
+
+/// A publication time rounded to what it can tell: a time of exactly 00:00:00 is taken as a
+/// bare date (day precision), so it ties with any time on the same day.
+fn comparable_time(ts: i64) -> (i64, bool) {
+    if ts.rem_euclid(86_400) == 0 {
+        (ts.div_euclid(86_400), true)
+    } else {
+        (ts.div_euclid(86_400), false)
+    }
+}
+
+/// Whether page time `a` is strictly earlier than `b`, honouring day precision.
+fn earlier(a: i64, b: i64) -> bool {
+    let ((da, a_day), (db, b_day)) = (comparable_time(a), comparable_time(b));
+    if a_day || b_day { da < db } else { a < b }
+}
+
+/// Decides the originals of a cluster; `None` when only weak evidence is left and no
+/// `prior` is given yet.
+fn decide_originals(
+    c: &Cluster,
+    origins: &[String],
+    prior: Option<&HashMap<String, (u32, u32)>>,
+) -> Option<Decided> {
+    let (nodes, infos) = (&c.nodes, &c.infos);
+    let on_origin: Vec<i64> = nodes
+        .iter()
+        .copied()
+        .filter(|n| {
+            infos
+                .get(n)
+                .is_some_and(|i| origins.iter().any(|d| host_in_domain(&i.host, d)))
+        })
+        .collect();
+    if !on_origin.is_empty() {
+        return Some(Decided {
+            originals: on_origin,
+            by: "origin-domain",
+        });
+    }
+    // Supplied full texts are originals, unless every page of the cluster was supplied.
+    if !c.supplied.is_empty() && c.supplied.len() < nodes.len() {
+        let mut v: Vec<i64> = c.supplied.iter().copied().collect();
+        v.sort_unstable();
+        return Some(Decided {
+            originals: v,
+            by: "supplied",
+        });
+    }
+    // Credit: the page most other pages credit, provided it credits none of them.
+    let mut credited_by: HashMap<i64, usize> = HashMap::new();
+    let mut credits_someone: HashSet<i64> = HashSet::new();
+    for a in nodes {
+        for b in nodes {
+            if a == b {
+                continue;
+            }
+            if let (Some(ia), Some(ib)) = (infos.get(a), infos.get(b))
+                && credit(ia, ib).is_some()
+            {
+                *credited_by.entry(*b).or_default() += 1;
+                credits_someone.insert(*a);
+            }
+        }
+    }
+    if let Some((&best, _)) = credited_by
+        .iter()
+        .filter(|(n, _)| !credits_someone.contains(n))
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+    {
+        return Some(Decided {
+            originals: vec![best],
+            by: "credit",
+        });
+    }
+    // The original is matched by every copy of it, so it is among the best-connected pages
+    // (two excerpts of one story need not match each other, but both match the original).
+    let degree = |n: &i64| {
+        c.adj
+            .get(n)
+            .map_or(0, |es| es.iter().filter(|e| !e.m.translation).count())
+    };
+    let max_degree = nodes.iter().map(degree).max().unwrap_or(0);
+    let hubs: Vec<i64> = nodes
+        .iter()
+        .copied()
+        .filter(|n| degree(n) == max_degree)
+        .collect();
+    if hubs.len() == 1 {
+        return Some(Decided {
+            originals: hubs,
+            by: "connections",
+        });
+    }
+    let ts = |n: &i64| infos.get(n).and_then(|i| i.published_ts);
+    if hubs.iter().all(|n| ts(n).is_some()) {
+        let first = hubs.iter().copied().find(|a| {
+            hubs.iter()
+                .all(|b| a == b || earlier(ts(a).unwrap_or(0), ts(b).unwrap_or(0)))
+        });
+        if let Some(n) = first {
+            return Some(Decided {
+                originals: vec![n],
+                by: "published",
+            });
+        }
+    }
+    let prior = prior?;
+    // Copy-site prior: the hub whose site is least often a copy elsewhere.
+    let copy_ratio = |n: &i64| -> f64 {
+        let (cp, or) = infos
+            .get(n)
+            .and_then(|i| prior.get(&i.site))
+            .copied()
+            .unwrap_or((0, 0));
+        (cp as f64 + 0.5) / (cp as f64 + or as f64 + 1.0)
+    };
+    let mut ranked: Vec<(f64, i64)> = hubs.iter().map(|n| (copy_ratio(n), *n)).collect();
+    ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    if ranked.len() >= 2 && ranked[1].0 - ranked[0].0 >= 0.25 {
+        return Some(Decided {
+            originals: vec![ranked[0].1],
+            by: "copy-site",
+        });
+    }
+    // Dated hubs before undated ones, earliest first, then the page stored first.
+    let mut order: Vec<i64> = hubs.clone();
+    order.sort_by(|a, b| match (ts(a), ts(b)) {
+        (Some(x), Some(y)) => x.cmp(&y).then(a.cmp(b)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.cmp(b),
+    });
+    Some(Decided {
+        originals: vec![order[0]],
+        by: if ts(&order[0]).is_some() {
+            "published"
+        } else {
+            "first-seen"
+        },
+    })
+}
+
+struct NewLink {
+    copy: i64,
+    original: i64,
+    source: i64,
+    kind: &'static str,
+    distance: i64,
+    containment: f64,
+    credit: Option<CreditEvidence>,
+}
+
+fn build_links(
+    store: &Store,
+    nodes: &[i64],
+    infos: &HashMap<i64, PageInfo>,
+    adj: &HashMap<i64, Vec<Edge>>,
+    decided: &Decided,
+    cfg: &LinkConfig,
+) -> Result<Vec<NewLink>, StoreError> {
+    let originals: HashSet<i64> = decided.originals.iter().copied().collect();
+    let mut out = Vec::new();
+    for &c in nodes {
+        if originals.contains(&c) {
+            continue;
+        }
+        let edges = adj.get(&c).map(Vec::as_slice).unwrap_or(&[]);
+        // Direct match with an original: the one holding most of the copy.
+        let direct = edges
+            .iter()
+            .filter(|e| originals.contains(&e.other))
+            .max_by(|a, b| {
+                a.m.ca
+                    .max(a.m.cb)
+                    .total_cmp(&b.m.ca.max(b.m.cb))
+                    .then(b.other.cmp(&a.other))
+            });
+        let (original, m) = match direct {
+            Some(e) => (e.other, Some(e.m)),
+            None => match nearest_original(c, adj, &originals) {
+                Some(o) => (o, None),
+                None => continue,
+            },
+        };
+        let m = match m {
+            Some(m) => m,
+            None => {
+                let (Some(fc), Some(fo)) =
+                    (store.fingerprint_of(c)?, store.fingerprint_of(original)?)
+                else {
+                    continue;
+                };
+                let shared = intersection_size(&fc.shingles, &fo.shingles);
+                Match {
+                    shared,
+                    ca: shared as f64 / fc.shingles.len().max(1) as f64,
+                    cb: shared as f64 / fo.shingles.len().max(1) as f64,
+                    distance: hamming(fc.simhash, fo.simhash),
+                    translation: false,
+                }
+            }
+        };
+        // The page it was most likely taken from: the neighbour sharing most of its text.
+        let source = edges
+            .iter()
+            .max_by(|a, b| {
+                a.m.ca.max(a.m.cb).total_cmp(&b.m.ca.max(b.m.cb)).then(
+                    originals
+                        .contains(&a.other)
+                        .cmp(&originals.contains(&b.other)),
+                )
+            })
+            .map(|e| {
+                let best = e.m.ca.max(e.m.cb);
+                if best <= m.ca.max(m.cb) + 0.05 {
+                    original
+                } else {
+                    e.other
+                }
+            })
+            .unwrap_or(original);
+        let kind = if m.translation {
+            "translation"
+        } else if m.ca.min(m.cb) >= cfg.full_containment {
+            "full"
+        } else {
+            "partial"
+        };
+        let credit = match (infos.get(&c), infos.get(&original)) {
+            (Some(ic), Some(io)) => credit(ic, io),
+            _ => None,
+        };
+        out.push(NewLink {
+            copy: c,
+            original,
+            source,
+            kind,
+            distance: m.distance as i64,
+            containment: m.ca.max(m.cb),
+            credit,
+        });
+    }
+    Ok(out)
+}
+
+fn nearest_original(
+    start: i64,
+    adj: &HashMap<i64, Vec<Edge>>,
+    originals: &HashSet<i64>,
+) -> Option<i64> {
+    let mut seen = HashSet::from([start]);
+    let mut q = VecDeque::from([start]);
+    while let Some(n) = q.pop_front() {
+        for e in adj.get(&n).map(Vec::as_slice).unwrap_or(&[]) {
+            if originals.contains(&e.other) {
+                return Some(e.other);
+            }
+            if seen.insert(e.other) {
+                q.push_back(e.other);
+            }
+        }
+    }
+    None
+}
+
+/// True when `a` and `b` (ASCII) differ by at most one insertion, deletion or substitution.
+fn edit_distance_at_most_one(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (s, l) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if l.len() - s.len() > 1 {
+        return false;
+    }
+    let p = s.iter().zip(l).take_while(|(x, y)| x == y).count();
+    if s.len() == l.len() {
+        s[p + 1.min(s.len() - p)..] == l[p + 1.min(l.len() - p)..]
+    } else {
+        s[p..] == l[p + 1..]
+    }
+}
+
+/// Longest common subsequence length of two sequences (O(n·m) time, O(m) memory).
+fn lcs_len(a: &[&str], b: &[&str]) -> usize {
+    let mut prev = vec![0usize; b.len() + 1];
+    let mut cur = vec![0usize; b.len() + 1];
+    for x in a {
+        for (j, y) in b.iter().enumerate() {
+            cur[j + 1] = if x == y {
+                prev[j] + 1
+            } else {
+                cur[j].max(prev[j + 1])
+            };
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// Evidence that two pages in different languages carry the same story, from their anchors
+/// (see [`crate::fingerprint::anchors`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnchorEvidence {
+    /// Shared distinct anchors.
+    pub shared: usize,
+    /// Sum of the shared anchors' inverse document frequencies, nats.
+    pub evidence: f64,
+    /// Share (0..1) of the shared anchors in the same order in both pages.
+    pub order: f64,
+}
+
+/// Scores two anchor sequences: names of `b` one edit away from a name of `a` (keys of four
+/// letters or more) count as that name, since transliterations of one name differ by a letter
+/// ("Deptford" / "Депфорд"); `idf` gives each anchor's weight.
+pub fn anchor_evidence(a: &[String], b: &[String], idf: &dyn Fn(&str) -> f64) -> AnchorEvidence {
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let a_set: HashSet<&str> = a.iter().copied().collect();
+    let a_names: Vec<&str> = a_set
+        .iter()
+        .copied()
+        .filter(|x| x.starts_with("p:") && x.len() >= 6)
+        .collect();
+    let b: Vec<&str> = b
+        .iter()
+        .map(|x| {
+            let x = x.as_str();
+            if !x.starts_with("p:") || a_set.contains(x) || x.len() < 6 {
+                return x;
+            }
+            a_names
+                .iter()
+                .copied()
+                .find(|y| edit_distance_at_most_one(&x[2..], &y[2..]))
+                .unwrap_or(x)
+        })
+        .collect();
+    let b_set: HashSet<&str> = b.iter().copied().collect();
+    let shared: Vec<&str> = a_set.intersection(&b_set).copied().collect();
+    let evidence: f64 = shared.iter().map(|x| idf(x)).sum();
+    let first = |v: &[&str]| -> Vec<String> {
+        let mut seen = HashSet::new();
+        v.iter()
+            .filter(|x| b_set.contains(**x) && a_set.contains(**x) && seen.insert(**x))
+            .map(|x| x.to_string())
+            .collect()
+    };
+    let (sa, sb) = (first(&a), first(&b));
+    let sa: Vec<&str> = sa.iter().map(String::as_str).collect();
+    let sb: Vec<&str> = sb.iter().map(String::as_str).collect();
+    let order = lcs_len(&sa, &sb) as f64 / shared.len().max(1) as f64;
+    AnchorEvidence {
+        shared: shared.len(),
+        evidence,
+        order,
+    }
+}
+
+struct AnchorPage {
+    id: i64,
+    site: String,
+    language: String,
+    anchors: Vec<String>,
+}
+
+fn load_anchor_page(store: &Store, id: i64) -> Result<Option<AnchorPage>, StoreError> {
+    let row = store
+        .conn()
+        .prepare_cached(
+            "SELECT an.anchors, an.language, p.site FROM anchors an
+             JOIN pages p ON p.id = an.page_id WHERE an.page_id = ?1",
+        )?
+        .query_row(params![id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        });
+    let Ok((json, lang, site)) = row else {
+        return Ok(None);
+    };
+    let Some(language) = lang else {
+        return Ok(None);
+    };
+    Ok(Some(AnchorPage {
+        id,
+        site,
+        language,
+        anchors: serde_json::from_str(&json).unwrap_or_default(),
+    }))
+}
+
+/// Caches of one translation-matching pass.
+struct AnchorContext {
+    /// Pages with anchors in the store.
+    n: f64,
+    /// Anchor → pages carrying it (capped at `max_postings + 1`).
+    df: HashMap<String, i64>,
+    /// Page → its best candidate per language.
+    best: HashMap<i64, HashMap<String, (i64, AnchorEvidence)>>,
+}
+
+/// The best cross-language candidate of page `p` in each other language (see
+/// [`match_translations`]), after thresholds and the margin over the runner-up.
+fn best_per_language(
+    store: &Store,
+    p: &AnchorPage,
+    cfg: &LinkConfig,
+    ctx: &mut AnchorContext,
+) -> Result<HashMap<String, (i64, AnchorEvidence)>, StoreError> {
+    if let Some(b) = ctx.best.get(&p.id) {
+        return Ok(b.clone());
+    }
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    {
+        let mut st = store.conn().prepare_cached(
+            "SELECT page_id FROM anchor_postings WHERE anchor = ?1 AND page_id != ?2 LIMIT ?3",
+        )?;
+        let distinct: HashSet<&String> = p.anchors.iter().collect();
+        for a in distinct {
+            let posted: Vec<i64> = st
+                .query_map(params![a, p.id, cfg.max_postings as i64 + 1], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            ctx.df.insert(a.clone(), posted.len() as i64 + 1);
+            if posted.len() > cfg.max_postings {
+                continue;
+            }
+            for q in posted {
+                *counts.entry(q).or_default() += 1;
+            }
+        }
+    }
+    let mut by_lang: HashMap<String, Vec<(f64, i64, AnchorEvidence)>> = HashMap::new();
+    for (q, c) in counts {
+        if c < cfg.min_shared_anchors {
+            continue;
+        }
+        let Some(qp) = load_anchor_page(store, q)? else {
+            continue;
+        };
+        if qp.language == p.language || qp.site == p.site {
+            continue;
+        }
+        let (n, df) = (ctx.n, &ctx.df);
+        let idf = |x: &str| -> f64 {
+            let d = df.get(x).copied().unwrap_or(1).max(1) as f64;
+            (n / d).ln().max(0.0)
+        };
+        let ev = anchor_evidence(&p.anchors, &qp.anchors, &idf);
+        by_lang
+            .entry(qp.language)
+            .or_default()
+            .push((ev.evidence, q, ev));
+    }
+    let mut out = HashMap::new();
+    for (lang, mut cands) in by_lang {
+        cands.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let (best_ev, best, ev) = cands[0];
+        if ev.shared < cfg.min_shared_anchors
+            || best_ev < cfg.min_anchor_evidence
+            || ev.order < cfg.min_anchor_order
+        {
+            continue;
+        }
+        let dups: HashSet<i64> = edges_of(store, best)?
+            .into_iter()
+            .filter(|e| !e.m.translation)
+            .map(|e| e.other)
+            .collect();
+        let runner_up = cands
+            .iter()
+            .skip(1)
+            .find(|c| !dups.contains(&c.1))
+            .map_or(0.0, |c| c.0);
+        if best_ev - runner_up < cfg.min_anchor_margin {
+            continue;
+        }
+        out.insert(lang, (best, ev));
+    }
+    ctx.best.insert(p.id, out.clone());
+    Ok(out)
+}
+
+/// Finds cross-language matches (translated copies) for the pages `ids` and stores them in
+/// `matches` with kind `translation`; returns the pages matched (both ends).
+///
+/// For a page P, candidates are pages of other sites in another language sharing at least
+/// [`LinkConfig::min_shared_anchors`] distinct anchors through the anchor index (anchors on
+/// more than [`LinkConfig::max_postings`] pages are ignored). Per language, the candidate with
+/// the most evidence ([`anchor_evidence`], IDF-weighted over the whole store) is matched if
+/// its evidence and order pass the thresholds and it beats the runner-up — ignoring pages
+/// already matched to it by text, its same-language duplicates — by
+/// [`LinkConfig::min_anchor_margin`]: a story's translation shares rare numbers and names
+/// with it that other stories do not. The match is kept only when it is mutual: P is also
+/// the best candidate of its partner in P's language.
+///
+/// # Errors
+/// SQLite errors.
+pub fn match_translations(
+    store: &mut Store,
+    ids: &[i64],
+    cfg: &LinkConfig,
+) -> Result<HashSet<i64>, StoreError> {
+    let n_pages: i64 = store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM anchors", [], |r| r.get(0))?;
+    let mut ctx = AnchorContext {
+        n: n_pages.max(1) as f64,
+        df: HashMap::new(),
+        best: HashMap::new(),
+    };
+    let mut touched = HashSet::new();
+    let mut new_matches: Vec<(i64, i64, AnchorEvidence)> = Vec::new();
+    for &id in ids {
+        let Some(p) = load_anchor_page(store, id)? else {
+            continue;
+        };
+        for (q, ev) in best_per_language(store, &p, cfg, &mut ctx)?.into_values() {
+            // Mutual best: P is also Q's best candidate in P's language.
+            let Some(qp) = load_anchor_page(store, q)? else {
+                continue;
+            };
+            let back = best_per_language(store, &qp, cfg, &mut ctx)?;
+            if back.get(&p.language).map(|(x, _)| *x) == Some(id) {
+                new_matches.push((id, q, ev));
+            }
+        }
+    }
+    let tx = store.conn_mut().transaction()?;
+    {
+        let mut ins = tx.prepare_cached(
+            "INSERT OR IGNORE INTO matches (a, b, shared, ca, cb, distance, kind)
+             VALUES (?1, ?2, ?3, ?4, ?5, 64, 'translation')",
+        )?;
+        for (p, q, ev) in new_matches {
+            let (a, b) = (p.min(q), p.max(q));
+            // ca/cb hold the order agreement for translations (no shingle containment).
+            ins.execute(params![a, b, ev.shared as i64, ev.order, ev.order])?;
+            touched.insert(a);
+            touched.insert(b);
+        }
+    }
+    tx.commit()?;
+    Ok(touched)
+}

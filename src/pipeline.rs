@@ -1,1 +1,166 @@
-//! Per-page processing: decode → extract → fingerprint.
+//! Per-page processing, pure and CPU-bound: decode → extract → fingerprint.
+//!
+//! Runs on worker threads; the results go to the single writer ([`crate::ingest::PageSink`]).
+
+use crate::extract::{self, Article, charset};
+use crate::fingerprint::{self, Fingerprint};
+use crate::page::Page;
+
+/// Content types treated as HTML pages.
+pub fn is_html(content_type: Option<&str>) -> bool {
+    match content_type {
+        None => true,
+        Some(ct) => {
+            let ct = ct.to_ascii_lowercase();
+            ct.contains("html") || ct.is_empty()
+        }
+    }
+}
+
+/// What processing one page yields.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// WHATWG name of the encoding used to decode the body (`None` for supplied articles).
+    pub encoding: Option<&'static str>,
+    /// Which rule chose the encoding (`bom`, `header`, `meta`, `guess`).
+    pub encoding_source: Option<&'static str>,
+    /// The extracted article (`None` when the page is not HTML or not a success).
+    pub article: Option<Article>,
+    /// Fingerprints of the body (`None` when the body is too short or boilerplate only).
+    pub fingerprint: Option<Fingerprint>,
+    /// True when the article text was supplied by the publisher rather than extracted.
+    pub supplied: bool,
+    /// ISO 639-1 language of the body text as detected by `whatlang` (when reliable), else the
+    /// page's declared language: a copy pasted into another site's template keeps that
+    /// template's `<html lang>`, so the declared language can be wrong.
+    pub text_language: Option<String>,
+    /// Language-independent anchors of the body ([`crate::fingerprint::anchors`]); empty when
+    /// the body has no story fingerprint.
+    pub anchors: Vec<String>,
+}
+
+/// Decodes, extracts and fingerprints an HTML page. Non-HTML content and non-2xx statuses
+/// yield no article.
+pub fn analyse(page: &Page) -> Analysis {
+    if !(200..300).contains(&page.status) || !is_html(page.content_type()) {
+        return Analysis {
+            encoding: None,
+            encoding_source: None,
+            article: None,
+            fingerprint: None,
+            supplied: false,
+            text_language: None,
+            anchors: Vec::new(),
+        };
+    }
+    let decoded = charset::decode(&page.body, page.content_type());
+    let mut article = extract::extract(&decoded.text, &page.url);
+    detect_language(&mut article);
+    let source = match decoded.source {
+        charset::EncodingSource::Bom => "bom",
+        charset::EncodingSource::Header => "header",
+        charset::EncodingSource::Meta => "meta",
+        charset::EncodingSource::Guess => "guess",
+    };
+    let fingerprint = story_fingerprint(&article.text);
+    let anchors = story_anchors(&article, fingerprint.is_some());
+    let text_language = text_language(&article);
+    Analysis {
+        encoding: Some(decoded.encoding.name()),
+        encoding_source: Some(source),
+        article: Some(article),
+        fingerprint,
+        supplied: false,
+        text_language,
+        anchors,
+    }
+}
+
+/// Analysis of an article whose text the publisher supplied (JSON Lines ingest).
+pub fn analyse_supplied(mut article: Article) -> Analysis {
+    detect_language(&mut article);
+    let fingerprint = story_fingerprint(&article.text);
+    let anchors = story_anchors(&article, fingerprint.is_some());
+    let text_language = text_language(&article);
+    Analysis {
+        encoding: None,
+        encoding_source: None,
+        article: Some(article),
+        fingerprint,
+        supplied: true,
+        text_language,
+        anchors,
+    }
+}
+
+/// Fills `article.language` (ISO 639-1) from the body with `whatlang` when extraction found
+/// none and the detection is reliable.
+fn detect_language(article: &mut Article) {
+    if article.language.is_some() {
+        return;
+    }
+    if let Some(info) = whatlang::detect(&article.text)
+        && info.is_reliable()
+    {
+        article.language = Some(crate::ingest::publisher::iso639_1(info.lang().code()).to_string());
+    }
+}
+
+/// The body's language detected from its text (reliable detections only), else the declared
+/// one.
+fn text_language(article: &Article) -> Option<String> {
+    whatlang::detect(&article.text)
+        .filter(|i| i.is_reliable())
+        .map(|i| crate::ingest::publisher::iso639_1(i.lang().code()).to_string())
+        .or_else(|| article.language.clone())
+}
+
+/// Anchors of a story body (none for pages without a story fingerprint).
+fn story_anchors(article: &Article, is_story: bool) -> Vec<String> {
+    if is_story {
+        crate::fingerprint::anchors::anchors(&article.text)
+    } else {
+        Vec::new()
+    }
+}
+
+/// Phrases of paywall, login and consent stubs in several languages (normalised form).
+const STUB_CUES: &[&str] = &[
+    "subscribe",
+    "subscriber",
+    "subscription",
+    "log in",
+    "sign in",
+    "sign up",
+    "continue reading",
+    "register",
+    "cookies",
+    "enable javascript",
+    "already a member",
+    "premium",
+    "abonnieren",
+    "anmelden",
+    "abonné",
+    "connectez",
+    "suscríbete",
+    "abone ol",
+    "giriş yap",
+    "подпиш",
+    "войти",
+];
+
+/// Fingerprint of a body, or `None` when it is too short ([`fingerprint::MIN_TOKENS`]) or is a
+/// stub: a short text (under 40 tokens) made of paywall/login/consent phrases ("Subscribe to
+/// continue reading. Already a subscriber? Log in."). Such texts recur across unrelated
+/// stories, so linking through them would join stories that share nothing (case 23).
+pub fn story_fingerprint(text: &str) -> Option<Fingerprint> {
+    let fp = fingerprint::fingerprint(text)?;
+    if fp.n_tokens < 40 {
+        let norm = fingerprint::normalise::normalise(text);
+        let cues = STUB_CUES.iter().filter(|c| norm.contains(*c)).count();
+        if cues >= 2 {
+            return None;
+        }
+    }
+    Some(fp)
+}

@@ -1,18 +1,491 @@
-//! `copytrail crawl` arguments and entry point.
+//! `copytrail crawl` arguments and entry point: raw flags (clap) → validated [`CrawlConfig`] →
+//! crawl → summary and exit code.
+//!
+//! Exit codes: 0 finished without errors; 1 finished, but some URLs failed or some hosts were
+//! deferred or skipped (see the frontier's `note` column and the summary); 2 bad arguments or
+//! seeds file; 3 fatal error (store, WARC file, HTTP client); 130 interrupted by Ctrl-C (run the
+//! same command again to resume).
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::backoff::BackoffPolicy;
+use super::canon::{self, HostPattern};
+use super::engine::{CrawlConfig, Summary, crawl};
+use super::fetch::{FetchConfig, parse_resolve};
+use super::frontier::{FoundAs, NewUrl};
+use super::writer::PageConsumer;
 
 /// Arguments of `copytrail crawl`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct CrawlArgs {
-    /// File of seed URLs, one per line (`#` starts a comment).
+    /// File of seed URLs, one per line (`#` starts a comment): pages, RSS/Atom/JSON feeds,
+    /// sitemaps or sitemap indexes (recognised by content).
     #[arg(long)]
-    pub seeds: std::path::PathBuf,
+    pub seeds: PathBuf,
+    /// Everything else (boxed: keeps the CLI's command enum small).
+    #[command(flatten)]
+    pub opts: Box<CrawlOptions>,
+}
+
+/// Options of `copytrail crawl` besides the seeds file.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CrawlOptions {
+    /// Link hops followed from a page within the seed's host (feed and sitemap entries are
+    /// always fetched).
+    #[arg(long, default_value_t = 1)]
+    pub max_depth: u32,
+    /// Stop after this many URLs in this run (the rest stays queued).
+    #[arg(long)]
+    pub max_pages: Option<u64>,
+    /// Only crawl these hosts besides the seeds' own (`example.com` = it and sub-domains,
+    /// `*.example.com` = sub-domains, `=example.com` = exactly). Repeatable.
+    #[arg(long = "allow-host", value_name = "PATTERN")]
+    pub allow_host: Vec<String>,
+    /// Never crawl these hosts (same patterns; wins over --allow-host). Repeatable.
+    #[arg(long = "deny-host", value_name = "PATTERN")]
+    pub deny_host: Vec<String>,
+    /// Also crawl the sitemaps named by robots.txt `Sitemap:` lines.
+    #[arg(long)]
+    pub discover_sitemaps: bool,
+    /// Re-fetch article pages fetched longer ago than this (default: never), e.g. `7d`.
+    #[arg(long, value_parser = parse_duration)]
+    pub recrawl_after: Option<Duration>,
+    /// Re-poll seeds, feeds and sitemaps fetched longer ago than this (conditional requests).
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub repoll_after: Duration,
+    /// Keep running: re-poll seeds, feeds and sitemaps every --repoll-after until Ctrl-C.
+    #[arg(long)]
+    pub watch: bool,
+    /// Delay between two requests to one host (a larger robots.txt Crawl-delay wins).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub delay: Duration,
+    /// Largest Crawl-delay honoured; hosts asking for more are skipped with a message.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub max_crawl_delay: Duration,
+    /// Requests in flight per host.
+    #[arg(long, default_value_t = 1)]
+    pub host_concurrency: usize,
+    /// Requests in flight overall.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Retries per URL after 5xx, 429, 408 or a timeout (exponential backoff with jitter).
+    #[arg(long, default_value_t = 3)]
+    pub max_retries: u32,
+    /// Base of the exponential backoff.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub retry_base: Duration,
+    /// Longest Retry-After (or backoff) waited for within a run; longer pauses defer the host
+    /// to a later run.
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub max_retry_after: Duration,
+    /// Connect timeout.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub connect_timeout: Duration,
+    /// Total timeout of one request (body included).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Body-size cap (bytes; suffixes KiB, MiB); longer bodies are cut and marked.
+    #[arg(long, default_value = "10MiB", value_parser = parse_size)]
+    pub max_body: usize,
+    /// Redirects followed per URL.
+    #[arg(long, default_value_t = 10)]
+    pub max_redirects: usize,
+    /// Full User-Agent header (its product token is matched against robots.txt groups).
+    #[arg(long)]
+    pub user_agent: Option<String>,
+    /// Contact URL added to the default User-Agent: `copytrail/VERSION (+URL)`.
+    #[arg(long)]
+    pub contact: Option<String>,
+    /// Allow private, loopback and link-local addresses (refused by default).
+    #[arg(long)]
+    pub allow_private: bool,
+    /// Map a host name to an address, as curl does: HOST:PORT:ADDR (repeatable; the mapping
+    /// applies to the host on every port).
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// Also write every exchange as WARC/1.1 request and response records (gzip per record).
+    #[arg(long, value_name = "FILE.warc.gz")]
+    pub warc: Option<PathBuf>,
+    /// No progress bar even on a terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Parses `500ms`, `30s`, `15m`, `12h`, `7d` or a bare number of seconds (fractions allowed).
+///
+/// # Errors
+/// A message for anything else.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (num, unit) = match t.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => (&t[..i], t[i..].trim()),
+        None => (t, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("bad duration {s:?} (use e.g. 500ms, 30s, 15m, 12h, 7d)"))?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" | "sec" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        "d" => n * 86400.0,
+        _ => return Err(format!("bad duration unit in {s:?} (ms, s, m, h, d)")),
+    };
+    if !secs.is_finite() || !(0.0..=1e10).contains(&secs) {
+        return Err(format!("duration out of range: {s:?}"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses a byte size: `1048576`, `512KiB`, `10MiB` (also `k`/`K`/`KB`, `M`/`MB` as binary).
+///
+/// # Errors
+/// A message for anything else.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let i = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let n: usize = t[..i].parse().map_err(|_| format!("bad size {s:?}"))?;
+    let mult = match t[i..].trim() {
+        "" | "B" => 1,
+        "k" | "K" | "KB" | "KiB" => 1024,
+        "M" | "MB" | "MiB" => 1024 * 1024,
+        "G" | "GB" | "GiB" => 1024 * 1024 * 1024,
+        u => return Err(format!("bad size unit {u:?} in {s:?}")),
+    };
+    n.checked_mul(mult)
+        .filter(|&v| v > 0)
+        .ok_or_else(|| format!("size out of range: {s:?}"))
+}
+
+/// Reads a seeds file: one URL per line, `#` comments, blank lines ignored. Returns the seeds
+/// and the lines that are not http(s) URLs (line number, message).
+pub fn parse_seeds(text: &str) -> (Vec<NewUrl>, Vec<(usize, String)>) {
+    let mut seeds = Vec::new();
+    let mut bad = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = match line.find('#') {
+            // `#` starts a comment at the line start or after whitespace (URLs keep fragments
+            // only in the middle of a token, and fragments are dropped anyway).
+            Some(0) => "",
+            Some(p) if line[..p].ends_with(char::is_whitespace) => &line[..p],
+            _ => line,
+        }
+        .trim();
+        if line.is_empty() {
+            continue;
+        }
+        match canon::canonicalize(line, None) {
+            Ok(url) => seeds.push(NewUrl {
+                scope: url.host_str().unwrap_or("").to_string(),
+                url,
+                depth: 0,
+                found_as: FoundAs::Seed,
+            }),
+            Err(e) => bad.push((i + 1, e.to_string())),
+        }
+    }
+    (seeds, bad)
+}
+
+/// Seeds read by [`load_seeds`] and the bad lines (1-based line number, message).
+pub type SeedsLoaded = (usize, Vec<(usize, String)>);
+
+/// Streams a seeds file into the frontier at `db` in batches of 10,000 (so a file of millions
+/// of URLs never sits in memory). Returns the number of seeds read and the bad lines.
+///
+/// # Errors
+/// The exit code and a message: 2 if the file cannot be read, 3 if the store fails.
+pub fn load_seeds(path: &Path, db: &Path) -> Result<SeedsLoaded, (u8, String)> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| (2, format!("cannot read seeds file {}: {e}", path.display())))?;
+    let mut frontier =
+        super::frontier::Frontier::open(db).map_err(|e| (3, format!("{}: {e}", db.display())))?;
+    let now = super::engine::now_ms();
+    let mut batch = String::new();
+    let mut lines_in_batch = 0usize;
+    let mut first_line = 1usize;
+    let mut total = 0usize;
+    let mut bad = Vec::new();
+    let mut flush = |batch: &mut String,
+                     first_line: usize,
+                     frontier: &mut super::frontier::Frontier|
+     -> Result<(), (u8, String)> {
+        let (seeds, b) = parse_seeds(batch);
+        total += seeds.len();
+        bad.extend(b.into_iter().map(|(l, e)| (l + first_line - 1, e)));
+        frontier.add(&seeds, now).map_err(|e| (3, e.to_string()))?;
+        batch.clear();
+        Ok(())
+    };
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| (2, format!("reading seeds file {}: {e}", path.display())))?;
+        batch.push_str(&line);
+        batch.push('\n');
+        lines_in_batch += 1;
+        if lines_in_batch == 10_000 {
+            flush(&mut batch, first_line, &mut frontier)?;
+            first_line = i + 2;
+            lines_in_batch = 0;
+        }
+    }
+    flush(&mut batch, first_line, &mut frontier)?;
+    Ok((total, bad))
+}
+
+/// Turns raw flags into a validated configuration.
+///
+/// # Errors
+/// A message naming the bad flag.
+pub fn config_from_args(args: &CrawlOptions) -> Result<CrawlConfig, String> {
+    let mut resolve: HashMap<String, Vec<std::net::IpAddr>> = HashMap::new();
+    for spec in &args.resolve {
+        let (host, _port, ips) = parse_resolve(spec)?;
+        resolve.entry(host).or_default().extend(ips);
+    }
+    if args.concurrency == 0 || args.host_concurrency == 0 {
+        return Err("--concurrency and --host-concurrency must be at least 1".into());
+    }
+    let user_agent = match (&args.user_agent, &args.contact) {
+        (Some(ua), _) => ua.clone(),
+        (None, Some(c)) => format!("copytrail/{} (+{c})", env!("CARGO_PKG_VERSION")),
+        (None, None) => format!("copytrail/{}", env!("CARGO_PKG_VERSION")),
+    };
+    if user_agent.trim().is_empty() || user_agent.contains(['\r', '\n']) {
+        return Err("--user-agent must be a non-empty single line".into());
+    }
+    Ok(CrawlConfig {
+        fetch: FetchConfig {
+            user_agent,
+            connect_timeout: args.connect_timeout,
+            timeout: args.timeout,
+            max_body: args.max_body,
+            allow_private: args.allow_private,
+            resolve,
+        },
+        delay: args.delay,
+        max_crawl_delay: args.max_crawl_delay,
+        host_concurrency: args.host_concurrency,
+        concurrency: args.concurrency,
+        max_depth: args.max_depth,
+        max_pages: args.max_pages,
+        allow_hosts: args
+            .allow_host
+            .iter()
+            .map(|p| HostPattern::parse(p))
+            .collect(),
+        deny_hosts: args
+            .deny_host
+            .iter()
+            .map(|p| HostPattern::parse(p))
+            .collect(),
+        discover_sitemaps: args.discover_sitemaps,
+        recrawl_after: args.recrawl_after,
+        repoll_after: args.repoll_after,
+        watch: args.watch,
+        backoff: BackoffPolicy {
+            base: args.retry_base,
+            max_backoff: Duration::from_secs(600).max(args.retry_base),
+            max_retry_after: args.max_retry_after,
+            max_retries: args.max_retries,
+        },
+        max_redirects: args.max_redirects,
+        warc: args.warc.clone(),
+        progress: !args.no_progress && std::io::stderr().is_terminal(),
+    })
+}
+
+/// Prints the end-of-run summary to standard error.
+pub fn print_summary(s: &Summary) {
+    eprintln!(
+        "crawl {}: {} fetched ({:.1}/s), {} pages stored, {} requests, {} errors, {} retries, \
+         {} disallowed by robots.txt, {:.1} MiB in {:.1} s",
+        if s.interrupted {
+            "interrupted (run again to resume)"
+        } else if s.budget_reached {
+            "stopped at --max-pages"
+        } else {
+            "finished"
+        },
+        s.fetched,
+        s.pages_per_sec(),
+        s.pages,
+        s.requests,
+        s.errors,
+        s.retries,
+        s.robots_blocked,
+        s.bytes as f64 / 1048576.0,
+        s.elapsed.as_secs_f64()
+    );
+    eprintln!(
+        "frontier: {} queued, {} done, {} failed, {} skipped",
+        s.frontier.queued, s.frontier.done, s.frontier.failed, s.frontier.skipped
+    );
+    for (h, why) in &s.deferred_hosts {
+        eprintln!("deferred {h}: {why}");
+    }
+    for (h, why) in &s.skipped_hosts {
+        eprintln!("skipped {h}: {why}");
+    }
 }
 
 /// Runs `copytrail crawl` against the store at `db`.
-pub fn run(_args: &CrawlArgs, _db: &Path) -> ExitCode {
-    eprintln!("copytrail crawl: not implemented yet");
-    ExitCode::from(2)
+pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let cfg = match config_from_args(&args.opts) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("copytrail crawl: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let seeds = match load_seeds(&args.seeds, db) {
+        Ok((_, bad)) => {
+            for (line, e) in &bad {
+                eprintln!("{}:{line}: skipped: {e}", args.seeds.display());
+            }
+            Vec::new()
+        }
+        Err((code, e)) => {
+            eprintln!("copytrail crawl: {e}");
+            return ExitCode::from(code);
+        }
+    };
+    let store = match crate::store::Store::open(db) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("copytrail crawl: {}: {e}", db.display());
+            return ExitCode::from(3);
+        }
+    };
+    let sink = match crate::ingest::PageSink::new(store) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("copytrail crawl: {}: {e}", db.display());
+            return ExitCode::from(3);
+        }
+    };
+    let consumer: Box<dyn PageConsumer> = Box::new(sink);
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("copytrail crawl: cannot start the runtime: {e}");
+            return ExitCode::from(3);
+        }
+    };
+    let cancel = CancellationToken::new();
+    let result = rt.block_on(async {
+        let c = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\ncopytrail crawl: stopping (Ctrl-C again to quit at once)…");
+                c.cancel();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            }
+        });
+        crawl(cfg, db, seeds, consumer, cancel.clone()).await
+    });
+    match result {
+        Ok(summary) => {
+            print_summary(&summary);
+            if summary.interrupted {
+                ExitCode::from(130)
+            } else if summary.errors > 0
+                || !summary.deferred_hosts.is_empty()
+                || !summary.skipped_hosts.is_empty()
+            {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("copytrail crawl: {e}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(
+            parse_duration("7d").unwrap(),
+            Duration::from_secs(7 * 86400)
+        );
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert_eq!(parse_size("10MiB").unwrap(), 10 * 1024 * 1024);
+        assert_eq!(parse_size("512KiB").unwrap(), 512 * 1024);
+        assert_eq!(parse_size("100").unwrap(), 100);
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("3 furlongs").is_err());
+    }
+
+    #[test]
+    fn seeds_stream_into_the_frontier_with_true_line_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let seeds = dir.path().join("seeds.txt");
+        let mut text = String::new();
+        for i in 0..25_003 {
+            if i == 20_000 {
+                text.push_str("not a url\n");
+            } else {
+                text.push_str(&format!("https://h{}.example/p{i}\n", i % 7));
+            }
+        }
+        std::fs::write(&seeds, text).unwrap();
+        let db = dir.path().join("s.db");
+        let (n, bad) = load_seeds(&seeds, &db).unwrap();
+        assert_eq!(n, 25_002);
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].0, 20_001);
+        let f = super::super::frontier::Frontier::open(&db).unwrap();
+        assert_eq!(f.queued_count().unwrap(), 25_002);
+        assert_eq!(f.queued_hosts().unwrap().len(), 7);
+        assert!(matches!(
+            load_seeds(&dir.path().join("missing"), &db),
+            Err((2, _))
+        ));
+    }
+
+    #[test]
+    fn seeds_file_with_comments_and_bad_lines() {
+        let (seeds, bad) = parse_seeds(
+            "# my seeds\n\nhttps://News.Example/feed.xml?utm_source=x  # the feed\n\
+             ftp://files.example/\nhttps://b.example/#top\n   \n",
+        );
+        let urls: Vec<String> = seeds.iter().map(|s| s.url.to_string()).collect();
+        assert_eq!(
+            urls,
+            vec!["https://news.example/feed.xml", "https://b.example/"]
+        );
+        assert_eq!(seeds[0].scope, "news.example");
+        assert_eq!(seeds[0].found_as, FoundAs::Seed);
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].0, 4);
+    }
 }

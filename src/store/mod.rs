@@ -9,7 +9,13 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
+mod pages;
 mod schema;
+
+pub use pages::{
+    PageInfo, blob_to_shingles, compress, content_hash, decompress, insert_page, site_of,
+    site_of_url,
+};
 
 pub use schema::MIGRATIONS;
 

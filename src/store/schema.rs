@@ -6,9 +6,108 @@ use super::StoreError;
 
 /// Core schema, version 1.
 const CORE_V1: &str = "
+-- One row per distinct (URL, body) seen. body is the raw response body, gzip-compressed.
 CREATE TABLE pages (
     id INTEGER PRIMARY KEY,
-    url TEXT NOT NULL
+    url TEXT NOT NULL,
+    host TEXT NOT NULL,
+    site TEXT NOT NULL,               -- registrable domain (public suffix list)
+    source TEXT NOT NULL,             -- JSON PageSource
+    fetched_at TEXT,                  -- RFC 3339
+    status INTEGER NOT NULL,
+    content_type TEXT,
+    headers TEXT NOT NULL,            -- JSON [[name, value], ...]
+    body BLOB NOT NULL,               -- gzip of the raw body
+    body_bytes INTEGER NOT NULL,      -- uncompressed size, bytes
+    content_hash TEXT NOT NULL,       -- XXH3-128 (seeded) of the raw body, hex
+    encoding TEXT,
+    encoding_source TEXT,
+    ingested_at TEXT NOT NULL,
+    UNIQUE (url, content_hash)
+);
+CREATE INDEX pages_url ON pages(url);
+CREATE INDEX pages_site ON pages(site);
+
+-- The extracted article of a page (JSON of extract::Article plus query columns).
+CREATE TABLE articles (
+    page_id INTEGER PRIMARY KEY REFERENCES pages(id) ON DELETE CASCADE,
+    title TEXT,
+    published TEXT,                   -- RFC 3339 with offset
+    published_ts INTEGER,             -- Unix seconds
+    canonical_url TEXT,
+    site_name TEXT,
+    language TEXT,
+    n_chars INTEGER NOT NULL,
+    supplied INTEGER NOT NULL,        -- 1 = full text supplied by the publisher (JSON Lines)
+    article TEXT NOT NULL             -- JSON extract::Article
+);
+
+-- Fingerprints of article bodies (fingerprint module, versioned).
+CREATE TABLE fingerprints (
+    page_id INTEGER PRIMARY KEY REFERENCES pages(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    simhash INTEGER NOT NULL,         -- 64-bit SimHash stored as i64
+    n_tokens INTEGER NOT NULL,
+    shingles BLOB NOT NULL            -- sorted distinct u64 shingle hashes, little endian
+);
+
+-- Inverted index of sampled shingle hashes (containment candidates).
+CREATE TABLE shingle_postings (
+    hash INTEGER NOT NULL,
+    page_id INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE,
+    PRIMARY KEY (hash, page_id)
+) WITHOUT ROWID;
+
+-- Verified near-duplicate pairs, a < b. ca = share of a's shingles found in b (0..1).
+CREATE TABLE matches (
+    a INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE,
+    b INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE,
+    shared INTEGER NOT NULL,
+    ca REAL NOT NULL,
+    cb REAL NOT NULL,
+    distance INTEGER NOT NULL,        -- SimHash Hamming distance, bits
+    kind TEXT NOT NULL DEFAULT 'text', -- text (shingles) | translation (anchors)
+    PRIMARY KEY (a, b)
+);
+
+-- Language-independent anchors of a page (numbers, names), in order of occurrence.
+CREATE TABLE anchors (
+    page_id INTEGER PRIMARY KEY REFERENCES pages(id) ON DELETE CASCADE,
+    language TEXT,
+    anchors TEXT NOT NULL             -- JSON list of strings
+);
+
+-- Inverted index of anchors (translation candidates).
+CREATE TABLE anchor_postings (
+    anchor TEXT NOT NULL,
+    page_id INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE,
+    PRIMARY KEY (anchor, page_id)
+) WITHOUT ROWID;
+CREATE INDEX matches_b ON matches(b);
+
+-- Decided links copy -> original, recomputed per story cluster.
+CREATE TABLE links (
+    copy_id INTEGER PRIMARY KEY REFERENCES pages(id) ON DELETE CASCADE,
+    original_id INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE,
+    source_id INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE, -- page it was most likely taken from
+    kind TEXT NOT NULL,               -- full | partial | translation
+    distance INTEGER NOT NULL,        -- bits
+    containment REAL NOT NULL,        -- 0..1
+    credited INTEGER NOT NULL,
+    credit_evidence TEXT,             -- JSON
+    decided_by TEXT NOT NULL          -- which evidence chose the original
+);
+CREATE INDEX links_original ON links(original_id);
+
+-- Domains the user named as origins (--origin-domain / --origins).
+CREATE TABLE origin_domains (domain TEXT PRIMARY KEY);
+
+-- Inputs that could not be read (broken WARC records, unreadable files).
+CREATE TABLE failures (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
 );
 ";
 

@@ -1,1 +1,515 @@
-//! Integration tests: ingest.
+//! Integration tests: ingest → fingerprint → link → report, on the bundled sample and the
+//! cases copied into tests/data/cases.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use copytrail::ingest::run::{IngestConfig, IngestSummary, run};
+use copytrail::ingest::warc::{WarcFile, record_to_page};
+use copytrail::link::LinkConfig;
+use copytrail::page::{Page, PageSource};
+use copytrail::report::{self, eval};
+use copytrail::store::Store;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn sample() -> PathBuf {
+    root().join("data/sample/sample.warc.gz")
+}
+
+fn sample_origins() -> Vec<String> {
+    std::fs::read_to_string(root().join("data/sample/origins.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn ingest(store: Store, paths: &[PathBuf], origins: Vec<String>) -> (Store, IngestSummary) {
+    let cfg = IngestConfig {
+        paths: paths.to_vec(),
+        origin_domains: origins,
+        threads: 2,
+        progress: false,
+        link: LinkConfig::default(),
+    };
+    run(store, &cfg).expect("ingest runs")
+}
+
+#[test]
+fn sample_links_match_labels() {
+    let (store, summary) = ingest(
+        Store::open_in_memory().unwrap(),
+        &[sample()],
+        sample_origins(),
+    );
+    assert_eq!(summary.pages_read, 63);
+    assert_eq!(summary.failures, 0);
+    let labels = eval::read_labels(&root().join("data/sample/labels.jsonl")).unwrap();
+    let rows = report::link_rows(&store).unwrap();
+    let ev = eval::evaluate(&rows, &labels);
+    assert!(
+        ev.precision >= 0.98,
+        "precision {}: {:?}",
+        ev.precision,
+        ev.false_links
+    );
+    assert!(
+        ev.recall >= 0.95,
+        "recall {}: missed {:?}",
+        ev.recall,
+        ev.missed
+    );
+    assert_eq!(ev.unrelated_linked, 0);
+    for (t, g) in &ev.by_transform {
+        assert!(g.recall >= 0.85, "{t}: {g:?}");
+    }
+    // Every link's original is on an origin domain and every copy on a made-up host.
+    for r in &rows {
+        assert!(r.copy_url.contains(".example/"), "{r:?}");
+        assert_eq!(r.decided_by, "origin-domain");
+        assert!((0.0..=1.0).contains(&r.containment));
+        assert!(r.distance <= 64);
+    }
+}
+
+#[test]
+fn ingesting_twice_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let (store, first) = ingest(Store::open(&db).unwrap(), &[sample()], sample_origins());
+    let links1 = report::link_rows(&store).unwrap();
+    let pages1: i64 = store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM pages", [], |r| r.get(0))
+        .unwrap();
+    drop(store);
+    let (store, second) = ingest(Store::open(&db).unwrap(), &[sample()], sample_origins());
+    let pages2: i64 = store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM pages", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pages1, pages2);
+    assert_eq!(second.unchanged, first.pages_read);
+    assert_eq!(report::link_rows(&store).unwrap(), links1);
+}
+
+fn gunzip_all(path: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn count_pages(path: &Path) -> (usize, Vec<String>) {
+    let mut pages = 0;
+    let mut errors = Vec::new();
+    let name = path.display().to_string();
+    for rec in WarcFile::open(path).unwrap() {
+        match rec {
+            Ok(r) => match record_to_page(&r, &name) {
+                Ok(Some(_)) => pages += 1,
+                Ok(None) => {}
+                Err(e) => errors.push(e),
+            },
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    (pages, errors)
+}
+
+#[test]
+fn warc_plain_gzipped_and_truncated() {
+    let dir = tempfile::tempdir().unwrap();
+    // Gzipped, one member per record.
+    let (gz_pages, gz_err) = count_pages(&sample());
+    assert_eq!((gz_pages, gz_err.len()), (63, 0));
+    // The same records uncompressed.
+    let plain = dir.path().join("plain.warc");
+    std::fs::write(&plain, gunzip_all(&sample())).unwrap();
+    let (p_pages, p_err) = count_pages(&plain);
+    assert_eq!((p_pages, p_err.len()), (63, 0), "{p_err:?}");
+
+    // Truncated gzip: cut in the middle of the file. Records before the cut are read, the
+    // cut one is reported with its record number and offset.
+    let bytes = std::fs::read(sample()).unwrap();
+    let cut = dir.path().join("cut.warc.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let (c_pages, c_err) = count_pages(&cut);
+    assert!(c_pages > 20 && c_pages < 63, "{c_pages}");
+    assert_eq!(c_err.len(), 1, "{c_err:?}");
+    assert!(c_err[0].contains("truncated gzip member"), "{}", c_err[0]);
+    assert!(
+        c_err[0].contains(&format!("record {}", c_pages + 1)),
+        "{}",
+        c_err[0]
+    );
+
+    // A corrupt member in the middle: skipped, and reading resumes at the next member.
+    let mut corrupt = bytes.clone();
+    let mid = bytes.len() / 2;
+    for b in &mut corrupt[mid..mid + 64] {
+        *b ^= 0x55;
+    }
+    let bad = dir.path().join("corrupt.warc.gz");
+    std::fs::write(&bad, &corrupt).unwrap();
+    let (b_pages, b_err) = count_pages(&bad);
+    assert!(!b_err.is_empty());
+    assert!((60..63).contains(&b_pages), "{b_pages} {b_err:?}");
+
+    // Truncated plain WARC: the complete records are read, then one error.
+    let plain_bytes = std::fs::read(&plain).unwrap();
+    let pcut = dir.path().join("cut.warc");
+    std::fs::write(&pcut, &plain_bytes[..plain_bytes.len() / 2]).unwrap();
+    let (pc_pages, pc_err) = count_pages(&pcut);
+    assert!(pc_pages > 20 && pc_pages < 63);
+    assert_eq!(pc_err.len(), 1);
+    assert!(pc_err[0].contains("truncated"), "{}", pc_err[0]);
+}
+
+#[test]
+fn cli_reports_broken_inputs_and_keeps_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(sample()).unwrap();
+    let cut = dir.path().join("cut.warc.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).unwrap();
+    let junk = dir.path().join("junk.warc");
+    std::fs::write(&junk, b"this is not a WARC file\r\n\r\n").unwrap();
+    let db = dir.path().join("c.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("--db")
+        .arg(&db)
+        .arg("ingest")
+        .arg("--json")
+        .arg(&cut)
+        .arg(&junk)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cut.warc.gz#"), "{stderr}");
+    assert!(stderr.contains("junk.warc"), "{stderr}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["failures"], 2);
+    assert!(summary["pages_read"].as_u64().unwrap() > 30);
+    let store = Store::open(&db).unwrap();
+    let failures: i64 = store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM failures", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(failures, 2);
+
+    // A missing path is a usage error (exit 2) and nothing is read.
+    let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("--db")
+        .arg(&db)
+        .args(["ingest", "/nonexistent/file.warc.gz"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn cli_main_job_prints_report_links_and_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let bin = env!("CARGO_BIN_EXE_copytrail");
+    let st = Command::new(bin)
+        .arg("--db")
+        .arg(&db)
+        .arg("ingest")
+        .arg("--origins")
+        .arg(root().join("data/sample/origins.txt"))
+        .arg(sample())
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "{st:?}");
+    let links = Command::new(bin)
+        .arg("--db")
+        .arg(&db)
+        .arg("links")
+        .output()
+        .unwrap();
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&links.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(rows.len() >= 43, "{}", rows.len());
+    for r in &rows {
+        for k in [
+            "copy_url",
+            "original_url",
+            "kind",
+            "distance",
+            "containment",
+            "credited",
+        ] {
+            assert!(r.get(k).is_some(), "{k} missing in {r}");
+        }
+        assert!(r["kind"] == "full" || r["kind"] == "partial");
+    }
+    let report = Command::new(bin)
+        .arg("--db")
+        .arg(&db)
+        .arg("report")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(text.starts_with("13 originals"), "{text}");
+    let csv = Command::new(bin)
+        .arg("--db")
+        .arg(&db)
+        .args(["report", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&csv.stdout).lines().count(),
+        rows.len() + 1
+    );
+    let corpus = dir.path().join("corpus.jsonl");
+    let ex = Command::new(bin)
+        .arg("--db")
+        .arg(&db)
+        .arg("export")
+        .arg("--corpus")
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    assert!(ex.status.success());
+    let stories: Vec<serde_json::Value> = std::fs::read_to_string(&corpus)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // 13 originals + 5 unrelated pages; no copy is a story of its own.
+    assert_eq!(stories.len(), 18);
+    let copies: usize = stories
+        .iter()
+        .map(|s| s["copies"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(copies, rows.len());
+}
+
+fn case_dir(name: &str) -> PathBuf {
+    root().join("tests/data/cases").join(name)
+}
+
+fn case_page(name: &str, url: &str) -> Page {
+    let dir = case_dir(name);
+    let headers: Vec<(String, String)> = std::fs::read_to_string(dir.join("headers.txt"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Page {
+        url: url::Url::parse(url).unwrap(),
+        status: 200,
+        headers,
+        body: std::fs::read(dir.join("page.html")).unwrap(),
+        fetched_at: None,
+        source: PageSource::File {
+            path: name.to_string(),
+        },
+    }
+}
+
+fn expected(name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(case_dir(name).join("expected.json")).unwrap())
+        .unwrap()
+}
+
+#[test]
+fn charset_cases_through_the_pipeline() {
+    for name in [
+        "01-charset-meta-latin1-bytes",
+        "02-charset-bom-beats-header",
+    ] {
+        let exp = expected(name);
+        let page = case_page(name, exp["input"]["url"].as_str().unwrap());
+        let a = copytrail::pipeline::analyse(&page);
+        assert_eq!(
+            a.encoding.map(str::to_ascii_lowercase).as_deref(),
+            exp["expected"]["encoding_used"].as_str(),
+            "{name}"
+        );
+        assert_eq!(
+            a.encoding_source,
+            exp["expected"]["encoding_source"].as_str(),
+            "{name}"
+        );
+        let art = a.article.unwrap();
+        let text = art.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for p in exp["expected"]["body_paragraphs"].as_array().unwrap() {
+            assert!(
+                text.contains(p.as_str().unwrap()),
+                "{name}: {p} not in {text}"
+            );
+        }
+        for bad in exp["expected"]["body_must_not_contain"].as_array().unwrap() {
+            assert!(
+                !text.contains(bad.as_str().unwrap()),
+                "{name}: {bad:?} in body"
+            );
+        }
+    }
+}
+
+#[test]
+fn chinese_texts_get_distinct_fingerprints_and_link_only_the_copy() {
+    use copytrail::fingerprint::{fingerprint, hamming, normalise};
+    let dir = case_dir("22-simhash-cjk-no-features");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    let (o, r, u) = (
+        read("original_zh.txt"),
+        read("republished_zh.txt"),
+        read("unrelated_zh.txt"),
+    );
+    let fps: Vec<_> = [&o, &r, &u]
+        .iter()
+        .map(|t| {
+            let n = normalise::tokens(&normalise::normalise(t)).len();
+            assert!(n >= 50, "only {n} features");
+            fingerprint(t).unwrap()
+        })
+        .collect();
+    for f in &fps {
+        assert_ne!(f.simhash, u64::MAX);
+        assert_ne!(f.simhash, 0);
+    }
+    assert_ne!(fps[0].simhash, fps[1].simhash);
+    assert_ne!(fps[0].simhash, fps[2].simhash);
+    assert!(hamming(fps[0].simhash, fps[1].simhash) < hamming(fps[0].simhash, fps[2].simhash));
+    let cfg = LinkConfig::default();
+    assert!(copytrail::link::verify(&fps[0], &fps[1], &cfg).is_some());
+    assert!(copytrail::link::verify(&fps[0], &fps[2], &cfg).is_none());
+    assert!(copytrail::link::verify(&fps[1], &fps[2], &cfg).is_none());
+}
+
+#[test]
+fn short_and_stub_documents_are_never_linked_through_their_sameness() {
+    let dir = case_dir("23-dedup-short-and-stub-docs");
+    let exp = expected("23-dedup-short-and-stub-docs");
+    let (store, summary) = ingest(
+        Store::open_in_memory().unwrap(),
+        &[dir.join("docs.jsonl")],
+        vec![],
+    );
+    assert_eq!(summary.failures, 0);
+    let ids: HashMap<String, String> = std::fs::read_to_string(dir.join("docs.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["url"].as_str().unwrap().to_string(),
+                v["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let rows = report::link_rows(&store).unwrap();
+    let got: HashSet<(String, String)> = rows
+        .iter()
+        .map(|r| (ids[&r.copy_url].clone(), ids[&r.original_url].clone()))
+        .collect();
+    let want: HashSet<(String, String)> = [("brief_b", "brief_a"), ("long_a_copy", "long_a")]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(got, want);
+    let pairs = exp["expected"]["duplicate_pairs"].as_array().unwrap();
+    assert_eq!(pairs.len(), want.len());
+    for doc in exp["expected"]["insufficient_content"].as_array().unwrap() {
+        let doc = doc.as_str().unwrap();
+        let url = ids.iter().find(|(_, v)| *v == doc).unwrap().0;
+        let fps: i64 = store
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM fingerprints f JOIN pages p ON p.id = f.page_id WHERE p.url = ?1",
+                [url],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(fps, 0, "{doc} must get no story fingerprint");
+    }
+}
+
+#[test]
+fn html_files_and_directories_are_ingested() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("pages");
+    std::fs::create_dir(&sub).unwrap();
+    let html = "<html><head><title>T</title></head><body><article><p>The council approved the harbour plan on Monday after a long debate about costs and the environment in the town hall.</p></article></body></html>";
+    std::fs::write(sub.join("a.html"), html).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(html.as_bytes()).unwrap();
+    std::fs::write(sub.join("b.html.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(sub.join("notes.txt"), "ignored").unwrap();
+    let (_, s) = ingest(
+        Store::open_in_memory().unwrap(),
+        &[dir.path().to_path_buf()],
+        vec![],
+    );
+    assert_eq!(s.pages_read, 2);
+    assert_eq!(s.failures, 0);
+}
+
+#[test]
+fn translated_copies_are_linked_to_their_originals() {
+    let dir = root().join("data/sample-xling");
+    let origins: Vec<String> = std::fs::read_to_string(dir.join("origins.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    let (store, s) = ingest(
+        Store::open_in_memory().unwrap(),
+        &[dir.join("sample.warc.gz")],
+        origins,
+    );
+    assert_eq!(s.failures, 0);
+    let labels = eval::read_labels(&dir.join("labels.jsonl")).unwrap();
+    let rows = report::link_rows(&store).unwrap();
+    let ev = eval::evaluate(&rows, &labels);
+    assert!(
+        ev.recall >= 0.65,
+        "recall {} missed {:?}",
+        ev.recall,
+        ev.missed
+    );
+    assert!(
+        ev.precision >= 0.9,
+        "precision {} {:?}",
+        ev.precision,
+        ev.false_links
+    );
+    assert!(rows.iter().all(|r| r.kind == "translation"), "{rows:?}");
+    // Credit is judged on translated copies too ("Quelle:", "来源：", links).
+    assert!(ev.credited_accuracy >= 0.9, "{}", ev.credited_accuracy);
+}
+
+#[test]
+fn without_origin_domains_the_original_is_inferred_from_evidence() {
+    // The sample's records are shuffled, so copies often come before their originals.
+    let (store, _) = ingest(Store::open_in_memory().unwrap(), &[sample()], vec![]);
+    let labels = eval::read_labels(&root().join("data/sample/labels.jsonl")).unwrap();
+    let rows = report::link_rows(&store).unwrap();
+    let ev = eval::evaluate(&rows, &labels);
+    assert!(
+        ev.precision >= 0.8,
+        "precision {} {:?}",
+        ev.precision,
+        ev.false_links
+    );
+    assert!(ev.recall >= 0.8, "recall {}", ev.recall);
+    assert_eq!(ev.unrelated_linked, 0);
+    assert!(rows.iter().all(|r| r.decided_by != "origin-domain"));
+}

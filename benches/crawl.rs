@@ -1,0 +1,337 @@
+//! Crawler benchmarks against a local test web on 127.0.0.1 (made-up host names mapped there).
+//! A command that prints figures (not criterion: each scenario is one long run).
+//!
+//! ```text
+//! cargo bench --bench crawl -- politeness   # ≥ 200 hosts × 50 pages, per-host delay d
+//! cargo bench --bench crawl -- throughput   # no delay, 2 worker threads, extraction included
+//! cargo bench --bench crawl -- frontier     # 1,000,000-URL frontier: peak resident memory
+//! ```
+//! Environment: `CRAWL_BENCH_HOSTS` (200), `CRAWL_BENCH_PAGES` (50), `CRAWL_BENCH_DELAY_MS`
+//! (200), `CRAWL_BENCH_FRONTIER` (1000000), `CRAWL_BENCH_FRONTIER_HOSTS` (10000).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::Response;
+use copytrail::crawl::backoff::BackoffPolicy;
+use copytrail::crawl::canon::canonicalize;
+use copytrail::crawl::engine::{CrawlConfig, crawl};
+use copytrail::crawl::fetch::FetchConfig;
+use copytrail::crawl::frontier::{FoundAs, NewUrl};
+use copytrail::crawl::writer::{PageConsumer, Prepared};
+use copytrail::page::Page;
+use tokio_util::sync::CancellationToken;
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A news-like article of about 6 KB with a unique title per path.
+fn article_html(host: &str, path: &str) -> String {
+    let mut body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Story {path} on {host}</title>\
+         <meta property=\"og:site_name\" content=\"{host}\"></head><body><header><nav><a href=\"/\">Home</a> \
+         <a href=\"/world\">World</a> <a href=\"/sport\">Sport</a></nav></header><article><h1>Story {path}</h1>\
+         <p class=\"byline\">By A. Reporter, 14 May 2024</p>"
+    );
+    for i in 0..12 {
+        body.push_str(&format!(
+            "<p>Paragraph {i} of story {path}: the harbour authority said on Tuesday that ferry \
+             services between the islands would resume after a three-day strike by dock workers, \
+             who had demanded better pay and shorter shifts during the summer season.</p>"
+        ));
+    }
+    body.push_str("</article><footer><p>© Example News</p></footer></body></html>");
+    body
+}
+
+async fn serve(req: Request) -> Response<Body> {
+    let host = req
+        .headers()
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let path = req.uri().path().to_string();
+    if path == "/robots.txt" {
+        let mut r = Response::new(Body::from("User-agent: *\nDisallow: /private/\n"));
+        r.headers_mut()
+            .insert("content-type", "text/plain".parse().unwrap());
+        return r;
+    }
+    let mut r = Response::new(Body::from(article_html(&host, &path)));
+    r.headers_mut()
+        .insert("content-type", "text/html; charset=utf-8".parse().unwrap());
+    r
+}
+
+/// Starts the test web on its own runtime thread; returns its port.
+fn start_web(threads: usize) -> u16 {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap().port()).unwrap();
+            axum::serve(listener, axum::Router::new().fallback(serve))
+                .await
+                .unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
+
+fn config(delay: Duration, concurrency: usize) -> CrawlConfig {
+    CrawlConfig {
+        fetch: FetchConfig {
+            user_agent: "copytrail-bench/0.1".into(),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_body: 10 * 1024 * 1024,
+            allow_private: true,
+            // Every *.bench host resolves through the resolver override below.
+            resolve: Default::default(),
+        },
+        delay,
+        max_crawl_delay: Duration::from_secs(30),
+        host_concurrency: 1,
+        concurrency,
+        max_depth: 0,
+        max_pages: None,
+        allow_hosts: vec![],
+        deny_hosts: vec![],
+        discover_sitemaps: false,
+        recrawl_after: None,
+        repoll_after: Duration::from_secs(900),
+        watch: false,
+        backoff: BackoffPolicy::default(),
+        max_redirects: 10,
+        warc: None,
+        progress: false,
+    }
+}
+
+fn seeds(port: u16, hosts: u64, pages: u64) -> (Vec<NewUrl>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut names = Vec::new();
+    for h in 0..hosts {
+        let host = format!("h{h}.bench");
+        for p in 0..pages {
+            let url = canonicalize(&format!("http://{host}:{port}/story/{p}"), None).unwrap();
+            out.push(NewUrl {
+                url,
+                scope: host.clone(),
+                depth: 0,
+                found_as: FoundAs::Seed,
+            });
+        }
+        names.push(host);
+    }
+    (out, names)
+}
+
+#[derive(Default)]
+struct Counter(Arc<AtomicU64>);
+
+impl PageConsumer for Counter {
+    fn add(&mut self, page: Page, _prepared: Option<Prepared>) -> Result<(), String> {
+        std::hint::black_box(page.body.len());
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+    fn finish(self: Box<Self>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Runs decode → extract → fingerprint on the workers like the real sink, but stores nothing:
+/// separates the analysis cost from the store's.
+#[derive(Default)]
+struct AnalyseOnly(Counter);
+
+impl PageConsumer for AnalyseOnly {
+    fn preparer(&self) -> Option<copytrail::crawl::writer::Preparer> {
+        Some(|p: &Page| Prepared {
+            hash: copytrail::store::content_hash(&p.body),
+            analysis: copytrail::pipeline::analyse(p),
+        })
+    }
+    fn add(&mut self, page: Page, prepared: Option<Prepared>) -> Result<(), String> {
+        std::hint::black_box(prepared.map(|p| p.analysis.fingerprint.is_some()));
+        self.0.add(page, None)
+    }
+    fn finish(self: Box<Self>) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn runtime(threads: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn with_resolve(mut cfg: CrawlConfig, hosts: &[String]) -> CrawlConfig {
+    for h in hosts {
+        cfg.fetch
+            .resolve
+            .insert(h.clone(), vec!["127.0.0.1".parse().unwrap()]);
+    }
+    cfg
+}
+
+fn politeness() {
+    let hosts = env_or("CRAWL_BENCH_HOSTS", 200);
+    let pages = env_or("CRAWL_BENCH_PAGES", 50);
+    let delay = Duration::from_millis(env_or("CRAWL_BENCH_DELAY_MS", 200));
+    let port = start_web(1);
+    let (seeds, names) = seeds(port, hosts, pages);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = with_resolve(config(delay, 64), &names);
+    let counter = Counter::default();
+    let n = counter.0.clone();
+    let t0 = Instant::now();
+    let s = runtime(2)
+        .block_on(crawl(
+            cfg,
+            &dir.path().join("b.db"),
+            seeds,
+            Box::new(counter),
+            CancellationToken::new(),
+        ))
+        .unwrap();
+    let secs = t0.elapsed().as_secs_f64();
+    let fetched = n.load(Ordering::Relaxed);
+    let rate = fetched as f64 / secs;
+    let bound = hosts as f64 / delay.as_secs_f64();
+    // Each host's robots.txt takes the first slot, so the pages need `pages` more slots.
+    println!(
+        "politeness: {hosts} hosts × {pages} pages, delay {} ms: {fetched} pages in {secs:.2} s = \
+         {rate:.1} pages/s; politeness bound hosts/d = {bound:.1} pages/s → {:.1} % \
+         (errors {}, requests {})",
+        delay.as_millis(),
+        100.0 * rate / bound,
+        s.errors,
+        s.requests
+    );
+}
+
+fn throughput() {
+    let hosts = env_or("CRAWL_BENCH_HOSTS", 200);
+    let pages = env_or("CRAWL_BENCH_PAGES", 50);
+    let port = start_web(1);
+    for sink in ["count", "analyse", "pipeline"] {
+        let (seeds, names) = seeds(port, hosts, pages);
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("b.db");
+        let cfg = with_resolve(config(Duration::ZERO, 64), &names);
+        let consumer: Box<dyn PageConsumer> = if sink == "count" {
+            Box::new(Counter::default())
+        } else if sink == "analyse" {
+            Box::new(AnalyseOnly::default())
+        } else {
+            let store = copytrail::store::Store::open(&db).unwrap();
+            Box::new(copytrail::ingest::PageSink::new(store).expect("open sink"))
+        };
+        let t0 = Instant::now();
+        let s = runtime(2)
+            .block_on(crawl(cfg, &db, seeds, consumer, CancellationToken::new()))
+            .unwrap();
+        let secs = t0.elapsed().as_secs_f64();
+        println!(
+            "throughput ({sink}): {} URLs fetched in {secs:.2} s = {:.0} pages/s, {} stored, \
+             {} errors (no delay, 2 crawler threads, loopback)",
+            s.fetched,
+            s.fetched as f64 / secs,
+            s.pages,
+            s.errors
+        );
+    }
+}
+
+fn frontier() {
+    let total = env_or("CRAWL_BENCH_FRONTIER", 1_000_000);
+    let nhosts = env_or("CRAWL_BENCH_FRONTIER_HOSTS", 10_000);
+    let port = start_web(1);
+    let dir = tempfile::tempdir().unwrap();
+    let seeds_path = dir.path().join("seeds.txt");
+    {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&seeds_path).unwrap());
+        for i in 0..total {
+            writeln!(w, "http://h{}.bench:{port}/story/{i}", i % nhosts).unwrap();
+        }
+    }
+    let db = dir.path().join("f.db");
+    let t0 = Instant::now();
+    let (n, bad) = copytrail::crawl::cli::load_seeds(&seeds_path, &db).unwrap();
+    assert!(bad.is_empty());
+    let load = t0.elapsed().as_secs_f64();
+    let names: Vec<String> = (0..nhosts).map(|h| format!("h{h}.bench")).collect();
+    let mut cfg = with_resolve(config(Duration::ZERO, 64), &names);
+    cfg.max_pages = Some(20_000);
+    let t1 = Instant::now();
+    let s = runtime(2)
+        .block_on(crawl(
+            cfg,
+            &db,
+            Vec::new(),
+            Box::new(Counter::default()),
+            CancellationToken::new(),
+        ))
+        .unwrap();
+    println!(
+        "frontier: {n} URLs on {nhosts} hosts loaded in {load:.1} s; crawled {} of them in {:.1} s; \
+         {} still queued; peak resident memory of the whole process (crawler + test web) \
+         {:.0} MiB",
+        s.fetched,
+        t1.elapsed().as_secs_f64(),
+        s.frontier.queued,
+        peak_rss_mib()
+    );
+}
+
+fn main() {
+    let which: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let all = which.is_empty() || which.iter().any(|w| w == "all");
+    let want = |name: &str| all || which.iter().any(|w| w == name);
+    if want("politeness") {
+        politeness();
+    }
+    if want("throughput") {
+        throughput();
+    }
+    if want("frontier") {
+        frontier();
+    }
+}

@@ -1,0 +1,138 @@
+//! Publisher-supplied articles as JSON Lines: one object per line with `url`, `title`,
+//! `published` (RFC 3339 or `YYYY-MM-DD`), `text`, and optional `authors` (list of names) and
+//! `site_name`. This is how a paywalled original, whose page shows only a teaser, gets its
+//! full text in. `title` and `published` may be missing or null.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::Deserialize;
+
+use crate::extract::Article;
+
+/// One line of a publisher JSON Lines file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SuppliedArticle {
+    /// Canonical URL of the article.
+    pub url: String,
+    /// Headline.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Publication time: RFC 3339, or a date `YYYY-MM-DD` (taken as 00:00 UTC).
+    #[serde(default)]
+    pub published: Option<String>,
+    /// Full body text; paragraphs separated by blank lines.
+    #[serde(default)]
+    pub text: String,
+    /// Author names.
+    #[serde(default)]
+    pub authors: Vec<String>,
+    /// Publisher name.
+    #[serde(default)]
+    pub site_name: Option<String>,
+}
+
+/// Parses a publication time given as RFC 3339 or as a bare date.
+pub fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
+    let s = s.trim();
+    DateTime::parse_from_rfc3339(s).ok().or_else(|| {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|dt| dt.and_utc().fixed_offset())
+    })
+}
+
+/// Parses one line into a URL and an [`Article`].
+///
+/// # Errors
+/// A reason when the line is not a JSON object with a valid absolute `url`.
+pub fn parse_line(line: &str) -> Result<(url::Url, Article), String> {
+    let a: SuppliedArticle = serde_json::from_str(line).map_err(|e| format!("bad JSON: {e}"))?;
+    let url = url::Url::parse(&a.url).map_err(|e| format!("bad url {:?}: {e}", a.url))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("url {:?} is not an http(s) URL", a.url));
+    }
+    let language = whatlang::detect_lang(&a.text).map(|l| {
+        // whatlang gives ISO 639-3; map the common ones to 639-1 via its code table.
+        crate::ingest::publisher::iso639_1(l.code()).to_string()
+    });
+    let art = Article {
+        url: Some(url.to_string()),
+        title: a.title.filter(|t| !t.trim().is_empty()),
+        text: a.text.trim().to_string(),
+        authors: a.authors,
+        published: a.published.as_deref().and_then(parse_time),
+        canonical_url: Some(url.to_string()),
+        site_name: a.site_name,
+        language,
+        ..Default::default()
+    };
+    Ok((url, art))
+}
+
+/// ISO 639-3 → ISO 639-1 for languages whatlang detects (others are returned unchanged).
+pub fn iso639_1(code3: &str) -> &str {
+    match code3 {
+        "eng" => "en",
+        "deu" => "de",
+        "fra" => "fr",
+        "spa" => "es",
+        "por" => "pt",
+        "ita" => "it",
+        "nld" => "nl",
+        "tur" => "tr",
+        "rus" => "ru",
+        "ukr" => "uk",
+        "pol" => "pl",
+        "ces" => "cs",
+        "swe" => "sv",
+        "dan" => "da",
+        "nob" => "nb",
+        "fin" => "fi",
+        "hun" => "hu",
+        "ron" => "ro",
+        "ell" => "el",
+        "bul" => "bg",
+        "cmn" => "zh",
+        "jpn" => "ja",
+        "kor" => "ko",
+        "arb" => "ar",
+        "heb" => "he",
+        "hin" => "hi",
+        "ben" => "bn",
+        "pes" => "fa",
+        "urd" => "ur",
+        "ind" => "id",
+        "vie" => "vi",
+        "tha" => "th",
+        "hrv" => "hr",
+        "srp" => "sr",
+        "slk" => "sk",
+        "slv" => "sl",
+        "lit" => "lt",
+        "lav" => "lv",
+        "est" => "et",
+        "cat" => "ca",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_line_with_optional_fields_missing() {
+        let (u, a) = parse_line(
+            r#"{"url":"https://ft.example/a","text":"Hello world","published":"2024-03-01"}"#,
+        )
+        .unwrap();
+        assert_eq!(u.as_str(), "https://ft.example/a");
+        assert_eq!(a.title, None);
+        assert_eq!(
+            a.published.unwrap().to_rfc3339(),
+            "2024-03-01T00:00:00+00:00"
+        );
+        assert!(parse_line(r#"{"url":"ftp://x/y","text":""}"#).is_err());
+        assert!(parse_line("not json").is_err());
+    }
+}

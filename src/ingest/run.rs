@@ -1,0 +1,417 @@
+//! `copytrail ingest`: walks the inputs, reads pages on one thread, analyses them on worker
+//! threads, and stores them in input order through one [`PageSink`] (the single writer).
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::{AddOutcome, PageSink, publisher, warc};
+use crate::extract::Article;
+use crate::link::LinkConfig;
+use crate::page::{Page, PageSource};
+use crate::pipeline::{self, Analysis};
+use crate::store::{self, Store, StoreError};
+
+/// Largest HTML or JSON Lines file read, in bytes (decompressed).
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Kinds of input file, recognised by name (`.warc`, `.warc.gz`, `.html`, `.htm`,
+/// `.html.gz`, `.jsonl`, `.ndjson`, `.jsonl.gz`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// A WARC file.
+    Warc,
+    /// An HTML page.
+    Html,
+    /// Publisher articles as JSON Lines.
+    Jsonl,
+}
+
+/// The kind of `path` by its name, or `None` if it is not an input copytrail reads.
+pub fn input_kind(path: &Path) -> Option<InputKind> {
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    if name.ends_with(".warc") || name.ends_with(".arc.warc") {
+        Some(InputKind::Warc)
+    } else if name.ends_with(".html") || name.ends_with(".htm") || name.ends_with(".xhtml") {
+        Some(InputKind::Html)
+    } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+        Some(InputKind::Jsonl)
+    } else {
+        None
+    }
+}
+
+/// Validated configuration of one ingest run.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// Files or directories (walked recursively, in name order).
+    pub paths: Vec<PathBuf>,
+    /// Domains whose pages are originals (`--origin-domain`, `--origins FILE`).
+    pub origin_domains: Vec<String>,
+    /// Worker threads for decode/extract/fingerprint (≥ 1).
+    pub threads: usize,
+    /// Show a progress bar (only on a terminal).
+    pub progress: bool,
+    /// Linking thresholds.
+    pub link: LinkConfig,
+}
+
+/// What an ingest run did; store-wide counts are taken after relinking.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct IngestSummary {
+    /// Pages (and supplied articles) read from the inputs in this run.
+    pub pages_read: u64,
+    /// Of those, pages already stored with the same body (nothing changed).
+    pub unchanged: u64,
+    /// Articles in the store.
+    pub articles: u64,
+    /// Originals with at least one linked copy, in the store.
+    pub originals: u64,
+    /// Copies linked to an original, in the store.
+    pub copies_linked: u64,
+    /// Linked copies that do not credit their original, in the store.
+    pub uncredited_copies: u64,
+    /// Inputs (files, records, lines) that could not be read in this run.
+    pub failures: u64,
+    /// Wall time of the run, seconds.
+    pub seconds: f64,
+}
+
+/// Errors that stop an ingest run (a broken input is not one: it is counted and recorded).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+enum Item {
+    Page(Page),
+    Supplied(Box<(Page, Article)>),
+    Failure(String, String),
+}
+
+enum Done {
+    Page(Box<Page>, String, Box<Analysis>),
+    Failure(String, String),
+}
+
+/// Every input file under `paths` (directories walked recursively in name order; files in
+/// directories that copytrail does not read are skipped; a named file of unknown kind is
+/// a failure).
+fn expand(paths: &[PathBuf], out: &mut Vec<(PathBuf, Option<InputKind>)>) {
+    for p in paths {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = match std::fs::read_dir(p) {
+                Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+                Err(_) => {
+                    out.push((p.clone(), None));
+                    continue;
+                }
+            };
+            entries.sort();
+            for e in entries {
+                if e.is_dir() {
+                    expand(std::slice::from_ref(&e), out);
+                } else if let Some(k) = input_kind(&e) {
+                    out.push((e, Some(k)));
+                }
+            }
+        } else {
+            out.push((p.clone(), input_kind(p)));
+        }
+    }
+}
+
+fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, String> {
+    let f = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let mut r = BufReader::new(f);
+    let gz = r
+        .fill_buf()
+        .map(|b| b.starts_with(&[0x1f, 0x8b]))
+        .unwrap_or(false);
+    let mut out = Vec::new();
+    let res = if gz {
+        flate2::bufread::MultiGzDecoder::new(r)
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut out)
+    } else {
+        r.take(MAX_FILE_BYTES + 1).read_to_end(&mut out)
+    };
+    res.map_err(|e| format!("cannot read: {e}"))?;
+    if out.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!("larger than {MAX_FILE_BYTES} bytes"));
+    }
+    Ok(out)
+}
+
+fn file_url(path: &Path) -> url::Url {
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    url::Url::from_file_path(&abs)
+        .unwrap_or_else(|_| url::Url::parse("file:///unknown").expect("static URL"))
+}
+
+/// Reads every input and sends its pages (or failures) down `tx`.
+fn read_inputs(files: Vec<(PathBuf, Option<InputKind>)>, tx: SyncSender<Item>) {
+    for (path, kind) in files {
+        let name = path.display().to_string();
+        let send = |it: Item| tx.send(it).is_ok();
+        match kind {
+            None => {
+                if !send(Item::Failure(
+                    name.clone(),
+                    "not a WARC, HTML or JSON Lines file (by its name)".into(),
+                )) {
+                    return;
+                }
+            }
+            Some(InputKind::Warc) => {
+                let wf = match warc::WarcFile::open(&path) {
+                    Ok(w) => w,
+                    Err(e) => {
+                        send(Item::Failure(name.clone(), format!("cannot open: {e}")));
+                        continue;
+                    }
+                };
+                for rec in wf {
+                    let item = match rec {
+                        Err(e) => {
+                            Item::Failure(format!("{}#{}@{}", e.file, e.record, e.offset), e.reason)
+                        }
+                        Ok(r) => match warc::record_to_page(&r, &name) {
+                            Ok(Some(p)) => Item::Page(p),
+                            Ok(None) => continue,
+                            Err(reason) => {
+                                Item::Failure(format!("{name}#{}@{}", r.record, r.offset), reason)
+                            }
+                        },
+                    };
+                    if !send(item) {
+                        return;
+                    }
+                }
+            }
+            Some(InputKind::Html) => {
+                let item = match read_maybe_gz(&path) {
+                    Err(reason) => Item::Failure(name.clone(), reason),
+                    Ok(body) => Item::Page(Page {
+                        url: file_url(&path),
+                        status: 200,
+                        headers: vec![("Content-Type".into(), "text/html".into())],
+                        body,
+                        fetched_at: None,
+                        source: PageSource::File { path: name.clone() },
+                    }),
+                };
+                if !send(item) {
+                    return;
+                }
+            }
+            Some(InputKind::Jsonl) => {
+                let data = match read_maybe_gz(&path) {
+                    Ok(d) => d,
+                    Err(reason) => {
+                        send(Item::Failure(name.clone(), reason));
+                        continue;
+                    }
+                };
+                for (i, line) in data.split(|b| *b == b'\n').enumerate() {
+                    let text = String::from_utf8_lossy(line);
+                    if text.trim().is_empty() {
+                        continue;
+                    }
+                    let src = PageSource::Publisher {
+                        path: name.clone(),
+                        line: i as u64 + 1,
+                    };
+                    let item = match publisher::parse_line(&text) {
+                        Err(reason) => Item::Failure(src.describe(), reason),
+                        Ok((url, art)) => Item::Supplied(Box::new((
+                            Page {
+                                url,
+                                status: 200,
+                                headers: vec![(
+                                    "Content-Type".into(),
+                                    "application/x-copytrail-article+json".into(),
+                                )],
+                                body: line.to_vec(),
+                                fetched_at: None,
+                                source: src,
+                            },
+                            art,
+                        ))),
+                    };
+                    if !send(item) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Analyses one page; an HTML file without an http(s) URL takes its canonical URL (or
+/// og:url) as its URL, so local copies of web pages link like the pages themselves.
+fn analyse_item(item: Item) -> Done {
+    match item {
+        Item::Failure(s, r) => Done::Failure(s, r),
+        Item::Supplied(b) => {
+            let (page, art) = *b;
+            let hash = store::content_hash(&page.body);
+            Done::Page(
+                Box::new(page),
+                hash,
+                Box::new(pipeline::analyse_supplied(art)),
+            )
+        }
+        Item::Page(mut page) => {
+            let mut analysis = pipeline::analyse(&page);
+            if page.url.scheme() == "file" {
+                let declared = analysis.article.as_ref().and_then(|a| {
+                    a.canonical_url
+                        .clone()
+                        .or_else(|| a.og_url.clone())
+                        .and_then(|u| url::Url::parse(&u).ok())
+                        .filter(|u| matches!(u.scheme(), "http" | "https"))
+                });
+                if let Some(u) = declared {
+                    page.url = u;
+                    analysis = pipeline::analyse(&page);
+                }
+            }
+            let hash = store::content_hash(&page.body);
+            Done::Page(Box::new(page), hash, Box::new(analysis))
+        }
+    }
+}
+
+/// Runs an ingest into `store`.
+///
+/// # Errors
+/// [`IngestError::Store`] when the database fails; broken inputs are counted in
+/// [`IngestSummary::failures`] and recorded in the store's `failures` table instead.
+pub fn run(store: Store, cfg: &IngestConfig) -> Result<(Store, IngestSummary), IngestError> {
+    let start = Instant::now();
+    store.add_origin_domains(&cfg.origin_domains)?;
+    let mut files = Vec::new();
+    expand(&cfg.paths, &mut files);
+    let total_bytes: u64 = files
+        .iter()
+        .filter_map(|(p, _)| std::fs::metadata(p).ok().map(|m| m.len()))
+        .sum();
+
+    let threads = cfg.threads.max(1);
+    let (in_tx, in_rx) = sync_channel::<(u64, Item)>(threads * 4);
+    let (out_tx, out_rx) = sync_channel::<(u64, Done)>(threads * 4);
+    let (raw_tx, raw_rx) = sync_channel::<Item>(threads * 4);
+
+    let reader = std::thread::spawn(move || read_inputs(files, raw_tx));
+    // Number items so the writer can store them in input order whatever the worker timing.
+    let numberer = std::thread::spawn(move || {
+        for (i, it) in raw_rx.into_iter().enumerate() {
+            if in_tx.send((i as u64, it)).is_err() {
+                return;
+            }
+        }
+    });
+    let in_rx: Arc<Mutex<Receiver<(u64, Item)>>> = Arc::new(Mutex::new(in_rx));
+    let mut workers = Vec::new();
+    for _ in 0..threads {
+        let rx = Arc::clone(&in_rx);
+        let tx = out_tx.clone();
+        workers.push(std::thread::spawn(move || {
+            loop {
+                // A std Mutex: the lock is held only while taking the next item.
+                let next = match rx.lock() {
+                    Ok(guard) => guard.recv(),
+                    Err(_) => return,
+                };
+                let Ok((seq, item)) = next else { return };
+                if tx.send((seq, analyse_item(item))).is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+    drop(out_tx);
+
+    let bar = if cfg.progress {
+        let b = indicatif::ProgressBar::new(total_bytes.max(1));
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg} [{elapsed_precise}] {wide_bar} {pos}/{len} pages",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b.set_length(0);
+        b.enable_steady_tick(Duration::from_millis(200));
+        Some(b)
+    } else {
+        None
+    };
+
+    let mut sink = PageSink::with_config(store, cfg.link.clone())?;
+    let mut summary = IngestSummary::default();
+    let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
+    let mut next = 0u64;
+    let mut result: Result<(), StoreError> = Ok(());
+    for (seq, done) in out_rx {
+        pending.insert(seq, done);
+        while let Some(done) = pending.remove(&next) {
+            next += 1;
+            if result.is_err() {
+                continue;
+            }
+            let r = match done {
+                Done::Failure(source, reason) => {
+                    summary.failures += 1;
+                    eprintln!("copytrail: {source}: {reason}");
+                    sink.store().record_failure(&source, &reason)
+                }
+                Done::Page(page, hash, analysis) => {
+                    summary.pages_read += 1;
+                    match sink.add_analysed(&page, &hash, &analysis) {
+                        Ok(AddOutcome::Unchanged(_)) => {
+                            summary.unchanged += 1;
+                            Ok(())
+                        }
+                        Ok(AddOutcome::Added(_)) => Ok(()),
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            if let Some(b) = &bar {
+                b.inc_length(1);
+                b.inc(1);
+                b.set_message(format!("{} failures", summary.failures));
+            }
+            result = r;
+        }
+    }
+    let _ = reader.join();
+    let _ = numberer.join();
+    for w in workers {
+        let _ = w.join();
+    }
+    result?;
+    if let Some(b) = &bar {
+        b.set_message("linking");
+    }
+    let store = sink.finish()?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let count = |sql: &str| -> Result<u64, StoreError> {
+        Ok(store.conn().query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
+    };
+    summary.articles = count("SELECT COUNT(*) FROM articles")?;
+    summary.originals = count("SELECT COUNT(DISTINCT original_id) FROM links")?;
+    summary.copies_linked = count("SELECT COUNT(*) FROM links")?;
+    summary.uncredited_copies = count("SELECT COUNT(*) FROM links WHERE credited = 0")?;
+    summary.seconds = start.elapsed().as_secs_f64();
+    Ok((store, summary))
+}

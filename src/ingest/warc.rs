@@ -1,0 +1,549 @@
+//! Reading WARC files (ISO 28500, WARC/1.0 and 1.1): plain, or gzip with one member per record
+//! as WARC tools write them (detected by the gzip magic bytes, not the file name).
+//!
+//! Record parsing is done by the `warc` crate; this module frames records (one gzip member at a
+//! time, so a broken member is skipped and reading resumes at the next member), tracks each
+//! record's ordinal and byte offset for error reports, and turns `response` records into
+//! [`Page`]s by parsing their HTTP header block (`httparse`), undoing chunked transfer coding and
+//! gzip/deflate content coding.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use flate2::bufread::GzDecoder;
+use warc::{WarcHeader, WarcReader};
+
+use crate::page::{Page, PageSource};
+
+/// Largest decompressed record accepted, in bytes (a defence against gzip bombs).
+pub const MAX_RECORD_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Why a record could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: record {record} at byte {offset}: {reason}")]
+pub struct RecordError {
+    /// WARC file path.
+    pub file: String,
+    /// 0-based ordinal of the record in the file.
+    pub record: u64,
+    /// Byte offset of the record (its gzip member, for compressed files) in the file.
+    pub offset: u64,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// One WARC record: its named fields and its block.
+#[derive(Debug, Clone)]
+pub struct WarcRecord {
+    /// 0-based ordinal in the file.
+    pub record: u64,
+    /// Byte offset in the file.
+    pub offset: u64,
+    /// `WARC-Type` (lower-cased), e.g. `response`, `request`, `warcinfo`.
+    pub warc_type: String,
+    /// `WARC-Target-URI`, if present.
+    pub target_uri: Option<String>,
+    /// `WARC-Date`, if present and valid.
+    pub date: Option<DateTime<Utc>>,
+    /// `Content-Type` of the block, if present.
+    pub content_type: Option<String>,
+    /// The record block (for `response` records: HTTP status line, headers and body).
+    pub block: Vec<u8>,
+}
+
+/// A `BufRead` that counts the bytes consumed from it.
+struct Counting<R> {
+    inner: R,
+    pos: u64,
+}
+
+impl<R: BufRead> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counting<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.pos += amt as u64;
+        self.inner.consume(amt)
+    }
+}
+
+/// Iterates over the records of a WARC file, yielding each record or the reason it is broken.
+pub struct WarcFile {
+    path: String,
+    reader: Counting<BufReader<File>>,
+    gzip: bool,
+    next_record: u64,
+    done: bool,
+    plain: Option<PlainIter>,
+}
+
+impl WarcFile {
+    /// Opens a WARC file.
+    ///
+    /// # Errors
+    /// I/O errors opening or reading the first bytes.
+    pub fn open(path: &Path) -> std::io::Result<WarcFile> {
+        let file = File::open(path)?;
+        let mut reader = Counting {
+            inner: BufReader::with_capacity(256 * 1024, file),
+            pos: 0,
+        };
+        let gzip = reader.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+        let mut wf = WarcFile {
+            path: path.display().to_string(),
+            reader,
+            gzip,
+            next_record: 0,
+            done: false,
+            plain: None,
+        };
+        if !gzip {
+            // Plain WARC: the whole file is one stream of records.
+            let file = File::open(path)?;
+            let counting = Counting {
+                inner: BufReader::with_capacity(256 * 1024, file),
+                pos: 0,
+            };
+            wf.plain = Some(PlainIter::new(counting));
+        }
+        Ok(wf)
+    }
+
+    fn next_gzip(&mut self) -> Option<Result<WarcRecord, RecordError>> {
+        // Skip stray bytes between members (e.g. zero padding) up to the next gzip magic.
+        let offset = self.reader.pos;
+        match self.reader.fill_buf() {
+            Ok([]) => return None,
+            Ok(_) => {}
+            Err(e) => {
+                self.done = true;
+                return Some(Err(self.err(offset, format!("read error: {e}"))));
+            }
+        }
+        let record = self.next_record;
+        self.next_record += 1;
+        let mut block = Vec::new();
+        let res = {
+            let mut dec = GzDecoder::new(&mut self.reader).take(MAX_RECORD_BYTES + 1);
+            dec.read_to_end(&mut block)
+        };
+        match res {
+            Ok(_) if block.len() as u64 > MAX_RECORD_BYTES => {
+                self.done = true;
+                Some(Err(RecordError {
+                    file: self.path.clone(),
+                    record,
+                    offset,
+                    reason: format!("record larger than {MAX_RECORD_BYTES} bytes decompressed"),
+                }))
+            }
+            Ok(_) => Some(
+                parse_record(&block, record, offset).map_err(|reason| RecordError {
+                    file: self.path.clone(),
+                    record,
+                    offset,
+                    reason,
+                }),
+            ),
+            Err(e) => {
+                // A corrupt or truncated member: report it and resynchronise at the next gzip
+                // header after the member's start.
+                let reason = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    "truncated gzip member".to_string()
+                } else {
+                    format!("corrupt gzip member: {e}")
+                };
+                if !self.resync(offset) {
+                    self.done = true;
+                }
+                Some(Err(RecordError {
+                    file: self.path.clone(),
+                    record,
+                    offset,
+                    reason,
+                }))
+            }
+        }
+    }
+
+    /// Reopens the file after `from` and positions the reader at the next gzip magic
+    /// (`1f 8b 08`). Returns false at end of file.
+    fn resync(&mut self, from: u64) -> bool {
+        use std::io::{Seek, SeekFrom};
+        let Ok(mut file) = File::open(&self.path) else {
+            return false;
+        };
+        let mut pos = from + 1;
+        if file.seek(SeekFrom::Start(pos)).is_err() {
+            return false;
+        }
+        let mut reader = BufReader::with_capacity(256 * 1024, file);
+        loop {
+            let buf = match reader.fill_buf() {
+                Ok([]) | Err(_) => return false,
+                Ok(b) => b,
+            };
+            if let Some(i) = buf.windows(3).position(|w| w == [0x1f, 0x8b, 0x08]) {
+                reader.consume(i);
+                pos += i as u64;
+                self.reader = Counting { inner: reader, pos };
+                return true;
+            }
+            // Keep the last two bytes in case the magic straddles the buffer boundary.
+            let keep = buf.len().min(2);
+            let skip = buf.len() - keep;
+            if skip == 0 {
+                // Fewer than three bytes left.
+                return false;
+            }
+            reader.consume(skip);
+            pos += skip as u64;
+        }
+    }
+
+    fn err(&self, offset: u64, reason: String) -> RecordError {
+        RecordError {
+            file: self.path.clone(),
+            record: self.next_record,
+            offset,
+            reason,
+        }
+    }
+}
+
+impl Iterator for WarcFile {
+    type Item = Result<WarcRecord, RecordError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        if self.gzip {
+            return self.next_gzip();
+        }
+        let path = self.path.clone();
+        let plain = self.plain.as_mut()?;
+        match plain.next() {
+            None => {
+                self.done = true;
+                None
+            }
+            Some((offset, Ok(mut rec))) => {
+                rec.record = self.next_record;
+                rec.offset = offset;
+                self.next_record += 1;
+                Some(Ok(rec))
+            }
+            Some((offset, Err(reason))) => {
+                // A plain file cannot be resynchronised reliably: stop after the first error.
+                self.done = true;
+                let record = self.next_record;
+                self.next_record += 1;
+                Some(Err(RecordError {
+                    file: path,
+                    record,
+                    offset,
+                    reason,
+                }))
+            }
+        }
+    }
+}
+
+/// Records of an uncompressed WARC stream, with their start offsets.
+struct PlainIter {
+    inner: Counting<BufReader<File>>,
+    done: bool,
+}
+
+impl PlainIter {
+    fn new(reader: Counting<BufReader<File>>) -> Self {
+        PlainIter {
+            inner: reader,
+            done: false,
+        }
+    }
+}
+
+impl Iterator for PlainIter {
+    type Item = (u64, Result<WarcRecord, String>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let r = &mut self.inner;
+        let offset = r.pos;
+        // Read one record's bytes: header block up to the blank line, then Content-Length
+        // bytes of block and the closing CRLF CRLF.
+        let mut head = Vec::new();
+        loop {
+            let before = head.len();
+            match r.read_until(b'\n', &mut head) {
+                Ok(0) => {
+                    self.done = true;
+                    if head.iter().all(|b| b.is_ascii_whitespace()) {
+                        return None;
+                    }
+                    return Some((offset, Err("truncated record header".into())));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.done = true;
+                    return Some((offset, Err(format!("read error: {e}"))));
+                }
+            }
+            let line = &head[before..];
+            if head.len() == line.len() && (line == b"\r\n" || line == b"\n") {
+                // Blank lines between records.
+                head.clear();
+                continue;
+            }
+            if line == b"\r\n" || line == b"\n" {
+                break;
+            }
+            if head.len() > 1024 * 1024 {
+                self.done = true;
+                return Some((offset, Err("record header longer than 1 MiB".into())));
+            }
+        }
+        let Some(len) = content_length(&head) else {
+            self.done = true;
+            return Some((offset, Err("record has no valid Content-Length".into())));
+        };
+        if len > MAX_RECORD_BYTES {
+            self.done = true;
+            return Some((
+                offset,
+                Err(format!("record block of {len} bytes is too large")),
+            ));
+        }
+        let mut rest = Vec::with_capacity(len as usize + 4);
+        if let Err(e) = r.by_ref().take(len + 4).read_to_end(&mut rest) {
+            self.done = true;
+            return Some((offset, Err(format!("read error: {e}"))));
+        }
+        if (rest.len() as u64) < len {
+            self.done = true;
+            return Some((
+                offset,
+                Err(format!(
+                    "truncated record: block has {} of {len} bytes",
+                    rest.len()
+                )),
+            ));
+        }
+        if rest.len() < len as usize + 4 {
+            // Missing trailer at end of file: accept the record, the block is complete.
+            rest.resize(len as usize + 4, b'\n');
+            rest[len as usize..].copy_from_slice(b"\r\n\r\n");
+        }
+        head.extend_from_slice(&rest);
+        Some((offset, parse_record(&head, 0, offset)))
+    }
+}
+
+fn content_length(head: &[u8]) -> Option<u64> {
+    let text = String::from_utf8_lossy(head);
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        if k.trim().eq_ignore_ascii_case("content-length") {
+            v.trim().parse().ok()
+        } else {
+            None
+        }
+    })
+}
+
+/// Parses one complete record (header block, block, trailer) with the `warc` crate.
+fn parse_record(bytes: &[u8], record: u64, offset: u64) -> Result<WarcRecord, String> {
+    let mut it = WarcReader::new(bytes).iter_raw_records();
+    let (header, block) = match it.next() {
+        None => return Err("empty record".into()),
+        Some(Err(e)) => return Err(format!("malformed record: {e}")),
+        Some(Ok(x)) => x,
+    };
+    let get = |h: WarcHeader| {
+        header
+            .headers
+            .get(&h)
+            .map(|v| String::from_utf8_lossy(v).trim().to_string())
+    };
+    let warc_type = get(WarcHeader::WarcType)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let target_uri = get(WarcHeader::TargetURI).map(|u| {
+        // WARC/1.0 writers sometimes wrap the URI in angle brackets.
+        u.trim_start_matches('<').trim_end_matches('>').to_string()
+    });
+    let date = get(WarcHeader::Date)
+        .and_then(|d| DateTime::parse_from_rfc3339(&d).ok())
+        .map(|d| d.with_timezone(&Utc));
+    Ok(WarcRecord {
+        record,
+        offset,
+        warc_type,
+        target_uri,
+        date,
+        content_type: get(WarcHeader::ContentType),
+        block,
+    })
+}
+
+/// Turns a `response` record into a [`Page`]. Returns `Ok(None)` for other record types and
+/// for responses that are not HTTP (e.g. `dns:` records).
+///
+/// # Errors
+/// A reason string when the HTTP message in the block is malformed.
+pub fn record_to_page(rec: &WarcRecord, file: &str) -> Result<Option<Page>, String> {
+    if rec.warc_type != "response" {
+        return Ok(None);
+    }
+    let Some(uri) = &rec.target_uri else {
+        return Err("response record without WARC-Target-URI".into());
+    };
+    let url = url::Url::parse(uri).map_err(|e| format!("bad WARC-Target-URI {uri:?}: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Ok(None);
+    }
+    let (status, headers, body_start) = parse_http_response(&rec.block)?;
+    let raw = &rec.block[body_start..];
+    let body = decode_body(raw, &headers)?;
+    Ok(Some(Page {
+        url,
+        status,
+        headers,
+        body,
+        fetched_at: rec.date,
+        source: PageSource::Warc {
+            file: file.to_string(),
+            record: rec.record,
+            offset: rec.offset,
+        },
+    }))
+}
+
+/// An HTTP response head: status, headers (name, value), and the byte offset of the body.
+pub type HttpHead = (u16, Vec<(String, String)>, usize);
+
+/// Parses an HTTP/1.x response head.
+pub fn parse_http_response(block: &[u8]) -> Result<HttpHead, String> {
+    let mut hdrs = [httparse::EMPTY_HEADER; 256];
+    let mut resp = httparse::Response::new(&mut hdrs);
+    match resp.parse(block) {
+        Ok(httparse::Status::Complete(n)) => {
+            let status = resp.code.unwrap_or(0);
+            let headers = resp
+                .headers
+                .iter()
+                .map(|h| {
+                    (
+                        h.name.to_string(),
+                        String::from_utf8_lossy(h.value).trim().to_string(),
+                    )
+                })
+                .collect();
+            Ok((status, headers, n))
+        }
+        Ok(httparse::Status::Partial) => Err("truncated HTTP response head".into()),
+        Err(e) => Err(format!("malformed HTTP response head: {e}")),
+    }
+}
+
+/// Undoes chunked transfer coding and gzip/deflate content coding as recorded in `headers`.
+fn decode_body(raw: &[u8], headers: &[(String, String)]) -> Result<Vec<u8>, String> {
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.to_ascii_lowercase())
+    };
+    let mut body = raw.to_vec();
+    if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+        // Some archives store the de-chunked body but keep the header: only de-chunk when the
+        // body really looks chunked.
+        if let Some(d) = dechunk(&body) {
+            body = d;
+        }
+    }
+    match header("content-encoding").as_deref() {
+        Some("gzip") | Some("x-gzip") => {
+            let mut out = Vec::new();
+            if flate2::read::MultiGzDecoder::new(&body[..])
+                .take(MAX_RECORD_BYTES)
+                .read_to_end(&mut out)
+                .is_ok()
+            {
+                body = out;
+            }
+        }
+        Some("deflate") => {
+            let mut out = Vec::new();
+            if flate2::read::ZlibDecoder::new(&body[..])
+                .take(MAX_RECORD_BYTES)
+                .read_to_end(&mut out)
+                .is_ok()
+            {
+                body = out;
+            }
+        }
+        _ => {}
+    }
+    Ok(body)
+}
+
+/// Decodes an HTTP/1.1 chunked body; `None` if it is not well-formed chunked data.
+fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let eol = data.windows(2).position(|w| w == b"\r\n")?;
+        let line = std::str::from_utf8(&data[..eol]).ok()?;
+        let size_str = line.split(';').next()?.trim();
+        let size = usize::from_str_radix(size_str, 16).ok()?;
+        data = &data[eol + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        if data.len() < size {
+            return None;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size..];
+        data = data.strip_prefix(b"\r\n").unwrap_or(data);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dechunks() {
+        assert_eq!(
+            dechunk(b"5\r\nhello\r\n6;x=1\r\n world\r\n0\r\n\r\n").unwrap(),
+            b"hello world"
+        );
+        assert!(dechunk(b"<html>").is_none());
+    }
+
+    #[test]
+    fn http_head() {
+        let (s, h, n) =
+            parse_http_response(b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\n\r\nx")
+                .unwrap();
+        assert_eq!(s, 404);
+        assert_eq!(h[0].1, "text/html");
+        assert_eq!(n, 51);
+        assert!(parse_http_response(b"HTTP/1.1 200 OK\r\nX: y").is_err());
+    }
+}

@@ -1,0 +1,296 @@
+//! Reading and writing pages, articles, fingerprints, postings and matches.
+
+use std::io::{Read, Write};
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::{Store, StoreError};
+use crate::extract::Article;
+use crate::fingerprint::Fingerprint;
+use crate::page::Page;
+use crate::pipeline::Analysis;
+
+/// Registrable domain of a host (public suffix list), or the host itself when it has none
+/// (IP addresses, single labels).
+pub fn site_of(host: &str) -> String {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    psl::domain_str(&host).unwrap_or(&host).to_string()
+}
+
+/// Site key of a page URL: the registrable domain of its host; a URL without a host (a local
+/// `file:` page) is its own site, so local files are never taken for one site.
+pub fn site_of_url(url: &url::Url) -> String {
+    match url.host_str() {
+        Some(h) if !h.is_empty() => site_of(h),
+        _ => url.to_string(),
+    }
+}
+
+/// XXH3-128 of a page body, hex (content identity for "same page ingested twice").
+pub fn content_hash(body: &[u8]) -> String {
+    format!(
+        "{:032x}",
+        xxhash_rust::xxh3::xxh3_128_with_seed(body, crate::fingerprint::HASH_SEED)
+    )
+}
+
+/// gzip-compresses bytes (level 6).
+pub fn compress(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(data);
+    enc.finish().unwrap_or_default()
+}
+
+/// Inverse of [`compress`].
+///
+/// # Errors
+/// [`StoreError::Malformed`] when the stored bytes are not valid gzip.
+pub fn decompress(data: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(data)
+        .read_to_end(&mut out)
+        .map_err(|e| StoreError::Malformed(format!("stored body: {e}")))?;
+    Ok(out)
+}
+
+/// Shingle hashes ↔ little-endian blob.
+pub fn shingles_to_blob(s: &[u64]) -> Vec<u8> {
+    s.iter().flat_map(|h| h.to_le_bytes()).collect()
+}
+
+/// Inverse of [`shingles_to_blob`].
+pub fn blob_to_shingles(b: &[u8]) -> Vec<u64> {
+    b.chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+        .collect()
+}
+
+/// A stored page's summary used by linking.
+#[derive(Debug, Clone)]
+pub struct PageInfo {
+    /// Page id.
+    pub id: i64,
+    /// URL.
+    pub url: String,
+    /// Host (lower case).
+    pub host: String,
+    /// Registrable domain.
+    pub site: String,
+    /// The extracted (or supplied) article.
+    pub article: Article,
+    /// Publication time, Unix seconds.
+    pub published_ts: Option<i64>,
+    /// When the page was fetched/archived, if known (RFC 3339).
+    pub fetched_at: Option<String>,
+}
+
+impl Store {
+    /// Id of the page with this URL and body hash, if stored.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn find_page(&self, url: &str, hash: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM pages WHERE url = ?1 AND content_hash = ?2",
+                params![url, hash],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Records an input that could not be read.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn record_failure(&self, source: &str, reason: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO failures (source, reason, at) VALUES (?1, ?2, ?3)",
+            params![source, reason, chrono::Utc::now().to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    /// Adds domains to the stored origin domains.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn add_origin_domains(&self, domains: &[String]) -> Result<(), StoreError> {
+        for d in domains {
+            self.conn.execute(
+                "INSERT OR IGNORE INTO origin_domains (domain) VALUES (?1)",
+                params![d.trim().trim_start_matches('.').to_ascii_lowercase()],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The stored origin domains.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn origin_domains(&self) -> Result<Vec<String>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT domain FROM origin_domains ORDER BY domain")?;
+        let v = st
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(v)
+    }
+
+    /// Loads a page's linking summary.
+    ///
+    /// # Errors
+    /// SQLite errors; [`StoreError::Malformed`] if the stored article JSON is unreadable.
+    pub fn page_info(&self, id: i64) -> Result<Option<PageInfo>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT p.url, p.host, p.site, a.article, a.published_ts, p.fetched_at
+                 FROM pages p JOIN articles a ON a.page_id = p.id WHERE p.id = ?1",
+                params![id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((url, host, site, art, published_ts, fetched_at)) = row else {
+            return Ok(None);
+        };
+        let article: Article = serde_json::from_str(&art)
+            .map_err(|e| StoreError::Malformed(format!("article of page {id}: {e}")))?;
+        Ok(Some(PageInfo {
+            id,
+            url,
+            host,
+            site,
+            article,
+            published_ts,
+            fetched_at,
+        }))
+    }
+
+    /// Loads a page's fingerprint.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn fingerprint_of(&self, id: i64) -> Result<Option<Fingerprint>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT simhash, n_tokens, shingles FROM fingerprints WHERE page_id = ?1",
+                params![id],
+                |r| {
+                    Ok(Fingerprint {
+                        simhash: r.get::<_, i64>(0)? as u64,
+                        n_tokens: r.get::<_, i64>(1)? as usize,
+                        shingles: blob_to_shingles(&r.get::<_, Vec<u8>>(2)?),
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
+
+/// Inserts a page with its analysis inside `tx`; returns the new page id.
+///
+/// # Errors
+/// SQLite errors.
+pub fn insert_page(
+    tx: &Transaction<'_>,
+    page: &Page,
+    hash: &str,
+    analysis: &Analysis,
+) -> Result<i64, StoreError> {
+    let host = page.url.host_str().unwrap_or("").to_ascii_lowercase();
+    let site = site_of_url(&page.url);
+    let headers = serde_json::to_string(&page.headers).unwrap_or_else(|_| "[]".into());
+    let source = serde_json::to_string(&page.source).unwrap_or_else(|_| "{}".into());
+    tx.execute(
+        "INSERT INTO pages (url, host, site, source, fetched_at, status, content_type, headers,
+                            body, body_bytes, content_hash, encoding, encoding_source, ingested_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            page.url.as_str(),
+            host,
+            site,
+            source,
+            page.fetched_at.map(|d| d.to_rfc3339()),
+            page.status,
+            page.content_type(),
+            headers,
+            compress(&page.body),
+            page.body.len() as i64,
+            hash,
+            analysis.encoding,
+            analysis.encoding_source,
+            chrono::Utc::now().to_rfc3339(),
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    if let Some(art) = &analysis.article {
+        tx.execute(
+            "INSERT INTO articles (page_id, title, published, published_ts, canonical_url,
+                                   site_name, language, n_chars, supplied, article)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                id,
+                art.title,
+                art.published.map(|d| d.to_rfc3339()),
+                art.published.map(|d| d.timestamp()),
+                art.canonical_url,
+                art.site_name,
+                art.language,
+                art.text.chars().count() as i64,
+                analysis.supplied,
+                serde_json::to_string(art).unwrap_or_else(|_| "{}".into()),
+            ],
+        )?;
+    }
+    if let Some(fp) = &analysis.fingerprint {
+        tx.execute(
+            "INSERT INTO fingerprints (page_id, version, simhash, n_tokens, shingles)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id,
+                crate::fingerprint::FINGERPRINT_VERSION,
+                fp.simhash as i64,
+                fp.n_tokens as i64,
+                shingles_to_blob(&fp.shingles),
+            ],
+        )?;
+        let mut st = tx.prepare_cached(
+            "INSERT OR IGNORE INTO shingle_postings (hash, page_id) VALUES (?1, ?2)",
+        )?;
+        for h in crate::link::index_keys(fp) {
+            st.execute(params![h as i64, id])?;
+        }
+    }
+    if !analysis.anchors.is_empty() {
+        tx.execute(
+            "INSERT INTO anchors (page_id, language, anchors) VALUES (?1, ?2, ?3)",
+            params![
+                id,
+                analysis.text_language.clone(),
+                serde_json::to_string(&analysis.anchors).unwrap_or_else(|_| "[]".into()),
+            ],
+        )?;
+        let mut st = tx.prepare_cached(
+            "INSERT OR IGNORE INTO anchor_postings (anchor, page_id) VALUES (?1, ?2)",
+        )?;
+        for a in &analysis.anchors {
+            st.execute(params![a, id])?;
+        }
+    }
+    Ok(id)
+}
