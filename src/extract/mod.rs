@@ -37,7 +37,11 @@ pub struct CreditLine {
 }
 
 /// What extraction yields for one page.
+///
+/// Deserialisation fills missing fields with their defaults, so articles stored by an older
+/// version (fewer fields) still load.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Article {
     /// The page URL the article was extracted from.
     pub url: Option<String>,
@@ -254,4 +258,17 @@ fn iso639_1_of(l: whatlang::Lang) -> Option<&'static str> {
         Epo => "eo",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_stored_articles_still_load() {
+        let a: Article = serde_json::from_str(r#"{"url":"https://x.example/","text":"t"}"#)
+            .expect("missing fields default");
+        assert_eq!(a.text, "t");
+        assert!(!a.published_has_time && a.links.is_empty() && a.extract_error.is_none());
+    }
 }
