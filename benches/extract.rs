@@ -43,6 +43,33 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    // Where the time goes: the parses that every extraction pays for.
+    g.bench_function("html5ever_parse_only_123", |b| {
+        b.iter(|| {
+            for (html, _) in &pages {
+                std::hint::black_box(scraper::Html::parse_document(html));
+            }
+        })
+    });
+    g.bench_function("trafilatura_rs_only_123", |b| {
+        b.iter(|| {
+            for (html, url) in &pages {
+                let opts = trafilatura::Options::default().with_url(url.clone());
+                std::hint::black_box(trafilatura::extract(html, &opts).ok());
+            }
+        })
+    });
+    g.bench_function("dom_smoothie_only_123", |b| {
+        b.iter(|| {
+            for (html, url) in &pages {
+                if let Ok(mut r) =
+                    dom_smoothie::Readability::new(html.as_str(), Some(url.as_str()), None)
+                {
+                    std::hint::black_box(r.parse().ok());
+                }
+            }
+        })
+    });
     g.finish();
 }
 

@@ -253,8 +253,9 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
     }
 }
 
-/// Containers whose text is never article text: cookie/consent dialogs and comment sections
-/// (matched on class/id tokens and `role=dialog`).
+/// Containers whose text is never article text: cookie/consent dialogs, comment sections,
+/// author boxes, share bars, newsletter boxes and related-post lists (matched on class/id
+/// tokens and `role=dialog`; never `html`, `body`, `main` or `article` themselves).
 fn is_hard_container(e: &scraper::node::Element) -> bool {
     if matches!(e.name(), "html" | "body" | "main" | "article") {
         return false;
@@ -271,9 +272,30 @@ fn is_hard_container(e: &scraper::node::Element) -> bool {
     }
     let class = e.attr("class").unwrap_or("").to_ascii_lowercase();
     class.split_whitespace().chain([id.as_str()]).any(|t| {
-        ["cookie", "consent", "gdpr", "onetrust", "didomi", "cmp-"]
-            .iter()
-            .any(|p| t.starts_with(p))
+        [
+            "cookie",
+            "consent",
+            "gdpr",
+            "onetrust",
+            "didomi",
+            "cmp-",
+            "author-box",
+            "author-bio",
+            "authorbox",
+            "about-author",
+            "author-info",
+            "post-share",
+            "share-buttons",
+            "sharedaddy",
+            "social-share",
+            "newsletter",
+            "related-posts",
+            "related-articles",
+            "jp-relatedposts",
+            "yarpp",
+        ]
+        .iter()
+        .any(|p| t.starts_with(p))
             || matches!(
                 t,
                 "comments"
@@ -321,8 +343,20 @@ pub fn blocks_from_node(node: NodeRef<Node>, base: &Url) -> Vec<Block> {
     st.out
 }
 
+/// Chinese and Japanese characters (Han, kana), written without spaces between words.
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
+}
+
+/// Word count: whitespace-separated words, where a run of Chinese/Japanese characters counts
+/// as one word per two characters (those scripts do not separate words with spaces).
 fn words(s: &str) -> usize {
-    s.split_whitespace().count()
+    s.split_whitespace()
+        .map(|w| {
+            let cjk = w.chars().filter(|&c| is_cjk(c)).count();
+            if cjk == 0 { 1 } else { cjk.div_ceil(2) }
+        })
+        .sum()
 }
 
 /// Lower-cased text with leading punctuation removed.
@@ -893,10 +927,21 @@ pub fn join_text(blocks: &[Block]) -> String {
 /// Token hashes of a text (lower-cased `\w+` runs), for matching blocks against an
 /// extractor's output.
 fn token_hashes(text: &str) -> Vec<u64> {
-    super::eval::tokens(text)
-        .into_iter()
-        .map(|t| xxhash_rust::xxh3::xxh3_64(t.to_lowercase().as_bytes()))
-        .collect()
+    let mut out = Vec::new();
+    for t in super::eval::tokens(text) {
+        if t.chars().any(is_cjk) {
+            // Each Chinese/Japanese character is a token, so 4-token shingles still work.
+            let mut buf = [0u8; 4];
+            for c in t.chars() {
+                out.push(xxhash_rust::xxh3::xxh3_64(
+                    c.encode_utf8(&mut buf).as_bytes(),
+                ));
+            }
+        } else {
+            out.push(xxhash_rust::xxh3::xxh3_64(t.to_lowercase().as_bytes()));
+        }
+    }
+    out
 }
 
 fn shingle_hashes(toks: &[u64]) -> impl Iterator<Item = u64> + '_ {
@@ -928,12 +973,19 @@ impl std::hash::Hasher for PassHasher {
 
 type PassBuild = std::hash::BuildHasherDefault<PassHasher>;
 
+/// One hash for a whole line's token hashes (order-sensitive).
+fn line_key(toks: &[u64]) -> u64 {
+    toks.iter().fold(0xCBF2_9CE4_8422_2325u64, |h, t| {
+        (h.rotate_left(29) ^ t).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    })
+}
+
 /// The text of one extractor's output, indexed for block matching.
 pub struct Reference {
     shingles: HashSet<u64, PassBuild>,
     counts: HashMap<u64, u32, PassBuild>,
-    lines: HashSet<Vec<u64>>,
-    line_counts: HashMap<Vec<u64>, u32>,
+    lines: HashSet<u64, PassBuild>,
+    line_counts: HashMap<u64, u32, PassBuild>,
     /// Number of tokens.
     pub tokens: usize,
 }
@@ -947,14 +999,14 @@ impl Reference {
             *counts.entry(h).or_insert(0) += 1;
         }
         let shingles = counts.keys().copied().collect();
-        let mut line_counts: HashMap<Vec<u64>, u32> = HashMap::new();
+        let mut line_counts: HashMap<u64, u32, PassBuild> = HashMap::default();
         for l in text.lines().map(token_hashes).filter(|l| !l.is_empty()) {
-            *line_counts.entry(l).or_insert(0) += 1;
+            *line_counts.entry(line_key(&l)).or_insert(0) += 1;
         }
         Reference {
             shingles,
             counts,
-            lines: line_counts.keys().cloned().collect(),
+            lines: line_counts.keys().copied().collect(),
             line_counts,
             tokens: toks.len(),
         }
@@ -967,7 +1019,7 @@ impl Reference {
             return 0.0;
         }
         if block_tokens.len() < 4 {
-            return if self.lines.contains(block_tokens) {
+            return if self.lines.contains(&line_key(block_tokens)) {
                 1.0
             } else {
                 0.0
@@ -979,6 +1031,18 @@ impl Reference {
             .count();
         hit as f64 / total as f64
     }
+}
+
+/// Which extractors' outputs select the body blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyEngine {
+    /// Blocks that trafilatura and dom_smoothie (Readability) agree on, extended by the rules
+    /// below. Best F1 (0.978 on the bundled 123 pages); about 100 pages/s per core.
+    #[default]
+    Agreement,
+    /// dom_smoothie (Readability) alone, then the same rules. F1 0.967 (recall 0.991); about
+    /// 1.6× faster (trafilatura-rs is the most expensive step).
+    Readability,
 }
 
 /// How the body was chosen (for diagnostics and the eval command).
@@ -1051,7 +1115,7 @@ fn select(page: &[Block], toks: &[Vec<u64>], r: &Reference) -> Vec<usize> {
         for i in run {
             let t = &toks[i];
             if t.len() < 4 {
-                if let Some(c) = line_counts.get_mut(t).filter(|c| **c > 0) {
+                if let Some(c) = line_counts.get_mut(&line_key(t)).filter(|c| **c > 0) {
                     *c -= 1;
                     out.push(i);
                 }
@@ -1087,7 +1151,7 @@ fn words_of(page: &[Block], idx: &[usize]) -> usize {
 /// blocks); when that selection is thin (under 60% of the words dom_smoothie's Readability
 /// selects, or under 25 words), Readability's selection is used instead. Blocks inside cookie
 /// dialogs and comment sections never count; then [`filter_boilerplate`] applies.
-pub fn select_body(html: &str, doc: &Html, url: &Url, _jsonld_body: Option<&str>) -> BodySelection {
+pub fn select_body(html: &str, doc: &Html, url: &Url, engine: BodyEngine) -> BodySelection {
     let root = doc
         .select(&scraper::Selector::parse("body").expect("static selector"))
         .next()
@@ -1095,9 +1159,13 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, _jsonld_body: Option<&str>
         .unwrap_or_else(|| doc.tree.root());
     let page = blocks_from_node(root, url);
     let toks: Vec<Vec<u64>> = page.iter().map(|b| token_hashes(&b.text)).collect();
-    let t_ref = Reference::new(&trafilatura_text(html, url));
+    let r_text = readability_text(html, url);
+    let t_ref = match engine {
+        BodyEngine::Readability => Reference::new(&r_text),
+        BodyEngine::Agreement => Reference::new(&trafilatura_text(html, url)),
+    };
     let t_sel = select(&page, &toks, &t_ref);
-    let r_ref = Reference::new(&readability_text(html, url));
+    let r_ref = Reference::new(&r_text);
     let r_sel = select(&page, &toks, &r_ref);
     let (t_words, r_words) = (words_of(&page, &t_sel), words_of(&page, &r_sel));
     let inter: Vec<usize> = t_sel
@@ -1179,9 +1247,10 @@ fn prose_like(b: &Block) -> bool {
         && !b.hard_boilerplate
         && n >= 8
         && b.link_chars * 10 < b.text.len() * 3
-        && b.text
-            .trim_end()
-            .ends_with(['.', '!', '?', '"', '\u{201d}', '\u{2026}', ')', '\u{3002}'])
+        && b.text.trim_end().ends_with([
+            '.', '!', '?', '"', '\u{201d}', '\u{2026}', ')', '\u{3002}', '\u{ff01}', '\u{ff1f}',
+            '\u{300d}',
+        ])
         && b.bp.is_none()
 }
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use url::Url;
 
 use super::eval::{PageScore, score_page, summarize};
-use super::{charset, extract};
+use super::{charset, extract_with};
 
 /// Arguments of `copytrail extract`.
 #[derive(Debug, clap::Args)]
@@ -18,6 +18,10 @@ pub struct ExtractArgs {
     /// `.html` or `.html.gz` files; `-` reads standard input.
     #[arg(required = true)]
     pub files: Vec<std::path::PathBuf>,
+    /// Select the body with dom_smoothie alone (faster, lower precision) instead of the
+    /// agreement of trafilatura and dom_smoothie.
+    #[arg(long)]
+    pub fast: bool,
 }
 
 /// Arguments of `copytrail eval extract`.
@@ -39,6 +43,19 @@ pub struct EvalExtractArgs {
     /// With `--time`: extract every page this many times (the figure is the mean).
     #[arg(long, default_value_t = 1)]
     pub repeat: u32,
+    /// Evaluate the fast body engine (dom_smoothie alone).
+    #[arg(long)]
+    pub fast: bool,
+}
+
+fn options(fast: bool) -> super::ExtractOptions {
+    super::ExtractOptions {
+        body_engine: if fast {
+            super::body::BodyEngine::Readability
+        } else {
+            super::body::BodyEngine::Agreement
+        },
+    }
 }
 
 /// Errors of the extract commands.
@@ -118,7 +135,7 @@ pub fn run_extract(args: &ExtractArgs) -> ExitCode {
             }
         };
         let decoded = charset::decode(&bytes, None);
-        let art = extract(&decoded.text, &url);
+        let art = extract_with(&decoded.text, &url, &options(args.fast));
         let mut v = serde_json::to_value(&art).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             o.insert(
@@ -180,11 +197,11 @@ pub fn read_truth(path: &Path) -> Result<Vec<TruthPage>, ExtractCliError> {
 }
 
 /// Extracts one page (raw bytes fetched from `url`) and returns the predicted body.
-pub fn extract_body(bytes: &[u8], url: &str) -> String {
+pub fn extract_body(bytes: &[u8], url: &str, opts: &super::ExtractOptions) -> String {
     let decoded = charset::decode(bytes, None);
     let url = Url::parse(url)
         .unwrap_or_else(|_| Url::parse("http://unknown.invalid/").expect("static URL"));
-    extract(&decoded.text, &url).text
+    extract_with(&decoded.text, &url, opts).text
 }
 
 /// CPU time (user + system, seconds) of the calling thread, from `/proc/thread-self/stat`
@@ -223,17 +240,18 @@ pub fn run_eval(args: &EvalExtractArgs) -> ExitCode {
             }
         }
     }
+    let opts = options(args.fast);
     let start = std::time::Instant::now();
     let cpu_start = thread_cpu_seconds();
     for (p, bytes) in &loaded {
-        let text = extract_body(bytes, &p.url);
+        let text = extract_body(bytes, &p.url, &opts);
         scores.push((p.id.clone(), p.url.clone(), score_page(&text, &p.body)));
     }
     let mut elapsed = start.elapsed().as_secs_f64();
     if args.time {
         for _ in 1..args.repeat.max(1) {
             for (p, bytes) in &loaded {
-                std::hint::black_box(extract_body(bytes, &p.url));
+                std::hint::black_box(extract_body(bytes, &p.url, &opts));
             }
         }
         elapsed = start.elapsed().as_secs_f64();

@@ -82,13 +82,46 @@ const PHRASE_CUES: &[&str] = &[
     "первоначально опубликовано",
     "впервые опубликовано",
     "ilk olarak",
+    "ilk kez",
     "yayımlanmıştır",
+    "d'abord été publié",
+    "d\u{2019}abord été publié",
+    "publié pour la première fois",
+    "paru initialement",
+    "initialement paru",
+    "publié initialement",
+    "erschien zuerst",
+    "erschien ursprünglich",
+    "ursprünglich veröffentlicht",
+    "erstmals veröffentlicht",
+    "fue publicado originalmente",
+    "publicado por primera vez",
+    "apareció originalmente",
+    "впервые опубликован",
+    "первоначально опубликован",
+    "首发于",
+    "原载于",
+    "转载自",
+    "原文发表于",
+    "に掲載されたもの",
+    "に掲載された記事",
+    "より転載",
+    "نشر لأول مرة",
+    "نُشر لأول مرة",
+    "نشر في الأصل",
 ];
 
 fn has_phrase_cue(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    PHRASE_CUES.iter().any(|c| lower.contains(c))
+    PHRASES.is_match(&text.to_lowercase())
 }
+
+/// [`PHRASE_CUES`] as one automaton (leftmost match, then list order).
+static PHRASES: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(PHRASE_CUES)
+        .expect("static patterns")
+});
 
 /// Longest line (in chars) that is still considered a credit line.
 const MAX_LINE_CHARS: usize = 300;
@@ -126,15 +159,25 @@ pub fn credit_cue(text: &str) -> Option<Option<String>> {
             }
         }
     }
-    for cue in PHRASE_CUES {
-        if let Some(p) = lower.find(cue) {
+    if let Some(m) = PHRASES.find(&lower) {
+        let cue = PHRASE_CUES[m.pattern().as_usize()];
+        let p = m.start();
+        {
             let after = &text.get(p + cue.len()..).unwrap_or("");
             let after = after.trim_start();
-            let after = ["by ", "on ", "in ", "at ", "from ", "of ", "per "]
-                .iter()
-                .find_map(|w| after.strip_prefix(w))
-                .unwrap_or(after);
-            let name = clean_name(after);
+            let after = [
+                "by ", "on ", "in ", "at ", "from ", "of ", "per ", "bei ", "von ", "auf ", "im ",
+                "par ", "dans ", "sur ", "por ", "en ", "na ", "no ", "em ",
+            ]
+            .iter()
+            .find_map(|w| after.strip_prefix(w))
+            .unwrap_or(after);
+            let mut name = clean_name(after);
+            if cue.starts_with("に掲載") {
+                // "この記事はXに掲載されたものです": the name comes before the cue.
+                let before = text.get(..p).unwrap_or("");
+                name = clean_name(before.rsplit('は').next().unwrap_or(before));
+            }
             // "First published on Oct 15, 2018 06:07 pm" is a date stamp, not a credit.
             if super::dates::parse_loose(after).is_some() {
                 return None;
@@ -151,8 +194,9 @@ pub fn credit_cue(text: &str) -> Option<Option<String>> {
 
 fn clean_name(s: &str) -> Option<String> {
     let s = s.trim();
+    let s = s.trim_start_matches([':', '：', ' ']);
     let end = s
-        .find(['.', ',', ';', '(', '|', '\n'])
+        .find(['.', ',', ';', '(', '|', '\n', '。', '，'])
         .filter(|&i| {
             // Keep dots inside host names ("example.com").
             !s[i..].starts_with('.') || s[i + 1..].starts_with(' ') || i + 1 == s.len()
@@ -264,6 +308,24 @@ mod tests {
             ("المصدر: الجزيرة", "الجزيرة"),
             ("Originally published by The Hill.", "The Hill"),
             ("This story first appeared on Vox.", "Vox"),
+            (
+                "Dieser Artikel erschien zuerst bei Northfield Tribune.",
+                "Northfield Tribune",
+            ),
+            (
+                "Cet article a d'abord été publié par Stonebridge Times.",
+                "Stonebridge Times",
+            ),
+            ("本文首发于Highmoor News。", "Highmoor News"),
+            (
+                "この記事はClearwater Postに掲載されたものです。",
+                "Clearwater Post",
+            ),
+            ("Впервые опубликовано: Oakridge Times.", "Oakridge Times"),
+            (
+                "Este artículo fue publicado originalmente por X Chronicle.",
+                "X Chronicle",
+            ),
             (
                 "This story was first published by The Valley Ledger and is republished with permission.",
                 "The Valley Ledger",

@@ -37,7 +37,11 @@ pub struct CreditLine {
 }
 
 /// What extraction yields for one page.
+///
+/// Deserialisation fills missing fields with their defaults, so articles stored by an older
+/// version (fewer fields) still load.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Article {
     /// The page URL the article was extracted from.
     pub url: Option<String>,
@@ -88,7 +92,21 @@ pub struct Article {
 /// Never fails and never panics: a page with no recognisable article yields an empty `text`
 /// (metadata is still filled in where the markup has it).
 pub fn extract(html: &str, url: &Url) -> Article {
-    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract_inner(html, url)));
+    extract_with(html, url, &ExtractOptions::default())
+}
+
+/// Extraction settings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExtractOptions {
+    /// Which extractors select the body (see [`body::BodyEngine`]).
+    pub body_engine: body::BodyEngine,
+}
+
+/// [`extract`] with explicit settings.
+pub fn extract_with(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        extract_inner(html, url, opts)
+    }));
     match run {
         Ok(a) => a,
         Err(e) => Article {
@@ -104,10 +122,10 @@ pub fn extract(html: &str, url: &Url) -> Article {
     }
 }
 
-fn extract_inner(html: &str, url: &Url) -> Article {
+fn extract_inner(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
     let doc = scraper::Html::parse_document(html);
     let m = meta::read(&doc, url);
-    let sel = body::select_body(html, &doc, url, m.jsonld_body.as_deref());
+    let sel = body::select_body(html, &doc, url, opts.body_engine);
     // Credit lines are looked for in every block of the page, not only in the body.
     let credit_lines = credit::from_blocks(&sel.page);
     let kept: Vec<body::Block> = sel.body.iter().map(|&i| sel.page[i].clone()).collect();
@@ -240,4 +258,17 @@ fn iso639_1_of(l: whatlang::Lang) -> Option<&'static str> {
         Epo => "eo",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_stored_articles_still_load() {
+        let a: Article = serde_json::from_str(r#"{"url":"https://x.example/","text":"t"}"#)
+            .expect("missing fields default");
+        assert_eq!(a.text, "t");
+        assert!(!a.published_has_time && a.links.is_empty() && a.extract_error.is_none());
+    }
 }

@@ -33,14 +33,14 @@ fn str_list(v: &Value) -> Vec<String> {
 }
 
 /// Runs one golden folder; returns the failures (empty = pass).
-fn check_golden(dir: &Path, body: bool) -> Vec<String> {
+fn check_golden(dir: &Path, body: bool, opts: &extract::ExtractOptions) -> Vec<String> {
     let exp: Value =
         serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
     let bytes = std::fs::read(dir.join("page.html")).unwrap();
     let headers = std::fs::read_to_string(dir.join("headers.txt")).unwrap_or_default();
     let decoded = charset::decode(&bytes, content_type(&headers).as_deref());
     let url = Url::parse(exp["url"].as_str().unwrap()).unwrap();
-    let a: Article = extract::extract(&decoded.text, &url);
+    let a: Article = extract::extract_with(&decoded.text, &url, opts);
     let mut fails = Vec::new();
     let mut check = |ok: bool, what: String| {
         if !ok {
@@ -173,7 +173,7 @@ fn check_golden(dir: &Path, body: bool) -> Vec<String> {
     fails
 }
 
-fn run_golden(body: bool) {
+fn run_golden(body: bool, opts: &extract::ExtractOptions) {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("data/golden"))
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -183,7 +183,7 @@ fn run_golden(body: bool) {
     assert!(dirs.len() >= 10, "golden folders missing");
     let mut report = String::new();
     for d in &dirs {
-        for f in check_golden(d, body) {
+        for f in check_golden(d, body, opts) {
             report.push_str(&format!(
                 "{}: {f}\n",
                 d.file_name().unwrap().to_string_lossy()
@@ -195,12 +195,22 @@ fn run_golden(body: bool) {
 
 #[test]
 fn golden_metadata() {
-    run_golden(false);
+    run_golden(false, &extract::ExtractOptions::default());
 }
 
 #[test]
 fn golden_body() {
-    run_golden(true);
+    run_golden(true, &extract::ExtractOptions::default());
+}
+
+#[test]
+fn golden_body_fast_engine() {
+    run_golden(
+        true,
+        &extract::ExtractOptions {
+            body_engine: extract::body::BodyEngine::Readability,
+        },
+    );
 }
 
 /// Pages of the bundled benchmark used by the regression test: every 4th id in sorted order.
