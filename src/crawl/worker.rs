@@ -408,7 +408,8 @@ enum ChainEnd {
 
 /// Requests `start` through the gate and follows same-origin redirects (each hop through the
 /// gate again, and checked against robots.txt when `rules` is given); with `cross_origin`
-/// (robots.txt only) redirects to other origins are followed too. Returns the last response
+/// (robots.txt only) redirects to other origins are followed too and bodies of any
+/// Content-Type are read. Returns the last response
 /// (or error), every exchange made, and how the chain ended.
 async fn fetch_chain(
     ctx: &Ctx,
@@ -433,7 +434,7 @@ async fn fetch_chain(
         // On cancellation a request in flight may finish within a grace period (so its result
         // is recorded and not fetched again by the next run); after that it is abandoned.
         let res = {
-            let fetch = ctx.fetcher.get(&url, &headers);
+            let fetch = ctx.fetcher.get_with(&url, &headers, cross_origin);
             tokio::pin!(fetch);
             tokio::select! {
                 r = &mut fetch => r,

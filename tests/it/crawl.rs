@@ -323,7 +323,16 @@ async fn robots_txt_redirected_to_another_origin_still_applies() {
         "/robots.txt",
         Resp::new(301, "text/html", "").header("Location", &web.url(other, "/robots.txt")),
     );
-    robots(&web, other, b"User-agent: *\nDisallow: /private/\n");
+    // Served with a Content-Type we would not process for pages: it is robots.txt all the same.
+    web.page(
+        other,
+        "/robots.txt",
+        Resp::new(
+            200,
+            "image/png",
+            b"User-agent: *\nDisallow: /private/\n".to_vec(),
+        ),
+    );
     web.page(h, "/private/a", article("private", &[]));
     web.page(h, "/public/b", article("public", &[]));
     let dir = tempfile::tempdir().unwrap();
