@@ -4,7 +4,7 @@
 Deterministic: every 9th original (sorted by URL) with all of its copies, the near-miss pages
 written around those originals, and every 4th real unrelated page. Records keep their bytes
 (one gzip member per record) and are written in a shuffled but fixed order, so copies can come
-before their originals. Usage: python3 scripts/make_sample.py [SRC_DIR] [OUT_DIR]
+before their originals. Usage: python3 scripts/make_sample.py [SRC_DIR] [OUT_DIR] [STEP]
 """
 import gzip
 import json
@@ -15,10 +15,11 @@ import zlib
 
 src = sys.argv[1] if len(sys.argv) > 1 else "../shared/data/republish/dev"
 out = sys.argv[2] if len(sys.argv) > 2 else "data/sample"
+step = int(sys.argv[3]) if len(sys.argv) > 3 else 9
 
 labels = [json.loads(l) for l in open(os.path.join(src, "labels.jsonl"))]
 originals = sorted(l["url"] for l in labels if l["role"] == "original")
-chosen = set(originals[::9])
+chosen = set(originals[::step])
 keep = set(chosen)
 for l in labels:
     if l["role"] == "copy" and l["original_url"] in chosen:
@@ -26,7 +27,9 @@ for l in labels:
     if l["role"] == "unrelated" and l.get("near_miss_of") in chosen:
         keep.add(l["url"])
 unrelated_real = sorted(
-    l["url"] for l in labels if l["role"] == "unrelated" and l.get("kind") == "real"
+    l["url"]
+    for l in labels
+    if l["role"] == "unrelated" and l.get("kind") in ("real", "unrelated_translation")
 )
 keep.update(unrelated_real[::4])
 
@@ -66,7 +69,15 @@ with open(os.path.join(out, "labels.jsonl"), "w") as f:
         if l["url"] in keep:
             f.write(json.dumps(l, sort_keys=True) + "\n")
 with open(os.path.join(out, "origins.txt"), "w") as f:
-    f.write("# Publishers of the sample's originals (hosts outside .example)\n")
-    hosts = sorted({l["url"].split("/")[2] for l in labels if l["url"] in keep and not l["url"].split("/")[2].endswith(".example")})
+    f.write("# Publishers of the sample's originals\n")
+    copy_hosts = {l["url"].split("/")[2] for l in labels if l["role"] == "copy"}
+    hosts = sorted(
+        {
+            l["url"].split("/")[2]
+            for l in labels
+            if l["url"] in keep
+            and (l["role"] == "original" or not (l["url"].split("/")[2].endswith(".example") or l["url"].split("/")[2] in copy_hosts))
+        }
+    )
     f.write("\n".join(hosts) + "\n")
 print(f"{len(records)} records, {len(chosen)} originals", file=sys.stderr)

@@ -46,11 +46,14 @@ pub struct LinkConfig {
     /// SimHash candidates: every stored page within this many bits (Hamming distance) of a new
     /// page's SimHash is verified too (found with the permuted-table index, never a scan).
     pub simhash_k: u32,
-    /// Translated copies: smallest number of shared anchors (numbers, names) for a match.
+    /// Translated copies: smallest number of shared distinct anchors (numbers, names).
     pub min_shared_anchors: usize,
-    /// Translated copies: smallest share (0..1) of the sparser page's anchors found in the
-    /// other page.
-    pub min_anchor_containment: f64,
+    /// Translated copies: smallest evidence, the sum over shared distinct anchors of their
+    /// inverse document frequency `ln(N / df)` (nats; N = pages with anchors).
+    pub min_anchor_evidence: f64,
+    /// Translated copies: the best candidate in a language must beat the next one (that is
+    /// not a same-language duplicate of it) by this much evidence (nats).
+    pub min_anchor_margin: f64,
     /// Translated copies: smallest share (0..1) of the shared anchors that occur in the same
     /// order in both pages (longest common subsequence).
     pub min_anchor_order: f64,
@@ -65,8 +68,9 @@ impl Default for LinkConfig {
             full_containment: 0.8,
             max_candidates: 64,
             simhash_k: 6,
-            min_shared_anchors: 5,
-            min_anchor_containment: 0.6,
+            min_shared_anchors: 3,
+            min_anchor_evidence: 8.0,
+            min_anchor_margin: 4.0,
             min_anchor_order: 0.6,
         }
     }
@@ -643,7 +647,11 @@ fn decide_originals(
     }
     // The original is matched by every copy of it, so it is among the best-connected pages
     // (two excerpts of one story need not match each other, but both match the original).
-    let degree = |n: &i64| c.adj.get(n).map_or(0, Vec::len);
+    let degree = |n: &i64| {
+        c.adj
+            .get(n)
+            .map_or(0, |es| es.iter().filter(|e| !e.m.translation).count())
+    };
     let max_degree = nodes.iter().map(degree).max().unwrap_or(0);
     let hubs: Vec<i64> = nodes
         .iter()
@@ -860,154 +868,249 @@ fn lcs_len(a: &[&str], b: &[&str]) -> usize {
     prev[b.len()]
 }
 
-/// Verifies a cross-language candidate on anchors (numbers and names, in order; see
-/// [`crate::fingerprint::anchors`]). `common` holds anchors too frequent in the store to be
-/// evidence; they are ignored. Returns the match with `shared` = shared anchors (multiset),
-/// `ca`/`cb` = share of each page's anchors found in the other (0..1).
-pub fn verify_translation(
-    a: &[String],
-    b: &[String],
-    common: &HashSet<String>,
-    cfg: &LinkConfig,
-) -> Option<Match> {
-    let a: Vec<&str> = a
+/// Evidence that two pages in different languages carry the same story, from their anchors
+/// (see [`crate::fingerprint::anchors`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnchorEvidence {
+    /// Shared distinct anchors.
+    pub shared: usize,
+    /// Sum of the shared anchors' inverse document frequencies, nats.
+    pub evidence: f64,
+    /// Share (0..1) of the shared anchors in the same order in both pages.
+    pub order: f64,
+}
+
+/// Scores two anchor sequences: names of `b` one edit away from a name of `a` (keys of four
+/// letters or more) count as that name, since transliterations of one name differ by a letter
+/// ("Deptford" / "Депфорд"); `idf` gives each anchor's weight.
+pub fn anchor_evidence(a: &[String], b: &[String], idf: &dyn Fn(&str) -> f64) -> AnchorEvidence {
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let a_set: HashSet<&str> = a.iter().copied().collect();
+    let a_names: Vec<&str> = a_set
         .iter()
-        .map(String::as_str)
-        .filter(|x| !common.contains(*x))
+        .copied()
+        .filter(|x| x.starts_with("p:") && x.len() >= 6)
         .collect();
-    // Names of `b` are mapped onto a near-identical name of `a` (one edit apart, keys of four
-    // letters or more): transliterations of one name differ by a letter ("Deptford" /
-    // "Депфорд").
-    let a_names: HashSet<&str> = a.iter().copied().filter(|x| x.starts_with("p:")).collect();
     let b: Vec<&str> = b
         .iter()
-        .map(String::as_str)
-        .filter(|x| !common.contains(*x))
         .map(|x| {
-            if !x.starts_with("p:") || a_names.contains(x) || x.len() < 6 {
+            let x = x.as_str();
+            if !x.starts_with("p:") || a_set.contains(x) || x.len() < 6 {
                 return x;
             }
             a_names
                 .iter()
                 .copied()
-                .find(|y| y.len() >= 6 && edit_distance_at_most_one(&x[2..], &y[2..]))
+                .find(|y| edit_distance_at_most_one(&x[2..], &y[2..]))
                 .unwrap_or(x)
         })
         .collect();
-    if a.is_empty() || b.is_empty() {
-        return None;
+    let b_set: HashSet<&str> = b.iter().copied().collect();
+    let shared: Vec<&str> = a_set.intersection(&b_set).copied().collect();
+    let evidence: f64 = shared.iter().map(|x| idf(x)).sum();
+    let first = |v: &[&str]| -> Vec<String> {
+        let mut seen = HashSet::new();
+        v.iter()
+            .filter(|x| b_set.contains(**x) && a_set.contains(**x) && seen.insert(**x))
+            .map(|x| x.to_string())
+            .collect()
+    };
+    let (sa, sb) = (first(&a), first(&b));
+    let sa: Vec<&str> = sa.iter().map(String::as_str).collect();
+    let sb: Vec<&str> = sb.iter().map(String::as_str).collect();
+    let order = lcs_len(&sa, &sb) as f64 / shared.len().max(1) as f64;
+    AnchorEvidence {
+        shared: shared.len(),
+        evidence,
+        order,
     }
-    let mut cb: HashMap<&str, usize> = HashMap::new();
-    for x in &b {
-        *cb.entry(x).or_default() += 1;
-    }
-    let mut ca: HashMap<&str, usize> = HashMap::new();
-    for x in &a {
-        *ca.entry(x).or_default() += 1;
-    }
-    let shared: usize = ca
-        .iter()
-        .map(|(k, n)| (*n).min(cb.get(k).copied().unwrap_or(0)))
-        .sum();
-    if shared < cfg.min_shared_anchors {
-        return None;
-    }
-    let share_a = shared as f64 / a.len() as f64;
-    let share_b = shared as f64 / b.len() as f64;
-    if share_a.max(share_b) < cfg.min_anchor_containment {
-        return None;
-    }
-    let sa: Vec<&str> = a.iter().copied().filter(|x| cb.contains_key(x)).collect();
-    let sb: Vec<&str> = b.iter().copied().filter(|x| ca.contains_key(x)).collect();
-    let order = lcs_len(&sa, &sb) as f64 / sa.len().min(sb.len()).max(1) as f64;
-    if order < cfg.min_anchor_order {
-        return None;
-    }
-    Some(Match {
-        shared,
-        ca: share_a,
-        cb: share_b,
-        distance: 64,
-        translation: true,
-    })
 }
 
-/// Finds and stores cross-language matches of a newly stored page through its anchors:
-/// candidates are earlier pages in another language sharing at least
-/// [`LinkConfig::min_shared_anchors`] distinct anchors (anchors on more than
-/// [`LinkConfig::max_postings`] pages are too common and ignored), verified by
-/// [`verify_translation`]. Returns the matched page ids.
-///
-/// # Errors
-/// SQLite errors.
-pub fn match_translations(
-    tx: &Transaction<'_>,
+struct AnchorPage {
     id: i64,
-    site: &str,
-    language: &str,
-    anchors: &[String],
-    cfg: &LinkConfig,
-) -> Result<Vec<i64>, StoreError> {
-    let mut counts: HashMap<i64, usize> = HashMap::new();
-    let mut common: HashSet<String> = HashSet::new();
-    {
-        let mut st = tx.prepare_cached(
-            "SELECT page_id FROM anchor_postings WHERE anchor = ?1 AND page_id != ?2 LIMIT ?3",
-        )?;
-        let distinct: HashSet<&String> = anchors.iter().collect();
-        for a in distinct {
-            let ids: Vec<i64> = st
-                .query_map(params![a, id, cfg.max_postings as i64 + 1], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            if ids.len() > cfg.max_postings {
-                common.insert(a.clone());
-                continue;
-            }
-            for p in ids {
-                *counts.entry(p).or_default() += 1;
-            }
-        }
-    }
-    let mut cands: Vec<(i64, usize)> = counts
-        .into_iter()
-        .filter(|(_, n)| *n >= cfg.min_shared_anchors.min(3))
-        .collect();
-    cands.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    cands.truncate(cfg.max_candidates);
-    let mut st = tx.prepare_cached(
-        "SELECT an.anchors, an.language, p.site FROM anchors an JOIN pages p ON p.id = an.page_id
-         WHERE an.page_id = ?1",
-    )?;
-    let mut ins = tx.prepare_cached(
-        "INSERT OR IGNORE INTO matches (a, b, shared, ca, cb, distance, kind)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'translation')",
-    )?;
-    let mut matched = Vec::new();
-    for (cand, _) in cands {
-        let Ok((json, lang, other_site)) = st.query_row(params![cand], |r| {
+    site: String,
+    language: String,
+    anchors: Vec<String>,
+}
+
+fn load_anchor_page(store: &Store, id: i64) -> Result<Option<AnchorPage>, StoreError> {
+    let row = store
+        .conn()
+        .prepare_cached(
+            "SELECT an.anchors, an.language, p.site FROM anchors an
+             JOIN pages p ON p.id = an.page_id WHERE an.page_id = ?1",
+        )?
+        .query_row(params![id], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, Option<String>>(1)?,
                 r.get::<_, String>(2)?,
             ))
-        }) else {
-            continue;
-        };
-        if other_site == site || lang.as_deref().is_none_or(|l| l == language) {
-            continue;
-        }
-        let other: Vec<String> = serde_json::from_str(&json).unwrap_or_default();
-        if let Some(m) = verify_translation(&other, anchors, &common, cfg) {
-            ins.execute(params![
-                cand,
-                id,
-                m.shared as i64,
-                m.ca,
-                m.cb,
-                m.distance as i64
-            ])?;
-            matched.push(cand);
+        });
+    let Ok((json, lang, site)) = row else {
+        return Ok(None);
+    };
+    let Some(language) = lang else {
+        return Ok(None);
+    };
+    Ok(Some(AnchorPage {
+        id,
+        site,
+        language,
+        anchors: serde_json::from_str(&json).unwrap_or_default(),
+    }))
+}
+
+/// Caches of one translation-matching pass.
+struct AnchorContext {
+    /// Pages with anchors in the store.
+    n: f64,
+    /// Anchor → pages carrying it (capped at `max_postings + 1`).
+    df: HashMap<String, i64>,
+    /// Page → its best candidate per language.
+    best: HashMap<i64, HashMap<String, (i64, AnchorEvidence)>>,
+}
+
+/// The best cross-language candidate of page `p` in each other language (see
+/// [`match_translations`]), after thresholds and the margin over the runner-up.
+fn best_per_language(
+    store: &Store,
+    p: &AnchorPage,
+    cfg: &LinkConfig,
+    ctx: &mut AnchorContext,
+) -> Result<HashMap<String, (i64, AnchorEvidence)>, StoreError> {
+    if let Some(b) = ctx.best.get(&p.id) {
+        return Ok(b.clone());
+    }
+    let mut counts: HashMap<i64, usize> = HashMap::new();
+    {
+        let mut st = store.conn().prepare_cached(
+            "SELECT page_id FROM anchor_postings WHERE anchor = ?1 AND page_id != ?2 LIMIT ?3",
+        )?;
+        let distinct: HashSet<&String> = p.anchors.iter().collect();
+        for a in distinct {
+            let posted: Vec<i64> = st
+                .query_map(params![a, p.id, cfg.max_postings as i64 + 1], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            ctx.df.insert(a.clone(), posted.len() as i64 + 1);
+            if posted.len() > cfg.max_postings {
+                continue;
+            }
+            for q in posted {
+                *counts.entry(q).or_default() += 1;
+            }
         }
     }
-    Ok(matched)
+    let mut by_lang: HashMap<String, Vec<(f64, i64, AnchorEvidence)>> = HashMap::new();
+    for (q, c) in counts {
+        if c < cfg.min_shared_anchors {
+            continue;
+        }
+        let Some(qp) = load_anchor_page(store, q)? else {
+            continue;
+        };
+        if qp.language == p.language || qp.site == p.site {
+            continue;
+        }
+        let (n, df) = (ctx.n, &ctx.df);
+        let idf = |x: &str| -> f64 {
+            let d = df.get(x).copied().unwrap_or(1).max(1) as f64;
+            (n / d).ln().max(0.0)
+        };
+        let ev = anchor_evidence(&p.anchors, &qp.anchors, &idf);
+        by_lang
+            .entry(qp.language)
+            .or_default()
+            .push((ev.evidence, q, ev));
+    }
+    let mut out = HashMap::new();
+    for (lang, mut cands) in by_lang {
+        cands.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let (best_ev, best, ev) = cands[0];
+        if ev.shared < cfg.min_shared_anchors
+            || best_ev < cfg.min_anchor_evidence
+            || ev.order < cfg.min_anchor_order
+        {
+            continue;
+        }
+        let dups: HashSet<i64> = edges_of(store, best)?
+            .into_iter()
+            .filter(|e| !e.m.translation)
+            .map(|e| e.other)
+            .collect();
+        let runner_up = cands
+            .iter()
+            .skip(1)
+            .find(|c| !dups.contains(&c.1))
+            .map_or(0.0, |c| c.0);
+        if best_ev - runner_up < cfg.min_anchor_margin {
+            continue;
+        }
+        out.insert(lang, (best, ev));
+    }
+    ctx.best.insert(p.id, out.clone());
+    Ok(out)
+}
+
+/// Finds cross-language matches (translated copies) for the pages `ids` and stores them in
+/// `matches` with kind `translation`; returns the pages matched (both ends).
+///
+/// For a page P, candidates are pages of other sites in another language sharing at least
+/// [`LinkConfig::min_shared_anchors`] distinct anchors through the anchor index (anchors on
+/// more than [`LinkConfig::max_postings`] pages are ignored). Per language, the candidate with
+/// the most evidence ([`anchor_evidence`], IDF-weighted over the whole store) is matched if
+/// its evidence and order pass the thresholds and it beats the runner-up — ignoring pages
+/// already matched to it by text, its same-language duplicates — by
+/// [`LinkConfig::min_anchor_margin`]: a story's translation shares rare numbers and names
+/// with it that other stories do not. The match is kept only when it is mutual: P is also
+/// the best candidate of its partner in P's language.
+///
+/// # Errors
+/// SQLite errors.
+pub fn match_translations(
+    store: &mut Store,
+    ids: &[i64],
+    cfg: &LinkConfig,
+) -> Result<HashSet<i64>, StoreError> {
+    let n_pages: i64 = store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM anchors", [], |r| r.get(0))?;
+    let mut ctx = AnchorContext {
+        n: n_pages.max(1) as f64,
+        df: HashMap::new(),
+        best: HashMap::new(),
+    };
+    let mut touched = HashSet::new();
+    let mut new_matches: Vec<(i64, i64, AnchorEvidence)> = Vec::new();
+    for &id in ids {
+        let Some(p) = load_anchor_page(store, id)? else {
+            continue;
+        };
+        for (q, ev) in best_per_language(store, &p, cfg, &mut ctx)?.into_values() {
+            // Mutual best: P is also Q's best candidate in P's language.
+            let Some(qp) = load_anchor_page(store, q)? else {
+                continue;
+            };
+            let back = best_per_language(store, &qp, cfg, &mut ctx)?;
+            if back.get(&p.language).map(|(x, _)| *x) == Some(id) {
+                new_matches.push((id, q, ev));
+            }
+        }
+    }
+    let tx = store.conn_mut().transaction()?;
+    {
+        let mut ins = tx.prepare_cached(
+            "INSERT OR IGNORE INTO matches (a, b, shared, ca, cb, distance, kind)
+             VALUES (?1, ?2, ?3, ?4, ?5, 64, 'translation')",
+        )?;
+        for (p, q, ev) in new_matches {
+            let (a, b) = (p.min(q), p.max(q));
+            // ca/cb hold the order agreement for translations (no shingle containment).
+            ins.execute(params![a, b, ev.shared as i64, ev.order, ev.order])?;
+            touched.insert(a);
+            touched.insert(b);
+        }
+    }
+    tx.commit()?;
+    Ok(touched)
 }

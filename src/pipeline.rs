@@ -30,6 +30,10 @@ pub struct Analysis {
     pub fingerprint: Option<Fingerprint>,
     /// True when the article text was supplied by the publisher rather than extracted.
     pub supplied: bool,
+    /// ISO 639-1 language of the body text as detected by `whatlang` (when reliable), else the
+    /// page's declared language: a copy pasted into another site's template keeps that
+    /// template's `<html lang>`, so the declared language can be wrong.
+    pub text_language: Option<String>,
     /// Language-independent anchors of the body ([`crate::fingerprint::anchors`]); empty when
     /// the body has no story fingerprint.
     pub anchors: Vec<String>,
@@ -45,6 +49,7 @@ pub fn analyse(page: &Page) -> Analysis {
             article: None,
             fingerprint: None,
             supplied: false,
+            text_language: None,
             anchors: Vec::new(),
         };
     }
@@ -59,12 +64,14 @@ pub fn analyse(page: &Page) -> Analysis {
     };
     let fingerprint = story_fingerprint(&article.text);
     let anchors = story_anchors(&article, fingerprint.is_some());
+    let text_language = text_language(&article);
     Analysis {
         encoding: Some(decoded.encoding.name()),
         encoding_source: Some(source),
         article: Some(article),
         fingerprint,
         supplied: false,
+        text_language,
         anchors,
     }
 }
@@ -74,12 +81,14 @@ pub fn analyse_supplied(mut article: Article) -> Analysis {
     detect_language(&mut article);
     let fingerprint = story_fingerprint(&article.text);
     let anchors = story_anchors(&article, fingerprint.is_some());
+    let text_language = text_language(&article);
     Analysis {
         encoding: None,
         encoding_source: None,
         article: Some(article),
         fingerprint,
         supplied: true,
+        text_language,
         anchors,
     }
 }
@@ -95,6 +104,15 @@ fn detect_language(article: &mut Article) {
     {
         article.language = Some(crate::ingest::publisher::iso639_1(info.lang().code()).to_string());
     }
+}
+
+/// The body's language detected from its text (reliable detections only), else the declared
+/// one.
+fn text_language(article: &Article) -> Option<String> {
+    whatlang::detect(&article.text)
+        .filter(|i| i.is_reliable())
+        .map(|i| crate::ingest::publisher::iso639_1(i.lang().code()).to_string())
+        .or_else(|| article.language.clone())
 }
 
 /// Anchors of a story body (none for pages without a story fingerprint).

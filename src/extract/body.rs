@@ -3,13 +3,15 @@
 //! copies (share counters, "Read also" teasers, related lists, newsletter boxes, comment forms,
 //! author bios, tags, cookie notices, ad labels). Credit lines are never dropped.
 
+use std::collections::{HashMap, HashSet};
+
 use ego_tree::NodeRef;
 use scraper::{Html, Node};
 use url::Url;
 
 use super::BodyLink;
 use super::credit::credit_cue;
-use super::meta::{Meta, collapse_ws, resolve_http_url};
+use super::meta::{collapse_ws, resolve_http_url};
 
 /// What kind of block a piece of body text came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +22,7 @@ pub enum Kind {
     Heading,
     /// `<li>`, `<dd>`, `<dt>`.
     Item,
-    /// Table cell.
+    /// Table row (its cells joined by spaces).
     Cell,
 }
 
@@ -34,11 +36,24 @@ pub struct Block {
     pub links: Vec<BodyLink>,
     /// Characters of `text` that sit inside links.
     pub link_chars: usize,
+    /// Inside a container that is never article text (cookie/consent dialog, comment section).
+    pub hard_boilerplate: bool,
+    /// The innermost block element the text came from, and that element's parent.
+    pub elem: Option<ego_tree::NodeId>,
+    pub parent: Option<ego_tree::NodeId>,
+    /// The parent's parent.
+    pub grand: Option<ego_tree::NodeId>,
+    /// Inside a `<figure>`, `<figcaption>` or an element whose class names a caption.
+    pub caption: bool,
+    /// The text reads as a credit line ([`credit_cue`]), computed once.
+    pub credit: bool,
+    /// [`boilerplate_reason`] of this block, computed once.
+    pub bp: Option<&'static str>,
 }
 
 const SKIP: &[&str] = &[
     "script", "style", "noscript", "template", "svg", "head", "select", "option", "textarea",
-    "button", "form", "iframe", "object", "embed", "video", "audio", "canvas", "math",
+    "button", "iframe", "object", "embed", "video", "audio", "canvas", "math",
 ];
 
 const INLINE: &[&str] = &[
@@ -57,6 +72,13 @@ struct State<'a> {
     link_chars: usize,
     kinds: Vec<Kind>,
     out: Vec<Block>,
+    hard_depth: usize,
+    caption_depth: usize,
+    elems: Vec<(
+        ego_tree::NodeId,
+        Option<ego_tree::NodeId>,
+        Option<ego_tree::NodeId>,
+    )>,
 }
 
 impl State<'_> {
@@ -112,7 +134,17 @@ impl State<'_> {
                 text,
                 links: block_links,
                 link_chars: lc,
+                hard_boilerplate: self.hard_depth > 0,
+                elem: self.elems.last().map(|e| e.0),
+                parent: self.elems.last().and_then(|e| e.1),
+                grand: self.elems.last().and_then(|e| e.2),
+                caption: self.caption_depth > 0,
+                credit: false,
+                bp: None,
             });
+            let last = self.out.last_mut().expect("just pushed");
+            last.credit = credit_cue(&last.text).is_some();
+            last.bp = boilerplate_reason(last);
         }
     }
 }
@@ -121,7 +153,7 @@ fn kind_of(name: &str) -> Kind {
     match name {
         "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => Kind::Heading,
         "li" | "dd" | "dt" => Kind::Item,
-        "td" | "th" => Kind::Cell,
+        "tr" => Kind::Cell,
         _ => Kind::Para,
     }
 }
@@ -145,6 +177,15 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
                 st.flush();
                 return;
             }
+            if name == "td" || name == "th" {
+                // Cells join their row's line ("1 Kyle Busch 5040"); blocks inside still split.
+                st.buf.push(' ');
+                for c in node.children() {
+                    walk(c, st, depth + 1);
+                }
+                st.buf.push(' ');
+                return;
+            }
             if INLINE.contains(&name) {
                 for c in node.children() {
                     walk(c, st, depth + 1);
@@ -153,7 +194,9 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
                     && let Some(href) = e.attr("href")
                 {
                     let text = collapse_ws(&text_of(node));
-                    if let Some(u) = resolve_http_url(href, st.base) {
+                    // Same-page anchors ("#top") are not links to anything else.
+                    let same_page = href.trim_start().starts_with('#');
+                    if let Some(u) = resolve_http_url(href, st.base).filter(|_| !same_page) {
                         st.link_chars += text.len();
                         st.links.push(BodyLink {
                             href: u.to_string(),
@@ -166,12 +209,41 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
                 return;
             }
             st.flush();
+            let hard = is_hard_container(e);
+            if hard {
+                st.hard_depth += 1;
+            }
+            let caption = matches!(name, "figure" | "figcaption")
+                || e.attr("class").is_some_and(|c| {
+                    c.split_whitespace().any(|t| {
+                        let t = t.to_ascii_lowercase();
+                        t == "caption"
+                            || t.ends_with("-caption")
+                            || t.ends_with("_caption")
+                            || t.ends_with("caption-text")
+                    })
+                });
+            if caption {
+                st.caption_depth += 1;
+            }
             st.kinds.push(kind_of(name));
+            st.elems.push((
+                node.id(),
+                node.parent().map(|p| p.id()),
+                node.parent().and_then(|p| p.parent()).map(|g| g.id()),
+            ));
             for c in node.children() {
                 walk(c, st, depth + 1);
             }
             st.flush();
             st.kinds.pop();
+            st.elems.pop();
+            if hard {
+                st.hard_depth -= 1;
+            }
+            if caption {
+                st.caption_depth -= 1;
+            }
         }
         _ => {
             for c in node.children() {
@@ -179,6 +251,40 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
             }
         }
     }
+}
+
+/// Containers whose text is never article text: cookie/consent dialogs and comment sections
+/// (matched on class/id tokens and `role=dialog`).
+fn is_hard_container(e: &scraper::node::Element) -> bool {
+    if matches!(e.name(), "html" | "body" | "main" | "article") {
+        return false;
+    }
+    if e.attr("role") == Some("dialog") || e.attr("aria-modal") == Some("true") {
+        return true;
+    }
+    let id = e.attr("id").unwrap_or("").to_ascii_lowercase();
+    if matches!(
+        id.as_str(),
+        "comments" | "respond" | "disqus_thread" | "comment-section" | "cookie-notice"
+    ) {
+        return true;
+    }
+    let class = e.attr("class").unwrap_or("").to_ascii_lowercase();
+    class.split_whitespace().chain([id.as_str()]).any(|t| {
+        ["cookie", "consent", "gdpr", "onetrust", "didomi", "cmp-"]
+            .iter()
+            .any(|p| t.starts_with(p))
+            || matches!(
+                t,
+                "comments"
+                    | "comments-area"
+                    | "comment-respond"
+                    | "comment-list"
+                    | "commentlist"
+                    | "comments-section"
+                    | "comment-form"
+            )
+    })
 }
 
 fn text_of(node: NodeRef<Node>) -> String {
@@ -206,6 +312,9 @@ pub fn blocks_from_node(node: NodeRef<Node>, base: &Url) -> Vec<Block> {
         link_chars: 0,
         kinds: Vec::new(),
         out: Vec::new(),
+        hard_depth: 0,
+        caption_depth: 0,
+        elems: Vec::new(),
     };
     walk(node, &mut st, 0);
     st.flush();
@@ -241,6 +350,8 @@ const TEASER_CUES: &[&str] = &[
     "must read:",
     "don't miss:",
     "watch:",
+    "also on ",
+    "also:",
     "lesen sie auch",
     "auch interessant",
     "mehr zum thema",
@@ -493,6 +604,59 @@ const BIO_CUES: &[&str] = &[
     "reach her at",
 ];
 
+const PROMO_STARTS: &[&str] = &[
+    "subscribe to",
+    "subscribe for",
+    "click to subscribe",
+    "click here",
+    "join our",
+    "join the conversation",
+    "follow us",
+    "like this story",
+    "like us on",
+    "let our news meet your inbox",
+    "if you enjoyed this article",
+    "do you rely on",
+    "support our journalism",
+    "download the",
+    "get the latest",
+    "write to ",
+    "reach the reporter",
+    "reach the writer",
+    "sign up for",
+    "sign up to",
+    "this site is protected by recaptcha",
+];
+
+const CONTRIB_CUES: &[&str] = &[
+    "contributed to this report",
+    "contributed to this story",
+    "contributed reporting",
+    "additional reporting by",
+    "contributed to this article",
+];
+
+const ROLE_WORDS: &[&str] = &[
+    "reporter",
+    "writer",
+    "editor",
+    "correspondent",
+    "journalist",
+    "contributor",
+    "columnist",
+    "producer",
+    "curator",
+];
+
+/// All-capitals text (a teaser headline in caps), not ending like a sentence.
+fn is_shouting(text: &str) -> bool {
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    letters.len() >= 15
+        && letters.iter().all(|c| !c.is_lowercase())
+        && letters.iter().any(|c| c.is_uppercase())
+        && !text.trim_end().ends_with('.')
+}
+
 fn starts_with_any(lower: &str, cues: &[&str]) -> bool {
     cues.iter().any(|c| lower.starts_with(c))
 }
@@ -541,10 +705,66 @@ fn is_share_counter(text: &str) -> bool {
 
 /// Why a block is boilerplate, or `None` if it is kept.
 pub fn boilerplate_reason(b: &Block) -> Option<&'static str> {
+    if b.credit {
+        return None;
+    }
     let lower = lead(&b.text);
     let n = words(&b.text);
-    if credit_cue(&b.text).is_some() {
-        return None;
+    if b.caption {
+        return Some("caption");
+    }
+    if n <= 40 && {
+        let t = lower.trim_end();
+        t.ends_with(')')
+            && t.rfind('(').is_some_and(|i| {
+                starts_with_any(
+                    &t[i + 1..],
+                    &[
+                        "image:",
+                        "photo:",
+                        "picture:",
+                        "credit:",
+                        "image credit",
+                        "photo credit",
+                        "pic:",
+                    ],
+                )
+            })
+    } {
+        return Some("caption");
+    }
+    if n <= 8
+        && starts_with_any(&lower, &["updated", "published", "posted", "last updated"])
+        && super::dates::parse_loose(&b.text).is_some()
+        || n <= 6 && lower.starts_with("updated at")
+    {
+        return Some("dateline");
+    }
+    if n <= 16
+        && b.text.chars().any(|c| c.is_ascii_digit())
+        && super::dates::parse_loose(&b.text).is_some_and(|d| d.has_time)
+    {
+        return Some("dateline");
+    }
+    if n <= 20 && (lower.starts_with("copyright") || b.text.trim_start().starts_with('©')) {
+        return Some("copyright");
+    }
+    if n <= 30 && starts_with_any(&lower, PROMO_STARTS) {
+        return Some("promo");
+    }
+    if n <= 30 && contains_any(&lower, CONTRIB_CUES) {
+        return Some("contributors");
+    }
+    if n <= 35
+        && contains_any(&lower, &[" is a ", " is an ", " joined "])
+        && contains_any(&lower, ROLE_WORDS)
+        && !lower.contains('"')
+        && !lower.contains('\u{201c}')
+    {
+        return Some("bio");
+    }
+    if n >= 5 && is_shouting(&b.text) {
+        return Some("shouting-teaser");
     }
     if n <= 30 && starts_with_any(&lower, TEASER_CUES) {
         return Some("teaser");
@@ -608,14 +828,24 @@ fn link_dense(b: &Block) -> bool {
 ///   link-dense blocks after it;
 /// - a "Leave a reply" / "Leave a comment" heading drops everything after it except credit lines.
 pub fn filter_boilerplate(blocks: Vec<Block>) -> Vec<Block> {
+    let idx: Vec<usize> = (0..blocks.len()).collect();
+    filter_boilerplate_idx(&blocks, &idx)
+        .into_iter()
+        .map(|i| blocks[i].clone())
+        .collect()
+}
+
+/// [`filter_boilerplate`] over the blocks `page[idx[..]]`; returns the kept indices.
+pub fn filter_boilerplate_idx(page: &[Block], idx: &[usize]) -> Vec<usize> {
+    let blocks: Vec<&Block> = idx.iter().map(|&i| &page[i]).collect();
     let mut out = Vec::with_capacity(blocks.len());
     let mut i = 0;
     let mut in_comments = false;
     while i < blocks.len() {
-        let b = &blocks[i];
+        let b = blocks[i];
         if in_comments {
-            if credit_cue(&b.text).is_some() {
-                out.push(b.clone());
+            if b.credit {
+                out.push(idx[i]);
             }
             i += 1;
             continue;
@@ -628,11 +858,11 @@ pub fn filter_boilerplate(blocks: Vec<Block>) -> Vec<Block> {
         if is_section_heading(b) {
             i += 1;
             while i < blocks.len() {
-                let nb = &blocks[i];
+                let nb = blocks[i];
                 let teaser_like = nb.kind == Kind::Item
                     || link_dense(nb)
                     || (words(&nb.text) <= 5 && nb.kind != Kind::Heading);
-                if teaser_like && credit_cue(&nb.text).is_none() {
+                if teaser_like && !nb.credit {
                     i += 1;
                 } else {
                     break;
@@ -640,8 +870,8 @@ pub fn filter_boilerplate(blocks: Vec<Block>) -> Vec<Block> {
             }
             continue;
         }
-        if boilerplate_reason(b).is_none() {
-            out.push(b.clone());
+        if b.bp.is_none() {
+            out.push(idx[i]);
         }
         i += 1;
     }
@@ -660,87 +890,509 @@ pub fn join_text(blocks: &[Block]) -> String {
     s
 }
 
-/// The body blocks of a page: trafilatura's main-content container (with links kept), split
-/// into blocks; dom_smoothie (a Readability port) when trafilatura finds nothing.
-pub fn body_blocks(html: &str, _doc: &Html, url: &Url, _m: &Meta) -> Vec<Block> {
-    let opts = trafilatura::Options::default()
-        .with_links(true)
-        .with_url(url.clone());
-    let mut blocks = match trafilatura::extract(html, &opts) {
-        Ok(res) => blocks_from_fragment(&res.content_html, url),
-        Err(_) => Vec::new(),
-    };
-    if blocks.iter().map(|b| b.text.len()).sum::<usize>() < 20 {
-        blocks = readability_blocks(html, url);
-    }
-    blocks
+/// Token hashes of a text (lower-cased `\w+` runs), for matching blocks against an
+/// extractor's output.
+fn token_hashes(text: &str) -> Vec<u64> {
+    super::eval::tokens(text)
+        .into_iter()
+        .map(|t| xxhash_rust::xxh3::xxh3_64(t.to_lowercase().as_bytes()))
+        .collect()
 }
 
-/// Body blocks from dom_smoothie (Mozilla Readability port).
-pub fn readability_blocks(html: &str, url: &Url) -> Vec<Block> {
+fn shingle_hashes(toks: &[u64]) -> impl Iterator<Item = u64> + '_ {
+    toks.windows(4).map(|w| {
+        w.iter().fold(0x9E37_79B9_7F4A_7C15u64, |h, t| {
+            (h.rotate_left(23) ^ t).wrapping_mul(0x100_0000_01B3)
+        })
+    })
+}
+
+/// Hasher for keys that are already well-mixed 64-bit hashes (shingle hashes): passes them
+/// through instead of running SipHash again.
+#[derive(Default, Clone, Copy)]
+pub struct PassHasher(u64);
+
+impl std::hash::Hasher for PassHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x100_0000_01B3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type PassBuild = std::hash::BuildHasherDefault<PassHasher>;
+
+/// The text of one extractor's output, indexed for block matching.
+pub struct Reference {
+    shingles: HashSet<u64, PassBuild>,
+    counts: HashMap<u64, u32, PassBuild>,
+    lines: HashSet<Vec<u64>>,
+    line_counts: HashMap<Vec<u64>, u32>,
+    /// Number of tokens.
+    pub tokens: usize,
+}
+
+impl Reference {
+    /// Indexes `text` (lines separated by newlines).
+    pub fn new(text: &str) -> Reference {
+        let toks = token_hashes(text);
+        let mut counts: HashMap<u64, u32, PassBuild> = HashMap::default();
+        for h in shingle_hashes(&toks) {
+            *counts.entry(h).or_insert(0) += 1;
+        }
+        let shingles = counts.keys().copied().collect();
+        let mut line_counts: HashMap<Vec<u64>, u32> = HashMap::new();
+        for l in text.lines().map(token_hashes).filter(|l| !l.is_empty()) {
+            *line_counts.entry(l).or_insert(0) += 1;
+        }
+        Reference {
+            shingles,
+            counts,
+            lines: line_counts.keys().cloned().collect(),
+            line_counts,
+            tokens: toks.len(),
+        }
+    }
+
+    /// Share (0..1) of the block's 4-token shingles found in the reference; for blocks of fewer
+    /// than four tokens, 1 when the block is a whole line of the reference, else 0.
+    pub fn coverage(&self, block_tokens: &[u64]) -> f64 {
+        if block_tokens.is_empty() {
+            return 0.0;
+        }
+        if block_tokens.len() < 4 {
+            return if self.lines.contains(block_tokens) {
+                1.0
+            } else {
+                0.0
+            };
+        }
+        let total = block_tokens.len() - 3;
+        let hit = shingle_hashes(block_tokens)
+            .filter(|h| self.shingles.contains(h))
+            .count();
+        hit as f64 / total as f64
+    }
+}
+
+/// How the body was chosen (for diagnostics and the eval command).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Blocks covered by both trafilatura's and dom_smoothie's output.
+    Agreement,
+    /// The group of sibling paragraphs with the most prose (both extractors found next to
+    /// nothing).
+    DensestGroup,
+    /// Blocks covered by trafilatura's output.
+    Trafilatura,
+    /// Blocks covered by dom_smoothie's (Readability) output.
+    Readability,
+}
+
+/// Result of body selection over the page's blocks.
+pub struct BodySelection {
+    /// All text blocks of the page, in document order.
+    pub page: Vec<Block>,
+    /// Indices (into `page`) of the body blocks, ascending, boilerplate removed.
+    pub body: Vec<usize>,
+    /// Which extractor's output decided.
+    pub strategy: Strategy,
+}
+
+fn trafilatura_text(html: &str, url: &Url) -> String {
+    let mut opts = trafilatura::Options::default().with_url(url.clone());
+    opts.html_date_mode = trafilatura::HtmlDateMode::Disabled;
+    trafilatura::extract(html, &opts)
+        .map(|r| r.content_text)
+        .unwrap_or_default()
+}
+
+fn readability_text(html: &str, url: &Url) -> String {
     let cfg = dom_smoothie::Config::default();
     let Ok(mut r) = dom_smoothie::Readability::new(html, Some(url.as_str()), Some(cfg)) else {
-        return Vec::new();
+        return String::new();
     };
-    match r.parse() {
-        Ok(a) => blocks_from_fragment(&a.content, url),
-        Err(_) => Vec::new(),
+    r.parse()
+        .map(|a| a.text_content.to_string())
+        .unwrap_or_default()
+}
+
+const COVERED: f64 = 0.5;
+
+/// Blocks gap (in unselected blocks) that still joins two selected blocks into one run.
+const RUN_GAP: usize = 8;
+
+/// Blocks covered by the reference. Text that a page repeats (teasers, carousels, a second
+/// copy of the article) is counted once: covered blocks are grouped into runs, and runs are
+/// taken largest first, each block consuming the reference shingles (a multiset) it uses; a
+/// block whose shingles were already consumed is dropped.
+fn select(page: &[Block], toks: &[Vec<u64>], r: &Reference) -> Vec<usize> {
+    let covered: Vec<usize> = (0..page.len())
+        .filter(|&i| !page[i].hard_boilerplate && r.coverage(&toks[i]) >= COVERED)
+        .collect();
+    let mut runs: Vec<Vec<usize>> = Vec::new();
+    for &i in &covered {
+        match runs.last_mut() {
+            Some(run) if i - run.last().copied().unwrap_or(i) <= RUN_GAP + 1 => run.push(i),
+            _ => runs.push(vec![i]),
+        }
+    }
+    runs.sort_by_key(|run| std::cmp::Reverse(run.iter().map(|&i| toks[i].len()).sum::<usize>()));
+    let mut counts = r.counts.clone();
+    let mut line_counts = r.line_counts.clone();
+    let mut out = Vec::new();
+    for run in runs {
+        for i in run {
+            let t = &toks[i];
+            if t.len() < 4 {
+                if let Some(c) = line_counts.get_mut(t).filter(|c| **c > 0) {
+                    *c -= 1;
+                    out.push(i);
+                }
+                continue;
+            }
+            let sh: Vec<u64> = shingle_hashes(t).collect();
+            let avail = sh
+                .iter()
+                .filter(|h| counts.get(h).is_some_and(|c| *c > 0))
+                .count();
+            if avail as f64 >= COVERED * sh.len() as f64 {
+                for h in &sh {
+                    if let Some(c) = counts.get_mut(h).filter(|c| **c > 0) {
+                        *c -= 1;
+                    }
+                }
+                out.push(i);
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+fn words_of(page: &[Block], idx: &[usize]) -> usize {
+    idx.iter().map(|&i| words(&page[i].text)).sum()
+}
+
+/// Chooses the body blocks of a page.
+///
+/// The page is split into blocks in document order ([`blocks_from_node`]); trafilatura's output
+/// marks the blocks it covers (≥ 50% of a block's 4-token shingles, or the whole line for short
+/// blocks); when that selection is thin (under 60% of the words dom_smoothie's Readability
+/// selects, or under 25 words), Readability's selection is used instead. Blocks inside cookie
+/// dialogs and comment sections never count; then [`filter_boilerplate`] applies.
+pub fn select_body(html: &str, doc: &Html, url: &Url, _jsonld_body: Option<&str>) -> BodySelection {
+    let root = doc
+        .select(&scraper::Selector::parse("body").expect("static selector"))
+        .next()
+        .map(|b| *b)
+        .unwrap_or_else(|| doc.tree.root());
+    let page = blocks_from_node(root, url);
+    let toks: Vec<Vec<u64>> = page.iter().map(|b| token_hashes(&b.text)).collect();
+    let t_ref = Reference::new(&trafilatura_text(html, url));
+    let t_sel = select(&page, &toks, &t_ref);
+    let r_ref = Reference::new(&readability_text(html, url));
+    let r_sel = select(&page, &toks, &r_ref);
+    let (t_words, r_words) = (words_of(&page, &t_sel), words_of(&page, &r_sel));
+    let inter: Vec<usize> = t_sel
+        .iter()
+        .copied()
+        .filter(|i| r_sel.binary_search(i).is_ok())
+        .collect();
+    let i_words = words_of(&page, &inter);
+    let (mut chosen, mut strategy) = if i_words >= 25 {
+        (inter, Strategy::Agreement)
+    } else if t_words >= 25 {
+        (t_sel.clone(), Strategy::Trafilatura)
+    } else if r_words > t_words {
+        (r_sel.clone(), Strategy::Readability)
+    } else {
+        (t_sel.clone(), Strategy::Trafilatura)
+    };
+    if words_of(&page, &chosen) < 25 {
+        let g = densest_group(&page);
+        if words_of(&page, &g) > words_of(&page, &chosen) * 2 {
+            chosen = g;
+            strategy = Strategy::DensestGroup;
+        }
+    }
+    if strategy == Strategy::Agreement {
+        chosen = extend_with_vouched(&page, chosen, &t_sel, &r_sel);
+    }
+    let chosen = extend_with_siblings(&page, chosen);
+    let chosen = fill_gaps(&page, chosen);
+    let mut chosen = complete_containers(&page, chosen);
+    // Credit lines inside the body span or just after it are body text ("This story was first
+    // published by …", "Source: …"), even when link-dense.
+    if let (Some(&first), Some(&last)) = (chosen.first(), chosen.last()) {
+        let end = (last + 3).min(page.len().saturating_sub(1));
+        for (i, b) in page.iter().enumerate().take(end + 1).skip(first) {
+            if !b.hard_boilerplate && b.credit && !chosen.contains(&i) {
+                chosen.push(i);
+            }
+        }
+        chosen.sort_unstable();
+    }
+    let body = filter_boilerplate_idx(&page, &chosen);
+    if std::env::var_os("COPYTRAIL_DEBUG_BODY").is_some() {
+        for (i, b) in page.iter().enumerate() {
+            let mark = if body.contains(&i) {
+                "B"
+            } else if chosen.contains(&i) {
+                "x"
+            } else {
+                " "
+            };
+            eprintln!(
+                "{mark} {i:4} {:.2} {:.2} {:?} {}",
+                t_ref.coverage(&toks[i]),
+                r_ref.coverage(&toks[i]),
+                b.kind,
+                b.text.chars().take(100).collect::<String>()
+            );
+        }
+    }
+    BodySelection {
+        page,
+        body,
+        strategy,
     }
 }
 
-/// Links of the (up to three) short paragraphs that follow the last body paragraph in the page,
-/// whether or not the body extractor kept them: republished copies often close with a
-/// credit paragraph that is only a link ("Read the original", a bare host, the publisher).
-pub fn closing_links(doc: &Html, kept: &[Block], url: &Url) -> Vec<BodyLink> {
-    let mut out = Vec::new();
-    let Some(last) = kept
-        .iter()
-        .rev()
-        .find(|b| b.kind == Kind::Para && words(&b.text) >= 8)
-    else {
-        return out;
-    };
-    let psel = scraper::Selector::parse("p, div").expect("static selector");
-    let mut found = false;
-    let mut taken = 0;
-    for e in doc.select(&psel) {
-        if taken >= 3 {
+fn siblings(a: &Block, b: &Block) -> bool {
+    (a.parent.is_some() && a.parent == b.parent)
+        || (a.grand.is_some() && a.grand == b.grand)
+        || (a.elem.is_some() && a.elem == b.elem)
+        || (a.elem.is_some() && a.elem == b.parent)
+        || (b.elem.is_some() && b.elem == a.parent)
+}
+
+fn prose_like(b: &Block) -> bool {
+    let n = words(&b.text);
+    b.kind == Kind::Para
+        && !b.hard_boilerplate
+        && n >= 8
+        && b.link_chars * 10 < b.text.len() * 3
+        && b.text
+            .trim_end()
+            .ends_with(['.', '!', '?', '"', '\u{201d}', '\u{2026}', ')', '\u{3002}'])
+        && b.bp.is_none()
+}
+
+/// How many blocks away a selected sibling may be for [`extend_with_siblings`].
+const SIBLING_REACH: usize = 3;
+
+/// Adds prose-like blocks (≥ 8 words, sentence-final punctuation, few links) that sit next to a
+/// selected block under the same parent: extractors sometimes drop the first sentence of a
+/// `<br>`-separated text or a bare `<div>` between paragraphs.
+fn extend_with_siblings(page: &[Block], chosen: Vec<usize>) -> Vec<usize> {
+    if chosen.is_empty() {
+        return chosen;
+    }
+    let mut sel = vec![false; page.len()];
+    for &i in &chosen {
+        sel[i] = true;
+    }
+    for _ in 0..page.len().min(200) {
+        let mut changed = false;
+        for i in 0..page.len() {
+            if sel[i] || !prose_like(&page[i]) {
+                continue;
+            }
+            let lo = i.saturating_sub(SIBLING_REACH);
+            let hi = (i + SIBLING_REACH).min(page.len() - 1);
+            let near = (lo..=hi).any(|j| j != i && sel[j] && siblings(&page[j], &page[i]));
+            if near {
+                sel[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
             break;
         }
-        let name = e.value().name();
-        let text = super::meta::element_text(&e);
-        if !found {
-            if name == "p" && text == last.text {
-                found = true;
+    }
+    (0..page.len()).filter(|&i| sel[i]).collect()
+}
+
+/// A block that may join the body when an extractor or its position vouches for it: not in a
+/// hard-boilerplate container, not a caption, not link-dense, not boilerplate.
+fn acceptable(b: &Block) -> bool {
+    !b.hard_boilerplate
+        && !b.caption
+        && b.link_chars * 2 < b.text.len()
+        && b.bp.is_none()
+        && !is_section_heading(b)
+}
+
+/// Adds blocks that only one extractor selected when they are acceptable and within
+/// [`SIBLING_REACH`] blocks of the agreed body (an extractor that stopped early at an ad slot
+/// should not cut the article short).
+fn extend_with_vouched(page: &[Block], chosen: Vec<usize>, a: &[usize], b: &[usize]) -> Vec<usize> {
+    let mut sel = vec![false; page.len()];
+    for &i in &chosen {
+        sel[i] = true;
+    }
+    let mut vouched = vec![false; page.len()];
+    for &i in a.iter().chain(b) {
+        vouched[i] = true;
+    }
+    for _ in 0..page.len().min(500) {
+        let mut changed = false;
+        for i in 0..page.len() {
+            if sel[i] || !vouched[i] || !acceptable(&page[i]) {
+                continue;
             }
-            continue;
-        }
-        if name == "div" {
-            // Only paragraph-like divs (no block children) count.
-            if e.children().any(|c| {
-                c.value()
-                    .as_element()
-                    .is_some_and(|el| !INLINE.contains(&el.name()))
+            let prose = prose_like(&page[i]);
+            let lo = i.saturating_sub(SIBLING_REACH);
+            let hi = (i + SIBLING_REACH).min(page.len() - 1);
+            if (lo..=hi).any(|j| {
+                j != i
+                    && sel[j]
+                    && (prose || (page[j].parent.is_some() && page[j].parent == page[i].parent))
             }) {
-                continue;
+                sel[i] = true;
+                changed = true;
             }
         }
-        if text.is_empty() {
-            continue;
+        if !changed {
+            break;
         }
-        taken += 1;
-        if text.chars().count() > 300 {
-            continue;
-        }
-        let bs = blocks_from_node(*e, url);
-        for b in bs {
-            if boilerplate_reason(&b).is_some() || is_section_heading(&b) {
-                continue;
-            }
-            for l in b.links {
-                if !out.contains(&l) {
-                    out.push(l);
+    }
+    (0..page.len()).filter(|&i| sel[i]).collect()
+}
+
+/// Blocks inside a gap of at most this many blocks between two body blocks are candidates for
+/// [`fill_gaps`].
+const GAP_REACH: usize = 6;
+
+/// Adds blocks that sit between two body blocks (gap ≤ [`GAP_REACH`]) when they are not
+/// link-dense and not boilerplate: list items and subheadings inside the article that both
+/// extractors dropped.
+fn fill_gaps(page: &[Block], chosen: Vec<usize>) -> Vec<usize> {
+    let mut out = Vec::with_capacity(chosen.len());
+    for w in chosen.windows(2) {
+        out.push(w[0]);
+        let (a, b) = (w[0], w[1]);
+        if b - a > 1 && b - a <= GAP_REACH + 1 {
+            for (k, blk) in page.iter().enumerate().take(b).skip(a + 1) {
+                if !blk.hard_boilerplate
+                    && !blk.caption
+                    && blk.link_chars * 2 < blk.text.len()
+                    && blk.bp.is_none()
+                    && !is_section_heading(blk)
+                {
+                    out.push(k);
                 }
+            }
+        }
+    }
+    if let Some(&l) = chosen.last() {
+        out.push(l);
+    }
+    out
+}
+
+/// When most (≥ 70%, at least 3) of the paragraphs directly under one element are body, the
+/// rest of that element's paragraphs are too, unless they are boilerplate or link-dense: a
+/// copied article pasted as a run of `<p>` keeps its short closing lines.
+fn complete_containers(page: &[Block], chosen: Vec<usize>) -> Vec<usize> {
+    let mut sel = vec![false; page.len()];
+    for &i in &chosen {
+        sel[i] = true;
+    }
+    let mut total: HashMap<ego_tree::NodeId, (usize, usize)> = HashMap::new();
+    for (i, b) in page.iter().enumerate() {
+        if let (Some(p), Kind::Para) = (b.parent, b.kind) {
+            let e = total.entry(p).or_insert((0, 0));
+            e.0 += 1;
+            if sel[i] {
+                e.1 += 1;
+            }
+        }
+    }
+    for (i, b) in page.iter().enumerate() {
+        if sel[i] || b.kind != Kind::Para {
+            continue;
+        }
+        let Some(&(all, picked)) = b.parent.as_ref().and_then(|p| total.get(p)) else {
+            continue;
+        };
+        if picked >= 3
+            && picked * 10 >= all * 7
+            && !b.hard_boilerplate
+            && !b.caption
+            && b.link_chars * 2 < b.text.len()
+            && b.bp.is_none()
+        {
+            sel[i] = true;
+        }
+    }
+    (0..page.len()).filter(|&i| sel[i]).collect()
+}
+
+/// Fallback when the extractors select next to nothing: the group of sibling blocks (same
+/// parent) with the most words in prose-like paragraphs, plus headings in that group.
+fn densest_group(page: &[Block]) -> Vec<usize> {
+    let mut score: HashMap<ego_tree::NodeId, usize> = HashMap::new();
+    for b in page {
+        if let (Some(p), true) = (b.parent, prose_like(b)) {
+            *score.entry(p).or_insert(0) += words(&b.text);
+        }
+    }
+    let Some((&best, _)) = score.iter().max_by_key(|(_, w)| **w) else {
+        return Vec::new();
+    };
+    (0..page.len())
+        .filter(|&i| {
+            let b = &page[i];
+            b.parent == Some(best) && (prose_like(b) || b.kind == Kind::Heading)
+        })
+        .collect()
+}
+
+/// Links of the (up to three) non-empty blocks that follow the last body block in the page,
+/// whether or not they were selected: republished copies often close with a credit paragraph
+/// that is only a link ("Read the original", a bare host, the publisher's name).
+pub fn closing_links(sel: &BodySelection) -> Vec<BodyLink> {
+    let mut out = Vec::new();
+    let (Some(&first), Some(&last)) = (sel.body.first(), sel.body.last()) else {
+        return out;
+    };
+    let short_ok = |b: &Block| {
+        !b.hard_boilerplate
+            && b.kind != Kind::Item
+            && b.text.chars().count() <= 300
+            && b.bp.is_none()
+            && !is_section_heading(b)
+    };
+    // Unselected short paragraphs inside the body span (a link-only credit paragraph that the
+    // body rules left out because it is link-dense).
+    for i in first..last {
+        let b = &sel.page[i];
+        if sel.body.binary_search(&i).is_err() && short_ok(b) {
+            for l in &b.links {
+                if !out.contains(l) {
+                    out.push(l.clone());
+                }
+            }
+        }
+    }
+    for b in sel.page.iter().skip(last + 1).take(3) {
+        if is_section_heading(b) || b.hard_boilerplate {
+            break;
+        }
+        if !short_ok(b) {
+            continue;
+        }
+        for l in &b.links {
+            if !out.contains(l) {
+                out.push(l.clone());
             }
         }
     }

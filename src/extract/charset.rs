@@ -45,6 +45,10 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
         (enc, EncodingSource::Header)
     } else if let Some(enc) = meta_prescan(body) {
         (enc, EncodingSource::Meta)
+    } else if std::str::from_utf8(body).is_ok() {
+        // chardetng answers UTF-8 for valid UTF-8 when UTF-8 detection is allowed; checking
+        // validity first gives the same answer without running its statistics.
+        (encoding_rs::UTF_8, EncodingSource::Guess)
     } else {
         let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
         det.feed(body, true);

@@ -32,6 +32,13 @@ pub struct EvalExtractArgs {
     /// Also list the N worst pages by F1.
     #[arg(long, default_value_t = 0)]
     pub worst: usize,
+    /// Also time extraction (decode + extract, files already read) on this thread and print
+    /// pages per second.
+    #[arg(long)]
+    pub time: bool,
+    /// With `--time`: extract every page this many times (the figure is the mean).
+    #[arg(long, default_value_t = 1)]
+    pub repeat: u32,
 }
 
 /// Errors of the extract commands.
@@ -172,14 +179,25 @@ pub fn read_truth(path: &Path) -> Result<Vec<TruthPage>, ExtractCliError> {
     Ok(pages)
 }
 
-/// Extracts one benchmark page from `<html_dir>/<id>.html.gz` and returns the predicted body.
-pub fn extract_truth_page(html_dir: &Path, p: &TruthPage) -> Result<String, ExtractCliError> {
-    let path = html_dir.join(format!("{}.html.gz", p.id));
-    let bytes = read_page(&path)?;
-    let decoded = charset::decode(&bytes, None);
-    let url = Url::parse(&p.url)
-        .unwrap_or_else(|_| Url::parse("http://unknown.invalid/").expect("static"));
-    Ok(extract(&decoded.text, &url).text)
+/// Extracts one page (raw bytes fetched from `url`) and returns the predicted body.
+pub fn extract_body(bytes: &[u8], url: &str) -> String {
+    let decoded = charset::decode(bytes, None);
+    let url = Url::parse(url)
+        .unwrap_or_else(|_| Url::parse("http://unknown.invalid/").expect("static URL"));
+    extract(&decoded.text, &url).text
+}
+
+/// CPU time (user + system, seconds) of the calling thread, from `/proc/thread-self/stat`
+/// (Linux; clock ticks of 1/100 s). `None` elsewhere. Used so that speed figures are not skewed
+/// by other processes competing for the CPU.
+fn thread_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 /// Runs `copytrail eval extract`: prints F1, precision, recall, exact-match accuracy (and the
@@ -194,9 +212,10 @@ pub fn run_eval(args: &EvalExtractArgs) -> ExitCode {
     };
     let mut scores: Vec<(String, String, PageScore)> = Vec::new();
     let mut failed = 0;
+    let mut loaded: Vec<(&TruthPage, Vec<u8>)> = Vec::new();
     for p in &pages {
-        match extract_truth_page(&args.html_dir, p) {
-            Ok(text) => scores.push((p.id.clone(), p.url.clone(), score_page(&text, &p.body))),
+        match read_page(&args.html_dir.join(format!("{}.html.gz", p.id))) {
+            Ok(bytes) => loaded.push((p, bytes)),
             Err(e) => {
                 eprintln!("copytrail eval extract: {e}");
                 failed += 1;
@@ -204,11 +223,46 @@ pub fn run_eval(args: &EvalExtractArgs) -> ExitCode {
             }
         }
     }
+    let start = std::time::Instant::now();
+    let cpu_start = thread_cpu_seconds();
+    for (p, bytes) in &loaded {
+        let text = extract_body(bytes, &p.url);
+        scores.push((p.id.clone(), p.url.clone(), score_page(&text, &p.body)));
+    }
+    let mut elapsed = start.elapsed().as_secs_f64();
+    if args.time {
+        for _ in 1..args.repeat.max(1) {
+            for (p, bytes) in &loaded {
+                std::hint::black_box(extract_body(bytes, &p.url));
+            }
+        }
+        elapsed = start.elapsed().as_secs_f64();
+    }
+    let cpu = match (cpu_start, thread_cpu_seconds()) {
+        (Some(a), Some(b)) => Some(b - a),
+        _ => None,
+    };
     let s = summarize(&scores.iter().map(|x| x.2).collect::<Vec<_>>());
     println!(
         "pages {}  F1 {:.4}  precision {:.4}  recall {:.4}  accuracy {:.4}  empty {}",
         s.pages, s.f1, s.precision, s.recall, s.accuracy, s.empty
     );
+    if args.time {
+        let n = loaded.len() as f64 * f64::from(args.repeat.max(1));
+        println!(
+            "time {:.3} s for {} page extractions on one thread: {:.1} pages/s",
+            elapsed,
+            n,
+            n / elapsed.max(1e-9)
+        );
+        if let Some(cpu) = cpu {
+            println!(
+                "cpu {:.3} s (this thread's CPU time): {:.1} pages/s per core",
+                cpu,
+                n / cpu.max(1e-9)
+            );
+        }
+    }
     if args.worst > 0 {
         scores.sort_by(|a, b| a.2.f1().total_cmp(&b.2.f1()));
         for (id, url, sc) in scores.iter().take(args.worst) {

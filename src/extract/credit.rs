@@ -85,6 +85,11 @@ const PHRASE_CUES: &[&str] = &[
     "yayımlanmıştır",
 ];
 
+fn has_phrase_cue(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    PHRASE_CUES.iter().any(|c| lower.contains(c))
+}
+
 /// Longest line (in chars) that is still considered a credit line.
 const MAX_LINE_CHARS: usize = 300;
 
@@ -129,7 +134,16 @@ pub fn credit_cue(text: &str) -> Option<Option<String>> {
                 .iter()
                 .find_map(|w| after.strip_prefix(w))
                 .unwrap_or(after);
-            return Some(clean_name(after));
+            let name = clean_name(after);
+            // "First published on Oct 15, 2018 06:07 pm" is a date stamp, not a credit.
+            if super::dates::parse_loose(after).is_some() {
+                return None;
+            }
+            if cue.contains("original") && cue.starts_with(['r', 'v', 's']) {
+                // "Read the original article": the name comes from the link, if any.
+                return Some(None);
+            }
+            return Some(name);
         }
     }
     None
@@ -187,6 +201,10 @@ pub fn from_blocks(blocks: &[Block]) -> Vec<CreditLine> {
             continue;
         };
         let link = b.links.first();
+        if name.is_none() && link.is_none() && !has_phrase_cue(&b.text) {
+            // A bare label ("Sources:") names nobody.
+            continue;
+        }
         let name = match (link, name) {
             (Some(l), n) if !l.text.is_empty() && !is_generic_anchor(&l.text) => Some(
                 n.filter(|n| n.contains(l.text.as_str()))
@@ -257,6 +275,8 @@ mod tests {
 
     #[test]
     fn non_credit_lines() {
+        assert_eq!(credit_cue("First Published on Oct 15, 2018 06:07 pm"), None);
+        assert_eq!(credit_cue("Read the original article"), Some(None));
         assert_eq!(credit_cue("The source of the leak was not named."), None);
         assert_eq!(credit_cue("Sources say the deal is close"), None);
         assert_eq!(credit_cue(&"x ".repeat(400)), None);

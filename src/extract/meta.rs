@@ -6,8 +6,13 @@
 //! - **published**: JSON-LD `datePublished` (article-like node first, then any node; `@graph`,
 //!   arrays and nested nodes are searched) → `<meta>` (`article:published_time` and the other
 //!   names in [`PUBLISHED_METAS`]) → microdata `itemprop=datePublished` (attribute values only) →
-//!   `<time pubdate datetime>` → the first `<time datetime>` → a `/yyyy/mm/dd/` URL path (date
-//!   only). Never from prose, inline scripts other than JSON-LD, or the fetch time.
+//!   `<time pubdate datetime>` → the first `<time datetime>` → a date stamp in a short
+//!   byline-like element (class/id naming a date, time, byline, posting) or a short text node
+//!   that is only a date with a time of day ("기사입력 :[ 2019-11-20 01:49 ]") → a
+//!   `/yyyy/mm/dd/` URL path (date only). The first candidate wins, except that a bare date is
+//!   replaced by a later candidate with a time of day on the same day (±1). Values without a
+//!   zone are UTC. Never from prose sentences, inline scripts other than JSON-LD, or the fetch
+//!   time.
 //! - **modified**: JSON-LD `dateModified` → `<meta>` ([`MODIFIED_METAS`]) → `itemprop=dateModified`.
 //! - **authors**: JSON-LD `author` (string, object, array, `@id` references resolved against
 //!   every node on the page) → `<meta name=author>` → `rel=author` / `itemprop=author` text with
@@ -24,7 +29,7 @@ use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 use url::Url;
 
-use super::dates::{ParsedDate, date_from_url_path, parse_date};
+use super::dates::{ParsedDate, date_from_url_path, parse_loose};
 
 /// `<meta>` names/properties read for the publication date, in precedence order.
 pub const PUBLISHED_METAS: &[&str] = &[
@@ -160,27 +165,40 @@ pub fn read(doc: &Html, url: &Url) -> Meta {
         .or_else(|| art.and_then(|a| str_field(a, "headline")))
         .or_else(|| title_from_title_tag(doc));
 
-    // Dates.
-    if let Some((d, src)) = ld.date("datePublished") {
-        m.published = Some(d);
-        m.published_source = Some(src);
-    } else if let Some(d) = first_date_meta(&metas, PUBLISHED_METAS) {
-        m.published = Some(d);
-        m.published_source = Some("meta");
-    } else if let Some(d) = itemprop_date(doc, "datePublished") {
-        m.published = Some(d);
-        m.published_source = Some("itemprop");
-    } else if let Some(d) = time_element_date(doc) {
-        m.published = Some(d);
-        m.published_source = Some("time");
-    } else if let Some(d) = date_from_url_path(url.path()) {
-        m.published = Some(d);
-        m.published_source = Some("url");
+    // Dates: candidates in precedence order; the first wins, but a later candidate with a time
+    // of day on the same day replaces a bare date.
+    let mut cands: Vec<(ParsedDate, &'static str)> = Vec::new();
+    cands.extend(ld.dates("datePublished"));
+    cands.extend(
+        date_metas(&metas, PUBLISHED_METAS)
+            .into_iter()
+            .map(|d| (d, "meta")),
+    );
+    cands.extend(itemprop_date(doc, "datePublished").map(|d| (d, "itemprop")));
+    cands.extend(time_element_date(doc).map(|d| (d, "time")));
+    cands.extend(visible_date(doc).map(|d| (d, "visible")));
+    cands.extend(date_from_url_path(url.path()).map(|d| (d, "url")));
+    if let Some(&(first, src)) = cands.first() {
+        let pick = if first.has_time {
+            (first, src)
+        } else {
+            cands
+                .iter()
+                .find(|(d, _)| {
+                    d.has_time && (d.at.date_naive() - first.at.date_naive()).num_days().abs() <= 1
+                })
+                .copied()
+                .unwrap_or((first, src))
+        };
+        m.published = Some(pick.0);
+        m.published_source = Some(pick.1);
     }
     m.modified = ld
-        .date("dateModified")
+        .dates("dateModified")
+        .into_iter()
         .map(|(d, _)| d)
-        .or_else(|| first_date_meta(&metas, MODIFIED_METAS))
+        .next()
+        .or_else(|| date_metas(&metas, MODIFIED_METAS).into_iter().next())
         .or_else(|| itemprop_date(doc, "dateModified"));
 
     // Authors.
@@ -311,12 +329,91 @@ fn first_meta(metas: &HashMap<String, Vec<String>>, keys: &[&str]) -> Option<Str
     })
 }
 
-fn first_date_meta(metas: &HashMap<String, Vec<String>>, keys: &[&str]) -> Option<ParsedDate> {
-    keys.iter().find_map(|k| {
-        metas
-            .get(*k)
-            .and_then(|v| v.iter().find_map(|s| parse_date(s)))
-    })
+fn date_metas(metas: &HashMap<String, Vec<String>>, keys: &[&str]) -> Vec<ParsedDate> {
+    keys.iter()
+        .filter_map(|k| {
+            metas
+                .get(*k)
+                .and_then(|v| v.iter().find_map(|s| parse_loose(s)))
+        })
+        .collect()
+}
+
+/// A date written in a short byline-like element (class or id naming a date, time, byline or
+/// posting), e.g. `<span class="post-date">Nov. 19, 2019 8:03 am ET</span>`; failing that, a
+/// short text node (≤ 60 chars) outside scripts that is a date stamp with a time of day
+/// ("기사입력 :[ 2019-11-20 01:49 ]"). A stamp with a time beats a bare date.
+fn visible_date(doc: &Html) -> Option<ParsedDate> {
+    const HINTS: &[&str] = &[
+        "date", "time", "byline", "posted", "publish", "dateline", "meta",
+    ];
+    let mut date_only = None;
+    for e in doc.select(&sel("[class], [id]")) {
+        let v = e.value();
+        let cls = format!(
+            "{} {}",
+            v.attr("class").unwrap_or(""),
+            v.attr("id").unwrap_or("")
+        )
+        .to_ascii_lowercase();
+        if !HINTS.iter().any(|h| cls.contains(h)) || cls.contains("comment") {
+            continue;
+        }
+        if matches!(
+            v.name(),
+            "script" | "style" | "body" | "html" | "head" | "meta"
+        ) {
+            continue;
+        }
+        let mut len = 0;
+        let mut raw = String::new();
+        for t in e.text() {
+            len += t.len();
+            if len > 160 {
+                break;
+            }
+            raw.push_str(t);
+        }
+        if len > 160 {
+            continue;
+        }
+        let text = collapse_ws(&raw);
+        if text.len() < 8 || !text.chars().any(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        if let Some(d) = parse_loose(&text) {
+            if d.has_time {
+                return Some(d);
+            }
+            date_only.get_or_insert(d);
+        }
+    }
+    let body = doc.select(&sel("body")).next()?;
+    for n in body.descendants() {
+        let Some(t) = n.value().as_text() else {
+            continue;
+        };
+        let t: &str = t;
+        if t.len() > 90 || t.trim().len() < 8 || !t.contains(':') {
+            continue;
+        }
+        let in_script = n.ancestors().any(|a| {
+            a.value()
+                .as_element()
+                .is_some_and(|e| matches!(e.name(), "script" | "style" | "noscript" | "template"))
+        });
+        if in_script {
+            continue;
+        }
+        let text = collapse_ws(t);
+        if text.chars().count() > 60 {
+            continue;
+        }
+        if let Some(d) = parse_loose(&text).filter(|d| d.has_time) {
+            return Some(d);
+        }
+    }
+    date_only
 }
 
 fn itemprop_date(doc: &Html, prop: &str) -> Option<ParsedDate> {
@@ -324,18 +421,18 @@ fn itemprop_date(doc: &Html, prop: &str) -> Option<ParsedDate> {
     doc.select(&s).find_map(|e| {
         let v = e.value();
         v.attr("datetime")
-            .and_then(parse_date)
-            .or_else(|| v.attr("content").and_then(parse_date))
-            .or_else(|| v.attr("value").and_then(parse_date))
+            .and_then(parse_loose)
+            .or_else(|| v.attr("content").and_then(parse_loose))
+            .or_else(|| v.attr("value").and_then(parse_loose))
     })
 }
 
 fn time_element_date(doc: &Html) -> Option<ParsedDate> {
     doc.select(&sel("time[pubdate][datetime]"))
-        .find_map(|e| e.value().attr("datetime").and_then(parse_date))
+        .find_map(|e| e.value().attr("datetime").and_then(parse_loose))
         .or_else(|| {
             doc.select(&sel("time[datetime]"))
-                .find_map(|e| e.value().attr("datetime").and_then(parse_date))
+                .find_map(|e| e.value().attr("datetime").and_then(parse_loose))
         })
 }
 
@@ -527,24 +624,28 @@ impl JsonLd {
         out
     }
 
-    /// The first parseable `key` date: article-like nodes first, then any node.
-    fn date(&self, key: &str) -> Option<(ParsedDate, &'static str)> {
+    /// Every parseable `key` date: article-like nodes first, then the other nodes.
+    fn dates(&self, key: &str) -> Vec<(ParsedDate, &'static str)> {
         let from = |n: &Value| match n.get(key) {
-            Some(Value::String(s)) => parse_date(s),
-            Some(Value::Array(a)) => a.iter().find_map(|v| v.as_str().and_then(parse_date)),
+            Some(Value::String(s)) => parse_loose(s),
+            Some(Value::Array(a)) => a.iter().find_map(|v| v.as_str().and_then(parse_loose)),
             _ => None,
         };
-        self.nodes
+        let mut out: Vec<(ParsedDate, &'static str)> = self
+            .nodes
             .iter()
             .filter(|n| has_type(n, ARTICLE_TYPES))
-            .find_map(from)
+            .filter_map(from)
             .map(|d| (d, "json-ld"))
-            .or_else(|| {
-                self.nodes
-                    .iter()
-                    .find_map(from)
-                    .map(|d| (d, "json-ld-other"))
-            })
+            .collect();
+        out.extend(
+            self.nodes
+                .iter()
+                .filter(|n| !has_type(n, ARTICLE_TYPES))
+                .filter_map(from)
+                .map(|d| (d, "json-ld-other")),
+        );
+        out
     }
 }
 

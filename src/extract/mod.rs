@@ -78,6 +78,9 @@ pub struct Article {
     pub canonical_declared_invalid: bool,
     /// `og:description` / `<meta name=description>`.
     pub description: Option<String>,
+    /// Set when extraction hit an internal fault (a panic inside a parser was caught); the
+    /// other fields are then empty. `None` on every normal run.
+    pub extract_error: Option<String>,
 }
 
 /// Extracts the article from a decoded HTML document fetched from `url`.
@@ -88,8 +91,14 @@ pub fn extract(html: &str, url: &Url) -> Article {
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract_inner(html, url)));
     match run {
         Ok(a) => a,
-        Err(_) => Article {
+        Err(e) => Article {
             url: Some(url.to_string()),
+            extract_error: Some(
+                e.downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "internal panic".into()),
+            ),
             ..Default::default()
         },
     }
@@ -98,9 +107,10 @@ pub fn extract(html: &str, url: &Url) -> Article {
 fn extract_inner(html: &str, url: &Url) -> Article {
     let doc = scraper::Html::parse_document(html);
     let m = meta::read(&doc, url);
-    let credit_lines = credit::find(&doc, url);
-    let blocks = body::body_blocks(html, &doc, url, &m);
-    let kept = body::filter_boilerplate(blocks);
+    let sel = body::select_body(html, &doc, url, m.jsonld_body.as_deref());
+    // Credit lines are looked for in every block of the page, not only in the body.
+    let credit_lines = credit::from_blocks(&sel.page);
+    let kept: Vec<body::Block> = sel.body.iter().map(|&i| sel.page[i].clone()).collect();
     let text = body::join_text(&kept);
     let mut links: Vec<BodyLink> = Vec::new();
     for b in &kept {
@@ -110,7 +120,7 @@ fn extract_inner(html: &str, url: &Url) -> Article {
             }
         }
     }
-    for l in body::closing_links(&doc, &kept, url) {
+    for l in body::closing_links(&sel) {
         if !links.contains(&l) {
             links.push(l);
         }
@@ -134,6 +144,7 @@ fn extract_inner(html: &str, url: &Url) -> Article {
         published_source: m.published_source.map(str::to_string),
         canonical_declared_invalid: m.canonical_declared_invalid,
         description: m.description,
+        extract_error: None,
     }
 }
 

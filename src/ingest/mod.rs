@@ -32,6 +32,8 @@ pub struct PageSink {
     touched: HashSet<i64>,
     /// SimHash index of every stored fingerprint, rebuilt from the store when the sink opens.
     simhash: SimHashIndex,
+    /// Pages stored since the last relink that carry anchors (translation candidates).
+    with_anchors: Vec<i64>,
 }
 
 impl PageSink {
@@ -63,6 +65,7 @@ impl PageSink {
             cfg,
             touched: HashSet::new(),
             simhash,
+            with_anchors: Vec::new(),
         })
     }
 
@@ -109,7 +112,7 @@ impl PageSink {
         let cfg = self.cfg.clone();
         let tx = self.store.conn_mut().transaction()?;
         let id = store::insert_page(&tx, page, hash, analysis)?;
-        let mut matched = match &analysis.fingerprint {
+        let matched = match &analysis.fingerprint {
             Some(fp) => {
                 let near: Vec<i64> = self
                     .simhash
@@ -122,18 +125,8 @@ impl PageSink {
             }
             None => Vec::new(),
         };
-        let language = analysis
-            .article
-            .as_ref()
-            .and_then(|a| a.language.as_deref());
-        if let Some(lang) = language
-            && !analysis.anchors.is_empty()
-        {
-            for m in link::match_translations(&tx, id, &site, lang, &analysis.anchors, &cfg)? {
-                if !matched.contains(&m) {
-                    matched.push(m);
-                }
-            }
+        if !analysis.anchors.is_empty() {
+            self.with_anchors.push(id);
         }
         tx.commit()?;
         if let Some(fp) = &analysis.fingerprint {
@@ -151,6 +144,11 @@ impl PageSink {
     /// # Errors
     /// [`StoreError`] if the database fails.
     pub fn relink(&mut self) -> Result<RelinkStats, StoreError> {
+        // Translations are matched in a batch: their evidence is weighted by how rare each
+        // anchor is in the whole store.
+        let fresh = std::mem::take(&mut self.with_anchors);
+        let translated = link::match_translations(&mut self.store, &fresh, &self.cfg)?;
+        self.touched.extend(translated);
         let touched = std::mem::take(&mut self.touched);
         link::relink(&mut self.store, &touched, &self.cfg)
     }

@@ -281,7 +281,7 @@ pub fn insert_page(
             "INSERT INTO anchors (page_id, language, anchors) VALUES (?1, ?2, ?3)",
             params![
                 id,
-                analysis.article.as_ref().and_then(|a| a.language.clone()),
+                analysis.text_language.clone(),
                 serde_json::to_string(&analysis.anchors).unwrap_or_else(|_| "[]".into()),
             ],
         )?;

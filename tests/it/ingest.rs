@@ -460,3 +460,56 @@ fn html_files_and_directories_are_ingested() {
     assert_eq!(s.pages_read, 2);
     assert_eq!(s.failures, 0);
 }
+
+#[test]
+fn translated_copies_are_linked_to_their_originals() {
+    let dir = root().join("data/sample-xling");
+    let origins: Vec<String> = std::fs::read_to_string(dir.join("origins.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    let (store, s) = ingest(
+        Store::open_in_memory().unwrap(),
+        &[dir.join("sample.warc.gz")],
+        origins,
+    );
+    assert_eq!(s.failures, 0);
+    let labels = eval::read_labels(&dir.join("labels.jsonl")).unwrap();
+    let rows = report::link_rows(&store).unwrap();
+    let ev = eval::evaluate(&rows, &labels);
+    assert!(
+        ev.recall >= 0.65,
+        "recall {} missed {:?}",
+        ev.recall,
+        ev.missed
+    );
+    assert!(
+        ev.precision >= 0.9,
+        "precision {} {:?}",
+        ev.precision,
+        ev.false_links
+    );
+    assert!(rows.iter().all(|r| r.kind == "translation"), "{rows:?}");
+    // Credit is judged on translated copies too ("Quelle:", "来源：", links).
+    assert!(ev.credited_accuracy >= 0.9, "{}", ev.credited_accuracy);
+}
+
+#[test]
+fn without_origin_domains_the_original_is_inferred_from_evidence() {
+    // The sample's records are shuffled, so copies often come before their originals.
+    let (store, _) = ingest(Store::open_in_memory().unwrap(), &[sample()], vec![]);
+    let labels = eval::read_labels(&root().join("data/sample/labels.jsonl")).unwrap();
+    let rows = report::link_rows(&store).unwrap();
+    let ev = eval::evaluate(&rows, &labels);
+    assert!(
+        ev.precision >= 0.8,
+        "precision {} {:?}",
+        ev.precision,
+        ev.false_links
+    );
+    assert!(ev.recall >= 0.8, "recall {}", ev.recall);
+    assert_eq!(ev.unrelated_linked, 0);
+    assert!(rows.iter().all(|r| r.decided_by != "origin-domain"));
+}
