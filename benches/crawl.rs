@@ -32,20 +32,127 @@ fn env_or(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// A news-like article of about 6 KB with a unique title per path.
+const WORDS: &[&str] = &[
+    "harbour",
+    "ferry",
+    "strike",
+    "council",
+    "minister",
+    "budget",
+    "river",
+    "school",
+    "hospital",
+    "election",
+    "market",
+    "festival",
+    "storm",
+    "police",
+    "court",
+    "village",
+    "mayor",
+    "workers",
+    "union",
+    "farmers",
+    "bridge",
+    "railway",
+    "museum",
+    "library",
+    "island",
+    "coast",
+    "energy",
+    "prices",
+    "housing",
+    "report",
+    "inquiry",
+    "weather",
+    "season",
+    "league",
+    "match",
+    "coach",
+    "players",
+    "fans",
+    "record",
+    "museum",
+    "theatre",
+    "artist",
+    "novel",
+    "science",
+    "study",
+    "students",
+    "teachers",
+    "doctors",
+    "patients",
+    "drivers",
+    "airport",
+    "flights",
+    "tourists",
+    "residents",
+    "plans",
+    "protest",
+    "agreement",
+    "talks",
+    "deadline",
+    "tax",
+    "tariff",
+    "bank",
+    "company",
+    "factory",
+    "jobs",
+    "wages",
+    "shares",
+    "profits",
+    "losses",
+    "court",
+    "judge",
+    "appeal",
+    "verdict",
+    "police",
+    "fire",
+    "flood",
+    "drought",
+    "harvest",
+    "wine",
+    "cheese",
+    "fishing",
+    "boats",
+    "port",
+    "cargo",
+    "ship",
+    "crew",
+    "rescue",
+    "hikers",
+    "mountain",
+    "snow",
+];
+
+/// A news-like article of about 6 KB; its text is made of words drawn by a generator seeded
+/// with the host and path, so pages are distinct stories (not near-duplicates of each other).
 fn article_html(host: &str, path: &str) -> String {
+    let seed = xxhash_rust::xxh3::xxh3_64(format!("{host}{path}").as_bytes());
+    let mut rng = fastrand::Rng::with_seed(seed);
     let mut body = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Story {path} on {host}</title>\
          <meta property=\"og:site_name\" content=\"{host}\"></head><body><header><nav><a href=\"/\">Home</a> \
          <a href=\"/world\">World</a> <a href=\"/sport\">Sport</a></nav></header><article><h1>Story {path}</h1>\
          <p class=\"byline\">By A. Reporter, 14 May 2024</p>"
     );
-    for i in 0..12 {
-        body.push_str(&format!(
-            "<p>Paragraph {i} of story {path}: the harbour authority said on Tuesday that ferry \
-             services between the islands would resume after a three-day strike by dock workers, \
-             who had demanded better pay and shorter shifts during the summer season.</p>"
-        ));
+    for _ in 0..12 {
+        body.push_str("<p>");
+        for s in 0..3 {
+            let n = 10 + rng.usize(..8);
+            for w in 0..n {
+                let word = WORDS[rng.usize(..WORDS.len())];
+                if w == 0 && s == 0 {
+                    body.push_str(&word[..1].to_uppercase());
+                    body.push_str(&word[1..]);
+                } else {
+                    body.push_str(word);
+                }
+                body.push(if w + 1 == n { '.' } else { ' ' });
+            }
+            body.push(' ');
+        }
+        body.push_str(&format!("{} people were there.</p>", rng.u32(2..5000)));
     }
     body.push_str("</article><footer><p>© Example News</p></footer></body></html>");
     body

@@ -286,6 +286,20 @@ impl Fetcher {
     /// # Errors
     /// [`FetchError`]: refused address, DNS failure, timeout, network error.
     pub async fn get(&self, url: &Url, extra: &[(String, String)]) -> Result<Exchange, FetchError> {
+        self.get_with(url, extra, false).await
+    }
+
+    /// As [`Fetcher::get`]; with `any_type` the body is read whatever its Content-Type
+    /// (robots.txt: its rules apply however the server labels the file).
+    ///
+    /// # Errors
+    /// As [`Fetcher::get`].
+    pub async fn get_with(
+        &self,
+        url: &Url,
+        extra: &[(String, String)],
+        any_type: bool,
+    ) -> Result<Exchange, FetchError> {
         let host = url.host_str().unwrap_or("").to_string();
         // IP literals never reach the resolver.
         if !self.cfg.allow_private {
@@ -378,7 +392,7 @@ impl Fetcher {
             .get(reqwest::header::CONTENT_TYPE)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let process = status.is_success()
-            && crate::crawl::discover::content_type_accepted(content_type.as_deref());
+            && (any_type || crate::crawl::discover::content_type_accepted(content_type.as_deref()));
         let read_body = process || !status.is_success();
         let mut body = Vec::new();
         let mut truncated = false;

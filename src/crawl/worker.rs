@@ -263,7 +263,10 @@ async fn robots_rules(ctx: &Ctx, gate: &HostGate) -> Result<Arc<RobotsRules>, St
         // Fetch robots.txt (through the gate; up to 5 redirects, RFC 9309 §2.3.1.2).
         let robots_url = Url::parse(&format!("{}/robots.txt", gate.key))
             .map_err(|e| Stop::Exit(HostExit::Fatal(format!("robots URL of {}: {e}", gate.key))))?;
-        let (result, exchanges, _) = fetch_chain(ctx, gate, &robots_url, &[], 5, None).await?;
+        // RFC 9309 §2.3.1.2: follow at least five redirects, even to another authority
+        // (http → https is common); the redirected file applies to this origin.
+        let (result, exchanges, _) =
+            fetch_chain(ctx, gate, &robots_url, &[], 5, None, true).await?;
         ctx.writer
             .send(Cmd::Exchanges(exchanges))
             .await
@@ -404,7 +407,9 @@ enum ChainEnd {
 }
 
 /// Requests `start` through the gate and follows same-origin redirects (each hop through the
-/// gate again, and checked against robots.txt when `rules` is given). Returns the last response
+/// gate again, and checked against robots.txt when `rules` is given); with `cross_origin`
+/// (robots.txt only) redirects to other origins are followed too and bodies of any
+/// Content-Type are read. Returns the last response
 /// (or error), every exchange made, and how the chain ended.
 async fn fetch_chain(
     ctx: &Ctx,
@@ -413,6 +418,7 @@ async fn fetch_chain(
     extra: &[(String, String)],
     max_hops: usize,
     rules: Option<&RobotsRules>,
+    cross_origin: bool,
 ) -> Result<(Result<Exchange, FetchError>, Vec<Exchange>, ChainEnd), Stop> {
     let mut tracker = RedirectTracker::new(start, max_hops);
     let mut exchanges: Vec<Exchange> = Vec::new();
@@ -428,7 +434,7 @@ async fn fetch_chain(
         // On cancellation a request in flight may finish within a grace period (so its result
         // is recorded and not fetched again by the next run); after that it is abandoned.
         let res = {
-            let fetch = ctx.fetcher.get(&url, &headers);
+            let fetch = ctx.fetcher.get_with(&url, &headers, cross_origin);
             tokio::pin!(fetch);
             tokio::select! {
                 r = &mut fetch => r,
@@ -453,7 +459,9 @@ async fn fetch_chain(
             RedirectStep::Final => ChainEnd::Final,
             RedirectStep::TooMany => ChainEnd::TooMany,
             RedirectStep::Loop(t) => ChainEnd::Loop(t),
-            RedirectStep::Follow(t) if canon::host_key(&t) != gate.key => ChainEnd::OtherOrigin(t),
+            RedirectStep::Follow(t) if !cross_origin && canon::host_key(&t) != gate.key => {
+                ChainEnd::OtherOrigin(t)
+            }
             RedirectStep::Follow(t) if rules.is_some_and(|r| !r.allowed(t.as_str())) => {
                 ChainEnd::Disallowed(t)
             }
@@ -508,8 +516,16 @@ async fn process(ctx: &Ctx, gate: &HostGate, entry: Entry) -> Result<(), Stop> {
             extra.push(("If-Modified-Since".to_string(), l.clone()));
         }
     }
-    let (result, exchanges, end) =
-        fetch_chain(ctx, gate, &url, &extra, ctx.cfg.max_redirects, Some(&rules)).await?;
+    let (result, exchanges, end) = fetch_chain(
+        ctx,
+        gate,
+        &url,
+        &extra,
+        ctx.cfg.max_redirects,
+        Some(&rules),
+        false,
+    )
+    .await?;
     let received = SystemTime::now();
     let attempt = entry.attempts + 1;
     let outcome = match &result {

@@ -314,6 +314,42 @@ async fn case19_robots_503_disallows_and_defers_404_and_html_allow() {
     );
 }
 
+#[tokio::test]
+async fn robots_txt_redirected_to_another_origin_still_applies() {
+    let web = Web::start().await;
+    let (h, other) = ("plain.example", "secure.example");
+    web.page(
+        h,
+        "/robots.txt",
+        Resp::new(301, "text/html", "").header("Location", &web.url(other, "/robots.txt")),
+    );
+    // Served with a Content-Type we would not process for pages: it is robots.txt all the same.
+    web.page(
+        other,
+        "/robots.txt",
+        Resp::new(
+            200,
+            "image/png",
+            b"User-agent: *\nDisallow: /private/\n".to_vec(),
+        ),
+    );
+    web.page(h, "/private/a", article("private", &[]));
+    web.page(h, "/public/b", article("public", &[]));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let seeds = vec![web.url(h, "/private/a"), web.url(h, "/public/b")];
+    let (s, pages) = run_crawl(config(&[h, other]), &db, &seeds).await;
+    assert_eq!(web.count(other, "/robots.txt"), 1);
+    assert_eq!(
+        web.count(h, "/private/a"),
+        0,
+        "fails open if the redirect is not followed"
+    );
+    assert_eq!(web.count(h, "/public/b"), 1);
+    assert_eq!(s.robots_blocked, 1);
+    assert_eq!(pages.len(), 1);
+}
+
 // ---------------------------------------------------------------- 429 / 503 (case 20)
 
 #[tokio::test]
