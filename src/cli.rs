@@ -90,10 +90,19 @@ pub struct ExportArgs {
 pub enum EvalCommand {
     /// Precision and recall of the stored links against a labels file.
     Links(EvalLinksArgs),
-    /// Print the labelled hosts outside `.example` (origin domains for an evaluation run).
-    Origins(EvalLinksArgs),
+    /// Print the origin domains of an evaluation run (hosts of labelled originals and
+    /// publishers).
+    Origins(EvalOriginsArgs),
     /// Extraction F1 on the article-extraction-benchmark.
     Extract(crate::extract::cli::EvalExtractArgs),
+}
+
+/// Arguments of `copytrail eval origins`.
+#[derive(Debug, Args)]
+pub struct EvalOriginsArgs {
+    /// labels.jsonl of a republication benchmark.
+    #[arg(long)]
+    pub labels: PathBuf,
 }
 
 /// Arguments of `copytrail eval links`.
@@ -114,6 +123,18 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 
 fn open_store(db: &Path) -> Result<Store, ExitCode> {
     Store::open(db).map_err(|e| fail(format!("{}: {e}", db.display())))
+}
+
+/// Opens an existing store for a read-only command; a missing file is an error (a mistyped
+/// `--db` must not print an empty report).
+fn open_existing_store(db: &Path) -> Result<Store, ExitCode> {
+    if !db.exists() {
+        return Err(fail(format!(
+            "{}: no such store (run `copytrail ingest` or `copytrail crawl` first, or give --db)",
+            db.display()
+        )));
+    }
+    open_store(db)
 }
 
 /// Reads a file of domains (one per line, `#` comments).
@@ -229,22 +250,33 @@ fn with_output(
         Err(report::ReportError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             ExitCode::SUCCESS
         }
+        Err(report::ReportError::Json(e))
+            if e.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => fail(e),
     }
 }
 
-fn run_eval_links(db: &Path, a: &EvalLinksArgs, origins_only: bool) -> ExitCode {
+fn run_eval_origins(a: &EvalOriginsArgs) -> ExitCode {
+    match report::eval::read_labels(&a.labels) {
+        Ok(labels) => {
+            for h in report::eval::origin_hosts(&labels) {
+                println!("{h}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn run_eval_links(db: &Path, a: &EvalLinksArgs) -> ExitCode {
     let labels = match report::eval::read_labels(&a.labels) {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
-    if origins_only {
-        for h in report::eval::origin_hosts(&labels) {
-            println!("{h}");
-        }
-        return ExitCode::SUCCESS;
-    }
-    let store = match open_store(db) {
+    let store = match open_existing_store(db) {
         Ok(s) => s,
         Err(c) => return c,
     };
@@ -267,15 +299,15 @@ pub fn main() -> ExitCode {
     let db = cli.db.as_path();
     match &cli.command {
         Command::Ingest(a) => run_ingest(db, a),
-        Command::Links => match open_store(db) {
+        Command::Links => match open_existing_store(db) {
             Ok(store) => with_output(None, |out| report::write_links(&store, out).map(|_| ())),
             Err(c) => c,
         },
-        Command::Report(a) => match open_store(db) {
+        Command::Report(a) => match open_existing_store(db) {
             Ok(store) => with_output(None, |out| report::write_report(&store, a.format, out)),
             Err(c) => c,
         },
-        Command::Export(a) => match open_store(db) {
+        Command::Export(a) => match open_existing_store(db) {
             Ok(store) => {
                 let path = (a.corpus.as_os_str() != "-").then_some(a.corpus.as_path());
                 with_output(path, |out| report::write_corpus(&store, out).map(|_| ()))
@@ -284,8 +316,8 @@ pub fn main() -> ExitCode {
         },
         Command::Crawl(a) => crate::crawl::cli::run(a, db),
         Command::Extract(a) => crate::extract::cli::run_extract(a),
-        Command::Eval(EvalCommand::Links(a)) => run_eval_links(db, a, false),
-        Command::Eval(EvalCommand::Origins(a)) => run_eval_links(db, a, true),
+        Command::Eval(EvalCommand::Links(a)) => run_eval_links(db, a),
+        Command::Eval(EvalCommand::Origins(a)) => run_eval_origins(a),
         Command::Eval(EvalCommand::Extract(a)) => crate::extract::cli::run_eval(a),
     }
 }

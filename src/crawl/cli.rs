@@ -343,6 +343,7 @@ pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     let cfg = match config_from_args(&args.opts) {
         Ok(c) => c,
@@ -378,7 +379,10 @@ pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
         }
     };
     let consumer: Box<dyn PageConsumer> = Box::new(sink);
+    // Extraction runs on the blocking pool and walks the DOM recursively: deep stacks
+    // (reserved, not committed) so pages nested up to the extractor's limit cannot overflow.
     let rt = match tokio::runtime::Builder::new_multi_thread()
+        .thread_stack_size(64 * 1024 * 1024)
         .enable_all()
         .build()
     {

@@ -102,8 +102,80 @@ pub struct ExtractOptions {
     pub body_engine: body::BodyEngine,
 }
 
+/// Pages whose markup nests deeper than this (estimated by [`nesting_depth`]) are not
+/// extracted: tree walks over such documents overflow the stack or take quadratic time, and no
+/// real article nests that deep.
+pub const MAX_NESTING_DEPTH: usize = 5_000;
+
+/// Estimates the maximal element nesting depth of an HTML document with a linear byte scan:
+/// start tags push, end tags pop; void elements, self-closing tags, comments, doctypes and the
+/// content of `<script>`/`<style>` are skipped, and elements the parser closes implicitly
+/// (`p`, `li`, `td`, `tr`, `th`, `option`, `dt`, `dd`) do not nest.
+pub fn nesting_depth(html: &str) -> usize {
+    const FLAT: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+        "source", "track", "wbr", "p", "li", "td", "tr", "th", "option", "dt", "dd", "!doctype",
+    ];
+    let b = html.as_bytes();
+    let (mut i, mut depth, mut max) = (0usize, 0usize, 0usize);
+    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+        i += off + 1;
+        if b[i..].starts_with(b"!--") {
+            match html[i..].find("-->") {
+                Some(e) => i += e + 3,
+                None => break,
+            }
+            continue;
+        }
+        let close = b.get(i) == Some(&b'/');
+        let start = if close { i + 1 } else { i };
+        let end = b[start..]
+            .iter()
+            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'!' || *c == b'-'))
+            .map_or(b.len(), |p| start + p);
+        if end == start {
+            continue;
+        }
+        let name = html[start..end].to_ascii_lowercase();
+        let tag_end = b[end..]
+            .iter()
+            .position(|&c| c == b'>')
+            .map_or(b.len(), |p| end + p);
+        let self_closing = tag_end > 0 && b.get(tag_end - 1) == Some(&b'/');
+        if close {
+            depth = depth.saturating_sub(1);
+        } else if name == "script" || name == "style" {
+            let closing = format!("</{name}");
+            let from = tag_end.min(b.len());
+            match b[from..]
+                .windows(closing.len())
+                .position(|w| w.eq_ignore_ascii_case(closing.as_bytes()))
+            {
+                Some(e) => i = from + e,
+                None => break,
+            }
+            continue;
+        } else if !self_closing && !FLAT.contains(&name.as_str()) {
+            depth += 1;
+            max = max.max(depth);
+        }
+        i = tag_end.min(b.len());
+    }
+    max
+}
+
 /// [`extract`] with explicit settings.
 pub fn extract_with(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
+    let depth = nesting_depth(html);
+    if depth > MAX_NESTING_DEPTH {
+        return Article {
+            url: Some(url.to_string()),
+            extract_error: Some(format!(
+                "markup nested about {depth} levels deep (limit {MAX_NESTING_DEPTH}): not extracted"
+            )),
+            ..Default::default()
+        };
+    }
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         extract_inner(html, url, opts)
     }));
@@ -263,6 +335,20 @@ fn iso639_1_of(l: whatlang::Lang) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nesting_depth_estimates() {
+        assert_eq!(
+            nesting_depth("<html><body><div><p>a<p>b</div></body></html>"),
+            3
+        );
+        assert_eq!(nesting_depth("<div><br><img src=x><span/></div>"), 1);
+        let deep = format!("<html><body>{}x", "<b><i>".repeat(3000));
+        assert!(nesting_depth(&deep) > MAX_NESTING_DEPTH);
+        let a = extract(&deep, &Url::parse("https://x.example/").unwrap());
+        assert!(a.extract_error.unwrap().contains("nested"));
+        assert_eq!(nesting_depth("<script>if (a<b) {}</script><div>"), 1);
+    }
 
     #[test]
     fn old_stored_articles_still_load() {

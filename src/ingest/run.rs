@@ -18,6 +18,9 @@ use crate::store::{self, Store, StoreError};
 /// Largest HTML or JSON Lines file read, in bytes (decompressed).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Largest HTML file read, in bytes (decompressed); as [`warc::MAX_PAGE_BYTES`].
+pub const MAX_HTML_BYTES: u64 = warc::MAX_PAGE_BYTES;
+
 /// Kinds of input file, recognised by name (`.warc`, `.warc.gz`, `.html`, `.htm`,
 /// `.html.gz`, `.jsonl`, `.ndjson`, `.jsonl.gz`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,7 +199,16 @@ fn read_inputs(files: Vec<(PathBuf, Option<InputKind>)>, tx: SyncSender<Item>) {
                 }
             }
             Some(InputKind::Html) => {
-                let item = match read_maybe_gz(&path) {
+                let item = match read_maybe_gz(&path).and_then(|b| {
+                    if b.len() as u64 > MAX_HTML_BYTES {
+                        Err(format!(
+                            "{} bytes is larger than the {MAX_HTML_BYTES}-byte page limit; skipped",
+                            b.len()
+                        ))
+                    } else {
+                        Ok(b)
+                    }
+                }) {
                     Err(reason) => Item::Failure(name.clone(), reason),
                     Ok(body) => Item::Page(Page {
                         url: file_url(&path),
@@ -323,19 +335,28 @@ pub fn run(store: Store, cfg: &IngestConfig) -> Result<(Store, IngestSummary), I
     for _ in 0..threads {
         let rx = Arc::clone(&in_rx);
         let tx = out_tx.clone();
-        workers.push(std::thread::spawn(move || {
-            loop {
-                // A std Mutex: the lock is held only while taking the next item.
-                let next = match rx.lock() {
-                    Ok(guard) => guard.recv(),
-                    Err(_) => return,
-                };
-                let Ok((seq, item)) = next else { return };
-                if tx.send((seq, analyse_item(item))).is_err() {
-                    return;
+        // Extraction walks the DOM recursively: give workers a deep stack (64 MiB, reserved
+        // not committed) so pages nested up to the extractor's limit cannot overflow it.
+        let spawned = std::thread::Builder::new()
+            .name("copytrail-extract".into())
+            .stack_size(64 * 1024 * 1024)
+            .spawn(move || {
+                loop {
+                    // A std Mutex: the lock is held only while taking the next item.
+                    let next = match rx.lock() {
+                        Ok(guard) => guard.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((seq, item)) = next else { return };
+                    if tx.send((seq, analyse_item(item))).is_err() {
+                        return;
+                    }
                 }
-            }
-        }));
+            });
+        match spawned {
+            Ok(h) => workers.push(h),
+            Err(e) => eprintln!("copytrail: cannot start a worker thread: {e}"),
+        }
     }
     drop(out_tx);
 
@@ -374,6 +395,17 @@ pub fn run(store: Store, cfg: &IngestConfig) -> Result<(Store, IngestSummary), I
                 }
                 Done::Page(page, hash, analysis) => {
                     summary.pages_read += 1;
+                    if let Some(err) = analysis
+                        .article
+                        .as_ref()
+                        .and_then(|a| a.extract_error.as_ref())
+                    {
+                        // Stored, but its body could not be extracted: say so.
+                        summary.failures += 1;
+                        let source = page.source.describe();
+                        eprintln!("copytrail: {source}: {err}");
+                        let _ = sink.store().record_failure(&source, err);
+                    }
                     match sink.add_analysed(&page, &hash, &analysis) {
                         Ok(AddOutcome::Unchanged(_)) => {
                             summary.unchanged += 1;

@@ -18,7 +18,11 @@ use warc::{WarcHeader, WarcReader};
 use crate::page::{Page, PageSource};
 
 /// Largest decompressed record accepted, in bytes (a defence against gzip bombs).
-pub const MAX_RECORD_BYTES: u64 = 256 * 1024 * 1024;
+pub const MAX_RECORD_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Largest page body analysed, in bytes (the crawler's default body cap is 10 MiB too): a
+/// larger response is reported and skipped instead of exhausting memory in extraction.
+pub const MAX_PAGE_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Why a record could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -338,7 +342,7 @@ impl Iterator for PlainIter {
             return Some((
                 offset,
                 Err(format!(
-                    "truncated record: block has {} of {len} bytes",
+                    "truncated record: block has {} of {len} bytes; the rest of this uncompressed file is skipped",
                     rest.len()
                 )),
             ));
@@ -418,6 +422,12 @@ pub fn record_to_page(rec: &WarcRecord, file: &str) -> Result<Option<Page>, Stri
     }
     let (status, headers, body_start) = parse_http_response(&rec.block)?;
     let raw = &rec.block[body_start..];
+    if raw.len() as u64 > MAX_PAGE_BYTES {
+        return Err(format!(
+            "response body of {} bytes is larger than the {MAX_PAGE_BYTES}-byte page limit; skipped",
+            raw.len()
+        ));
+    }
     let body = decode_body(raw, &headers)?;
     Ok(Some(Page {
         url,
@@ -480,7 +490,7 @@ fn decode_body(raw: &[u8], headers: &[(String, String)]) -> Result<Vec<u8>, Stri
         Some("gzip") | Some("x-gzip") => {
             let mut out = Vec::new();
             if flate2::read::MultiGzDecoder::new(&body[..])
-                .take(MAX_RECORD_BYTES)
+                .take(MAX_PAGE_BYTES)
                 .read_to_end(&mut out)
                 .is_ok()
             {
@@ -490,7 +500,7 @@ fn decode_body(raw: &[u8], headers: &[(String, String)]) -> Result<Vec<u8>, Stri
         Some("deflate") => {
             let mut out = Vec::new();
             if flate2::read::ZlibDecoder::new(&body[..])
-                .take(MAX_RECORD_BYTES)
+                .take(MAX_PAGE_BYTES)
                 .read_to_end(&mut out)
                 .is_ok()
             {

@@ -513,3 +513,62 @@ fn without_origin_domains_the_original_is_inferred_from_evidence() {
     assert_eq!(ev.unrelated_linked, 0);
     assert!(rows.iter().all(|r| r.decided_by != "origin-domain"));
 }
+
+#[test]
+fn hostile_pages_are_recorded_failures_not_crashes() {
+    let dir = tempfile::tempdir().unwrap();
+    // 200,000 nested unclosed inline tags and 100,000 nested divs: once a stack overflow and
+    // a quadratic hang; now each is stored, reported and counted, and the good page is linked.
+    std::fs::write(
+        dir.path().join("deep1.html"),
+        format!("<html><body>{}deep text", "<b><i>".repeat(100_000)),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("deep2.html"),
+        "<div>".repeat(100_000) + "x" + &"</div>".repeat(100_000),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("ok.html"),
+        "<html><body><article><p>The council approved the harbour plan on Monday after a long debate about costs.</p></article></body></html>",
+    )
+    .unwrap();
+    let (store, s) = ingest(
+        Store::open_in_memory().unwrap(),
+        &[dir.path().to_path_buf()],
+        vec![],
+    );
+    assert_eq!(s.pages_read, 3);
+    assert_eq!(s.failures, 2);
+    let reasons: Vec<String> = store
+        .conn()
+        .prepare("SELECT reason FROM failures ORDER BY source")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(reasons.iter().all(|r| r.contains("nested")), "{reasons:?}");
+}
+
+#[test]
+fn read_only_commands_refuse_a_missing_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("typo.db");
+    for args in [
+        vec!["links"],
+        vec!["report"],
+        vec!["export", "--corpus", "-"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
+            .arg("--db")
+            .arg(&db)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no such store"));
+        assert!(!db.exists(), "{args:?} created the store");
+    }
+}
