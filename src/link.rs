@@ -623,11 +623,10 @@ fn decide_originals(
     // Credit: the page most other pages credit, provided it credits none of them.
     let mut credited_by: HashMap<i64, usize> = HashMap::new();
     let mut credits_someone: HashSet<i64> = HashSet::new();
+    // Only matched pairs are checked (linear in the matches, not quadratic in the cluster).
     for a in nodes {
-        for b in nodes {
-            if a == b {
-                continue;
-            }
+        for e in c.adj.get(a).map(Vec::as_slice).unwrap_or(&[]) {
+            let b = &e.other;
             if let (Some(ia), Some(ib)) = (infos.get(a), infos.get(b))
                 && credit(ia, ib).is_some()
             {
