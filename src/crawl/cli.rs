@@ -353,6 +353,16 @@ pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
         }
     };
     let seeds = match load_seeds(&args.seeds, db) {
+        Ok((0, bad)) if !bad.is_empty() => {
+            for (line, e) in &bad {
+                eprintln!("{}:{line}: skipped: {e}", args.seeds.display());
+            }
+            eprintln!(
+                "copytrail crawl: {}: no valid seed URL",
+                args.seeds.display()
+            );
+            return ExitCode::from(2);
+        }
         Ok((_, bad)) => {
             for (line, e) in &bad {
                 eprintln!("{}:{line}: skipped: {e}", args.seeds.display());

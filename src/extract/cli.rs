@@ -218,13 +218,14 @@ fn thread_cpu_seconds() -> Option<f64> {
 }
 
 /// Runs `copytrail eval extract`: prints F1, precision, recall, exact-match accuracy (and the
-/// worst pages with `--worst N`). Exit code 1 when the truth file or a page cannot be read.
+/// worst pages with `--worst N`). Exit code 2 when the truth file cannot be read, 1 when a page
+/// cannot be read (it is scored as empty).
 pub fn run_eval(args: &EvalExtractArgs) -> ExitCode {
     let pages = match read_truth(&args.truth) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("copytrail eval extract: {e}");
-            return ExitCode::from(1);
+            return ExitCode::from(2);
         }
     };
     let mut scores: Vec<(String, String, PageScore)> = Vec::new();

@@ -1426,3 +1426,20 @@ fn ctrl_c_stops_the_binary_cleanly_with_exit_code_130_and_the_next_run_resumes()
     // A clean stop records every finished request: nothing is fetched twice.
     assert_eq!(first + second, 80);
 }
+
+#[test]
+fn seeds_file_without_a_valid_url_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = dir.path().join("seeds.txt");
+    std::fs::write(&seeds, "not a url\nftp://x.example/\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("--db")
+        .arg(dir.path().join("c.db"))
+        .arg("crawl")
+        .arg("--seeds")
+        .arg(&seeds)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no valid seed URL"));
+}

@@ -399,3 +399,19 @@ fn cli_extract_and_eval() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("empty 1"));
 }
+
+#[test]
+fn eval_extract_without_truth_file_is_a_usage_error() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .args([
+            "eval",
+            "extract",
+            "--truth",
+            "/nonexistent/truth.json",
+            "--html-dir",
+        ])
+        .arg(root().join("data/extraction/html"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
