@@ -239,7 +239,7 @@ fn main() -> anyhow::Result<()> {
             added += 1;
         }
         let done = i as usize + 1;
-        if done % window == 0 || done == n {
+        if done.is_multiple_of(window) || done == n {
             let count = done - win_start;
             println!(
                 "{:>16} {:>10.1} {:>10.0} {:>12}",
