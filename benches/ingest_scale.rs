@@ -1,0 +1,288 @@
+//! Ingest-at-scale benchmark (a plain binary that prints a table).
+//!
+//! Feeds `INGEST_SCALE_PAGES` (default 100,000) synthetic HTML news pages one after another
+//! through [`PageSink::add`] into a file-backed [`Store`] (SQLite in a temporary directory),
+//! then calls [`PageSink::finish`]. Prints the per-page cost of `add` (µs/page, wall clock)
+//! for each window of `INGEST_SCALE_WINDOW` (default 10,000) pages — to see whether it stays
+//! flat as the store grows — then the cost of `finish` (relinking), total pages/s and the
+//! final database size (bytes of every file in the store's directory: DB + WAL).
+//!
+//! Pages (deterministic, fixed seed): a vocabulary of 4,000 made-up words picked with a skewed
+//! (roughly Zipf-like) distribution; each original has a 6–10-word title, an
+//! `article:published_time`, and 300–800 words of body in paragraphs, inside a small site
+//! template (nav, footer); unique URLs on 1,000 hosts `https://www.siteN.example/…`. About 5 %
+//! of pages are copies of an earlier page's story on another host: 60 % full copies, 40 %
+//! excerpts (the first 40–70 % of the paragraphs); half of the copies credit the original with
+//! a link. Page generation is not timed.
+//!
+//! Run: `cargo bench --bench ingest_scale` (`INGEST_SCALE_PAGES=50000` for a shorter run).
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use copytrail::ingest::{AddOutcome, PageSink};
+use copytrail::page::{Page, PageSource};
+use copytrail::store::Store;
+
+const SEED: u64 = 0x00C0_FFEE_2026;
+const VOCAB: usize = 4_000;
+const HOSTS: u64 = 1_000;
+const COPY_SHARE: f64 = 0.05;
+
+/// Made-up words from syllables, deterministic.
+fn vocabulary() -> Vec<String> {
+    const SYL: [&str; 40] = [
+        "ba", "ce", "di", "fo", "gu", "ha", "je", "ki", "lo", "mu", "na", "pe", "ri", "so", "tu",
+        "va", "we", "xi", "yo", "za", "bra", "cle", "dri", "fla", "gro", "pla", "sti", "tro",
+        "ven", "mar", "lin", "sor", "tal", "ber", "kon", "ras", "mel", "dun", "pir", "gos",
+    ];
+    let mut rng = fastrand::Rng::with_seed(SEED);
+    let mut seen = std::collections::HashSet::new();
+    let mut words = Vec::with_capacity(VOCAB);
+    while words.len() < VOCAB {
+        let n = rng.usize(1..=4);
+        let w: String = (0..n).map(|_| SYL[rng.usize(..SYL.len())]).collect();
+        if seen.insert(w.clone()) {
+            words.push(w);
+        }
+    }
+    words
+}
+
+/// A story: where it was first published and its text.
+struct Story {
+    host: u64,
+    title: String,
+    published: String,
+    paragraphs: Vec<String>,
+}
+
+fn pick<'a>(rng: &mut fastrand::Rng, vocab: &'a [String]) -> &'a str {
+    // Skewed choice: low indices (frequent words) much more likely.
+    let u = rng.f64();
+    &vocab[((u * u * u) * vocab.len() as f64) as usize]
+}
+
+fn capitalise(w: &str) -> String {
+    let mut c = w.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// The story first published as page `i` (reproducible from `i` alone).
+fn story(i: u64, vocab: &[String]) -> Story {
+    let mut rng = fastrand::Rng::with_seed(SEED ^ i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let host = rng.u64(..HOSTS);
+    let title_len = rng.usize(6..=10);
+    let title = capitalise(
+        &(0..title_len)
+            .map(|_| pick(&mut rng, vocab))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    let total = rng.usize(300..=800);
+    let mut paragraphs = Vec::new();
+    let mut written = 0;
+    while written < total {
+        let mut para = String::new();
+        for _ in 0..rng.usize(3..=6) {
+            let n = rng.usize(8..=20).min(total - written);
+            if n == 0 {
+                break;
+            }
+            let words: Vec<&str> = (0..n).map(|_| pick(&mut rng, vocab)).collect();
+            if !para.is_empty() {
+                para.push(' ');
+            }
+            para.push_str(&capitalise(&words.join(" ")));
+            para.push('.');
+            written += n;
+        }
+        paragraphs.push(para);
+    }
+    // One page a minute from 2026-01-01.
+    let published = (chrono::DateTime::from_timestamp(1_767_225_600, 0).expect("valid")
+        + chrono::Duration::minutes(i as i64))
+    .to_rfc3339();
+    Story {
+        host,
+        title,
+        published,
+        paragraphs,
+    }
+}
+
+fn story_url(i: u64, s: &Story) -> String {
+    format!("https://www.site{}.example/news/{i}/story.html", s.host)
+}
+
+fn html(host: u64, s: &Story, paragraphs: &[String], credit: Option<&str>) -> String {
+    let mut body = String::with_capacity(8 * 1024);
+    body.push_str(&format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} | Site {host}</title>\
+         <meta property=\"article:published_time\" content=\"{}\"></head><body>\
+         <header><nav><a href=\"/\">Home</a> <a href=\"/world\">World</a> <a href=\"/business\">Business</a> \
+         <a href=\"/sport\">Sport</a></nav></header><main><article><h1>{}</h1>",
+        s.title, s.published, s.title
+    ));
+    for p in paragraphs {
+        body.push_str("<p>");
+        body.push_str(p);
+        body.push_str("</p>");
+    }
+    if let Some(url) = credit {
+        body.push_str(&format!(
+            "<p>This story was originally published by <a href=\"{url}\">Site {}</a>.</p>",
+            s.host
+        ));
+    }
+    body.push_str(&format!(
+        "</article></main><footer><p>Copyright 2026 Site {host}. All rights reserved.</p>\
+         <a href=\"/about\">About us</a> <a href=\"/contact\">Contact</a></footer></body></html>"
+    ));
+    body
+}
+
+fn page(url: String, body: String) -> Page {
+    Page {
+        url: url::Url::parse(&url).expect("valid synthetic URL"),
+        status: 200,
+        headers: vec![(
+            "Content-Type".to_string(),
+            "text/html; charset=utf-8".to_string(),
+        )],
+        body: body.into_bytes(),
+        fetched_at: None,
+        source: PageSource::Crawl,
+    }
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn main() -> anyhow::Result<()> {
+    let n = env_usize("INGEST_SCALE_PAGES", 100_000).max(1);
+    let window = env_usize("INGEST_SCALE_WINDOW", 10_000).max(1);
+    let vocab = vocabulary();
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("bench.db");
+    let mut sink = PageSink::new(Store::open(&db)?)?;
+
+    // origin[i] = index of the story page i carries (i itself for originals).
+    let mut origin: Vec<u64> = Vec::with_capacity(n);
+    let mut rng = fastrand::Rng::with_seed(SEED.rotate_left(17));
+    let (mut copies, mut full_copies, mut added) = (0usize, 0usize, 0usize);
+
+    println!(
+        "ingest_scale: {n} pages through PageSink::add into a file-backed store, windows of {window}"
+    );
+    println!(
+        "{:>16} {:>10} {:>10} {:>12}",
+        "pages", "us/page", "pages/s", "db bytes"
+    );
+    let mut total_add = Duration::ZERO;
+    let mut win_time = Duration::ZERO;
+    let mut win_start = 0usize;
+    for i in 0..n as u64 {
+        let p = if i > 0 && rng.f64() < COPY_SHARE {
+            let j = rng.u64(..i);
+            let k = origin[j as usize];
+            let s = story(k, &vocab);
+            let mut host = rng.u64(..HOSTS);
+            if host == s.host {
+                host = (host + 1) % HOSTS;
+            }
+            let full = rng.f64() < 0.6;
+            let paras = if full {
+                full_copies += 1;
+                &s.paragraphs[..]
+            } else {
+                let keep = ((s.paragraphs.len() as f64 * (0.4 + 0.3 * rng.f64())).ceil() as usize)
+                    .clamp(1, s.paragraphs.len());
+                &s.paragraphs[..keep]
+            };
+            let credit = rng.bool().then(|| story_url(k, &s));
+            copies += 1;
+            origin.push(k);
+            page(
+                format!("https://www.site{host}.example/story/{i}.html"),
+                html(host, &s, paras, credit.as_deref()),
+            )
+        } else {
+            let s = story(i, &vocab);
+            origin.push(i);
+            page(story_url(i, &s), html(s.host, &s, &s.paragraphs, None))
+        };
+        let t = Instant::now();
+        let out = sink.add(p)?;
+        let el = t.elapsed();
+        win_time += el;
+        total_add += el;
+        if matches!(out, AddOutcome::Added(_)) {
+            added += 1;
+        }
+        let done = i as usize + 1;
+        if done.is_multiple_of(window) || done == n {
+            let count = done - win_start;
+            println!(
+                "{:>16} {:>10.1} {:>10.0} {:>12}",
+                format!("{}-{}", win_start + 1, done),
+                win_time.as_secs_f64() * 1e6 / count as f64,
+                count as f64 / win_time.as_secs_f64(),
+                dir_bytes(dir.path())
+            );
+            std::io::stdout().flush()?;
+            win_start = done;
+            win_time = Duration::ZERO;
+        }
+    }
+    let t = Instant::now();
+    let store = sink.finish()?;
+    let finish = t.elapsed();
+    let links: i64 = store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM links", [], |r| r.get(0))?;
+    let credited: i64 =
+        store
+            .conn()
+            .query_row("SELECT COUNT(*) FROM links WHERE credited != 0", [], |r| {
+                r.get(0)
+            })?;
+    drop(store);
+    let total = total_add + finish;
+    println!(
+        "pages {n} (added {added}; copies {copies}: {full_copies} full, {} excerpts); links {links} ({credited} credited)",
+        copies - full_copies
+    );
+    println!(
+        "add total {:.1} s ({:.1} us/page); finish (relink) {:.2} s; overall {:.0} pages/s",
+        total_add.as_secs_f64(),
+        total_add.as_secs_f64() * 1e6 / n as f64,
+        finish.as_secs_f64(),
+        n as f64 / total.as_secs_f64()
+    );
+    println!(
+        "final DB size {} bytes ({:.1} MB, incl. WAL; {:.0} bytes/page)",
+        dir_bytes(dir.path()),
+        dir_bytes(dir.path()) as f64 / 1e6,
+        dir_bytes(dir.path()) as f64 / n as f64
+    );
+    Ok(())
+}
