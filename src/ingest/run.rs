@@ -180,7 +180,9 @@ fn read_inputs(files: Vec<(PathBuf, Option<InputKind>)>, tx: SyncSender<Item>) {
                         continue;
                     }
                 };
+                let mut records = 0u64;
                 for rec in wf {
+                    records += 1;
                     let item = match rec {
                         Err(e) => {
                             Item::Failure(format!("{}#{}@{}", e.file, e.record, e.offset), e.reason)
@@ -196,6 +198,14 @@ fn read_inputs(files: Vec<(PathBuf, Option<InputKind>)>, tx: SyncSender<Item>) {
                     if !send(item) {
                         return;
                     }
+                }
+                if records == 0
+                    && !send(Item::Failure(
+                        name.clone(),
+                        "no WARC records in this file".into(),
+                    ))
+                {
+                    return;
                 }
             }
             Some(InputKind::Html) => {

@@ -181,6 +181,8 @@ fn cli_reports_broken_inputs_and_keeps_the_rest() {
     std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).unwrap();
     let junk = dir.path().join("junk.warc");
     std::fs::write(&junk, b"this is not a WARC file\r\n\r\n").unwrap();
+    let empty = dir.path().join("empty.warc.gz");
+    std::fs::write(&empty, b"").unwrap();
     let db = dir.path().join("c.db");
     let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
         .arg("--db")
@@ -189,21 +191,23 @@ fn cli_reports_broken_inputs_and_keeps_the_rest() {
         .arg("--json")
         .arg(&cut)
         .arg(&junk)
+        .arg(&empty)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cut.warc.gz#"), "{stderr}");
     assert!(stderr.contains("junk.warc"), "{stderr}");
+    assert!(stderr.contains("no WARC records"), "{stderr}");
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(summary["failures"], 2);
+    assert_eq!(summary["failures"], 3);
     assert!(summary["pages_read"].as_u64().unwrap() > 30);
     let store = Store::open(&db).unwrap();
     let failures: i64 = store
         .conn()
         .query_row("SELECT COUNT(*) FROM failures", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(failures, 2);
+    assert_eq!(failures, 3);
 
     // A missing path is a usage error (exit 2) and nothing is read.
     let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
