@@ -306,26 +306,23 @@ pub fn write_corpus(store: &Store, out: &mut dyn Write) -> Result<usize, ReportE
         "SELECT c.url FROM links l JOIN pages c ON c.id = l.copy_id
          WHERE l.original_id = ?1 ORDER BY c.url",
     )?;
+    // Newest stored version first, so that of several versions of one URL the newest is
+    // exported; rows are streamed, not collected.
     let mut st = store.conn().prepare(
         "SELECT p.id, p.url, a.article FROM pages p JOIN articles a ON a.page_id = p.id
          WHERE a.n_chars > 0 AND p.id NOT IN (SELECT copy_id FROM links)
-         ORDER BY p.id",
+         ORDER BY p.id DESC",
     )?;
     let mut rows = st.query([])?;
     let mut n = 0;
-    // Several stored versions of one URL: export the newest only.
     let mut seen_urls = std::collections::HashSet::new();
-    let mut stories = Vec::new();
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
         let url: String = r.get(1)?;
-        let art: crate::extract::Article = serde_json::from_str(&r.get::<_, String>(2)?)?;
-        stories.push((id, url, art));
-    }
-    for (id, url, art) in stories.into_iter().rev() {
         if !seen_urls.insert(url.clone()) {
             continue;
         }
+        let art: crate::extract::Article = serde_json::from_str(&r.get::<_, String>(2)?)?;
         let copies = copies_st
             .query_map(params![id], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
