@@ -113,7 +113,8 @@ fn page_url(args_url: Option<&str>, path: &Path) -> Result<Url, ExtractCliError>
 }
 
 /// Runs `copytrail extract`: one JSON object per file on stdout. Exit code 0 when every file was
-/// read, 1 when some could not be (reported on stderr), 2 on a bad `--url`.
+/// read, 1 when some could not be (reported on stderr) or stdout failed, 2 on a bad `--url`.
+/// A closed stdout (broken pipe) ends the run with 0.
 pub fn run_extract(args: &ExtractArgs) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -143,8 +144,15 @@ pub fn run_extract(args: &ExtractArgs) -> ExitCode {
                 serde_json::Value::String(f.display().to_string()),
             );
         }
-        if writeln!(out, "{v}").is_err() {
-            return ExitCode::from(1);
+        match writeln!(out, "{v}") {
+            Ok(()) => {}
+            // The reader went away (`copytrail extract … | head`): stop quietly, as other
+            // command-line tools do.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("copytrail extract: cannot write output: {e}");
+                return ExitCode::from(1);
+            }
         }
     }
     if failed > 0 {

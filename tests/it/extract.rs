@@ -415,3 +415,42 @@ fn eval_extract_without_truth_file_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `copytrail extract … | head -1`: the reader closes the pipe early; the command stops
+/// quietly with exit code 0 instead of reporting a failure.
+#[test]
+fn cli_extract_stops_quietly_on_broken_pipe() {
+    use std::io::BufRead;
+    let dir = root().join("data/extraction/html");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("extract")
+        .args(&files)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is dropped here, closing the pipe while most pages are still to come.
+    let v: Value = serde_json::from_str(first.trim()).unwrap();
+    assert!(v["text"].as_str().is_some_and(|t| !t.is_empty()));
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
