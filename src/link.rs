@@ -62,6 +62,9 @@ pub struct LinkConfig {
     /// shorter page's anchor weight accounted for by the other page. Two stories about the
     /// same event share its names, but each also has many the other lacks.
     pub min_anchor_coverage: f64,
+    /// Translated copies: the same for a pair where a page has weak names (Arabic, Hebrew,
+    /// …: a script without letter case, where only exact phonetic keys meet).
+    pub min_anchor_coverage_weak: f64,
 }
 
 impl Default for LinkConfig {
@@ -78,6 +81,7 @@ impl Default for LinkConfig {
             min_anchor_margin: 0.5,
             min_anchor_order: 0.6,
             min_anchor_coverage: 0.3,
+            min_anchor_coverage_weak: 0.2,
         }
     }
 }
@@ -877,6 +881,12 @@ pub struct AnchorEvidence {
     /// (weak names excluded) that is in `evidence`: how much of the shorter story the other
     /// one accounts for.
     pub coverage: f64,
+    /// The same share for the page with more distinct anchors (0..1): a translation retells
+    /// the whole story, so it is about as long as its original.
+    pub coverage_larger: f64,
+    /// True when a page has weak names (a script without letter case): its names cannot be
+    /// told from ordinary words, so fewer of them meet and coverage is lower.
+    pub weak_names: bool,
 }
 
 /// The key of a name anchor (`p:` or `w:`), if `x` is one.
@@ -990,11 +1000,11 @@ pub fn anchor_evidence(a: &[String], b: &[String], idf: &dyn Fn(&str) -> f64) ->
         (weak, d.len(), d.iter().map(|x| idf(x)).sum())
     };
     let (wa, wb) = (own_weight(a), own_weight(b));
-    let smaller = match (wa.0, wb.0) {
-        (true, false) => wb.2,
-        (false, true) => wa.2,
-        _ if wa.1 <= wb.1 => wa.2,
-        _ => wb.2,
+    let (smaller, larger) = match (wa.0, wb.0) {
+        (true, false) => (wb.2, wb.2),
+        (false, true) => (wa.2, wa.2),
+        _ if wa.1 <= wb.1 => (wa.2, wb.2),
+        _ => (wb.2, wa.2),
     };
     AnchorEvidence {
         shared: weight.len(),
@@ -1005,6 +1015,12 @@ pub fn anchor_evidence(a: &[String], b: &[String], idf: &dyn Fn(&str) -> f64) ->
         } else {
             0.0
         },
+        coverage_larger: if larger > 0.0 {
+            (evidence / larger).min(1.0)
+        } else {
+            0.0
+        },
+        weak_names: wa.0 || wb.0,
     }
 }
 
@@ -1162,7 +1178,12 @@ fn best_per_language(
         if ev.shared < cfg.min_shared_anchors
             || best_ev < cfg.min_anchor_evidence
             || ev.order < cfg.min_anchor_order
-            || ev.coverage < cfg.min_anchor_coverage
+            || ev.coverage
+                < if ev.weak_names {
+                    cfg.min_anchor_coverage_weak
+                } else {
+                    cfg.min_anchor_coverage
+                }
         {
             continue;
         }
