@@ -950,20 +950,17 @@ pub fn anchor_evidence(a: &[String], b: &[String], idf: &dyn Fn(&str) -> f64) ->
         n.dedup();
         n
     };
-    let (a_names, b_names) = (names(a), names(b));
+    let a_names = names(a);
     let a_set: HashSet<&str> = a.iter().map(String::as_str).collect();
     let b_set: HashSet<&str> = b.iter().map(String::as_str).collect();
     let a_names: Vec<&str> = a_names
         .iter()
         .filter_map(|x| a_set.get(x.as_str()).copied())
         .collect();
-    let b_names: Vec<&str> = b_names
-        .iter()
-        .filter_map(|x| b_set.get(x.as_str()).copied())
-        .collect();
-    // b's anchors in a's terms; then a's weak names in b's (mapped) terms.
+    // b's anchors in a's terms (names one edit away become a's names); a's weak names in
+    // b's terms (a's names stay as they are, or the two would swap forms).
     let cb = canonical_anchors(b, &a_set, &a_names);
-    let ca = canonical_anchors(a, &b_set, &b_names);
+    let ca = canonical_anchors(a, &b_set, &[]);
     let cb_set: HashSet<&str> = cb.iter().map(|(c, _)| c.as_str()).collect();
     let ca_set: HashSet<&str> = ca.iter().map(|(c, _)| c.as_str()).collect();
     // Weight of each shared canonical anchor: the smaller idf of its forms.
