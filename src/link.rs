@@ -1248,6 +1248,7 @@ pub fn match_translations(
             }
         }
     }
+    keep_anchored_to_origins(store, &mut new_matches)?;
     let tx = store.conn_mut().transaction()?;
     {
         let mut ins = tx.prepare_cached(
@@ -1264,4 +1265,62 @@ pub fn match_translations(
     }
     tx.commit()?;
     Ok(touched)
+}
+
+/// With origin domains named, drops translation matches between two pages off those domains
+/// unless one of them is also matched (by text, or by a translation match of this batch) to a
+/// page on them. Translations of one story that match each other but not its original would
+/// otherwise form a cluster whose "original" is one of the translations; when the user has
+/// said where originals are, such a cluster can only name the wrong page.
+fn keep_anchored_to_origins(
+    store: &Store,
+    new_matches: &mut Vec<(i64, i64, AnchorEvidence)>,
+) -> Result<(), StoreError> {
+    let origins = store.origin_domains()?;
+    if origins.is_empty() || new_matches.is_empty() {
+        return Ok(());
+    }
+    let mut on_origin: HashMap<i64, bool> = HashMap::new();
+    let mut is_origin = |id: i64| -> Result<bool, StoreError> {
+        if let Some(v) = on_origin.get(&id) {
+            return Ok(*v);
+        }
+        let host: Option<String> = store
+            .conn()
+            .prepare_cached("SELECT host FROM pages WHERE id = ?1")?
+            .query_row(params![id], |r| r.get(0))
+            .ok();
+        let v = host.is_some_and(|h| origins.iter().any(|d| host_in_domain(&h, d)));
+        on_origin.insert(id, v);
+        Ok(v)
+    };
+    let mut anchored: HashSet<i64> = HashSet::new();
+    for &(p, q, _) in new_matches.iter() {
+        if is_origin(p)? {
+            anchored.insert(q);
+        }
+        if is_origin(q)? {
+            anchored.insert(p);
+        }
+    }
+    let mut keep = Vec::with_capacity(new_matches.len());
+    for m in new_matches.drain(..) {
+        let (p, q, _) = m;
+        let mut ok =
+            is_origin(p)? || is_origin(q)? || anchored.contains(&p) || anchored.contains(&q);
+        if !ok {
+            for n in [p, q] {
+                for e in edges_of(store, n)? {
+                    if is_origin(e.other)? {
+                        ok = true;
+                    }
+                }
+            }
+        }
+        if ok {
+            keep.push(m);
+        }
+    }
+    *new_matches = keep;
+    Ok(())
 }

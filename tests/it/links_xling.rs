@@ -175,3 +175,36 @@ fn translations_link_to_their_original_and_nothing_else_does() {
     );
     assert_eq!(rows.len(), copies.len(), "{rows:?}");
 }
+
+/// Stores the unrelated English stories (on `origin`) and the Japanese and Chinese
+/// translations of the hotel-fire story, whose original is absent; returns the links.
+fn translations_without_their_original(origins: &[String]) -> Vec<report::LinkRow> {
+    let store = Store::open_in_memory().unwrap();
+    store.add_origin_domains(origins).unwrap();
+    let mut sink = PageSink::new(store).unwrap();
+    for (i, t) in EN_OTHERS.iter().enumerate() {
+        sink.add(page(
+            &format!("https://www.harbour-gazette.com/2026/03/other-{i}/"),
+            "en",
+            t,
+        ))
+        .unwrap();
+    }
+    sink.add(page("https://www.nyusu-matome.jp/a/1", "ja", JA))
+        .unwrap();
+    sink.add(page("https://www.xinwen-kuaibao.cn/a/2", "zh", ZH))
+        .unwrap();
+    let store = sink.finish().unwrap();
+    report::link_rows(&store).unwrap()
+}
+
+#[test]
+fn with_origin_domains_translations_of_an_absent_original_stay_unlinked() {
+    // Without origin domains the two translations are one story: one is linked to the other.
+    let rows = translations_without_their_original(&[]);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].kind, "translation");
+    // When the user names where originals are, neither translation can be the original.
+    let rows = translations_without_their_original(&["harbour-gazette.com".to_string()]);
+    assert!(rows.is_empty(), "{rows:?}");
+}
