@@ -55,9 +55,16 @@ pub struct LinkConfig {
     /// Translated copies: the best candidate in a language must beat the next one (that is
     /// not a same-language duplicate of it) by this much evidence (same unit).
     pub min_anchor_margin: f64,
-    /// Translated copies: smallest share (0..1) of the shared anchors that occur in the same
-    /// order in both pages (longest common subsequence).
+    /// Translated copies: smallest share (0..1) of the shared anchors' weight that occurs in
+    /// the same order in both pages (heaviest common subsequence).
     pub min_anchor_order: f64,
+    /// Translated copies: smallest [`AnchorEvidence::coverage`] (0..1), the share of the
+    /// shorter page's anchor weight accounted for by the other page. Two stories about the
+    /// same event share its names, but each also has many the other lacks.
+    pub min_anchor_coverage: f64,
+    /// Translated copies: the same for a pair where a page has weak names (Arabic, Hebrew,
+    /// …: a script without letter case, where only exact phonetic keys meet).
+    pub min_anchor_coverage_weak: f64,
 }
 
 impl Default for LinkConfig {
@@ -70,9 +77,11 @@ impl Default for LinkConfig {
             max_candidates: 64,
             simhash_k: 6,
             min_shared_anchors: 3,
-            min_anchor_evidence: 1.8,
-            min_anchor_margin: 1.1,
+            min_anchor_evidence: 1.4,
+            min_anchor_margin: 0.5,
             min_anchor_order: 0.6,
+            min_anchor_coverage: 0.3,
+            min_anchor_coverage_weak: 0.2,
         }
     }
 }
@@ -857,14 +866,170 @@ fn edit_distance_at_most_one(a: &str, b: &str) -> bool {
     }
 }
 
-/// Longest common subsequence length of two sequences (O(n·m) time, O(m) memory).
-fn lcs_len(a: &[&str], b: &[&str]) -> usize {
-    let mut prev = vec![0usize; b.len() + 1];
-    let mut cur = vec![0usize; b.len() + 1];
+/// Evidence that two pages in different languages carry the same story, from their anchors
+/// (see [`crate::fingerprint::anchors`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnchorEvidence {
+    /// Shared distinct anchors.
+    pub shared: usize,
+    /// Sum of the weights (`idf`) of the shared anchors that occur in the same order in both
+    /// pages: the heaviest common subsequence of their first occurrences.
+    pub evidence: f64,
+    /// Share (0..1) of the shared anchors' weight that is in that common order.
+    pub order: f64,
+    /// Share (0..1) of the weight of all distinct anchors of the page with fewer of them
+    /// (weak names excluded) that is in `evidence`: how much of the shorter story the other
+    /// one accounts for.
+    pub coverage: f64,
+    /// The same share for the page with more distinct anchors (0..1): a translation retells
+    /// the whole story, so it is about as long as its original.
+    pub coverage_larger: f64,
+    /// True when a page has weak names (a script without letter case): its names cannot be
+    /// told from ordinary words, so fewer of them meet and coverage is lower.
+    pub weak_names: bool,
+}
+
+/// The key of a name anchor (`p:` or `w:`), if `x` is one.
+fn name_key(x: &str) -> Option<&str> {
+    x.strip_prefix("p:").or_else(|| x.strip_prefix("w:"))
+}
+
+/// Maps each anchor of `own` to the form under which it is compared with `other`
+/// (`other_set` its distinct anchors, `other_names` its name keys of four classes or more):
+/// a weak name (`w:`) becomes the name (`p:`) the other page has; a name one edit away from
+/// one of the other page's names (keys of four classes or more) becomes that name, since
+/// transliterations of one name differ by a letter ("Deptford" / "Депфорд"). Two weak names
+/// never meet: nothing says that either is a name.
+fn canonical_anchors<'s>(
+    own: &'s [String],
+    other_set: &HashSet<&'s str>,
+    other_names: &[&'s str],
+) -> Vec<(String, &'s str)> {
+    own.iter()
+        .map(|x| {
+            let x = x.as_str();
+            if let Some(k) = x.strip_prefix("w:") {
+                let p = format!("p:{k}");
+                return if other_set.contains(p.as_str()) {
+                    (p, x)
+                } else {
+                    (x.to_string(), x)
+                };
+            }
+            if let Some(k) = x.strip_prefix("p:") {
+                if other_set.contains(x) || other_set.contains(format!("w:{k}").as_str()) {
+                    return (x.to_string(), x);
+                }
+                if k.len() >= 4
+                    && let Some(y) = other_names
+                        .iter()
+                        .find(|y| edit_distance_at_most_one(k, &y[2..]))
+                {
+                    return ((*y).to_string(), x);
+                }
+            }
+            (x.to_string(), x)
+        })
+        .collect()
+}
+
+/// Scores two anchor sequences (see [`canonical_anchors`] for how names meet). A shared
+/// anchor weighs the smaller `idf` of its forms on the two pages (a weak name that is a
+/// common word on one side weighs little however rare the name is on the other); the
+/// evidence is the heaviest set of shared anchors whose first occurrences are in the same
+/// order on both pages (a weighted longest common subsequence), so coincidences scattered
+/// over two unrelated texts count for less than a story retold in order.
+pub fn anchor_evidence(a: &[String], b: &[String], idf: &dyn Fn(&str) -> f64) -> AnchorEvidence {
+    let names = |v: &[String]| -> Vec<String> {
+        let mut n: Vec<String> = v
+            .iter()
+            .filter(|x| x.starts_with("p:") && x.len() >= 6)
+            .cloned()
+            .collect();
+        n.sort();
+        n.dedup();
+        n
+    };
+    let a_names = names(a);
+    let a_set: HashSet<&str> = a.iter().map(String::as_str).collect();
+    let b_set: HashSet<&str> = b.iter().map(String::as_str).collect();
+    let a_names: Vec<&str> = a_names
+        .iter()
+        .filter_map(|x| a_set.get(x.as_str()).copied())
+        .collect();
+    // b's anchors in a's terms (names one edit away become a's names); a's weak names in
+    // b's terms (a's names stay as they are, or the two would swap forms).
+    let cb = canonical_anchors(b, &a_set, &a_names);
+    let ca = canonical_anchors(a, &b_set, &[]);
+    let cb_set: HashSet<&str> = cb.iter().map(|(c, _)| c.as_str()).collect();
+    let ca_set: HashSet<&str> = ca.iter().map(|(c, _)| c.as_str()).collect();
+    // Weight of each shared canonical anchor: the smaller idf of its forms.
+    let mut weight: HashMap<&str, f64> = HashMap::new();
+    for (c, orig) in ca.iter().chain(&cb) {
+        let c = c.as_str();
+        let both = ca_set.contains(c) && cb_set.contains(c);
+        // Weak names only count when the other side has the name.
+        if !both || c.starts_with("w:") {
+            continue;
+        }
+        let w = idf(orig).min(idf(c));
+        weight.entry(c).and_modify(|x| *x = x.min(w)).or_insert(w);
+    }
+    let first = |v: &[(String, &str)]| -> Vec<String> {
+        let mut seen = HashSet::new();
+        v.iter()
+            .filter(|(c, _)| weight.contains_key(c.as_str()) && seen.insert(c.clone()))
+            .map(|(c, _)| c.clone())
+            .collect()
+    };
+    let (sa, sb) = (first(&ca), first(&cb));
+    let total: f64 = weight.values().sum();
+    let evidence = heaviest_common_subsequence(&sa, &sb, &|x| weight[x]);
+    // Coverage is measured on the page with fewer distinct anchors, unless a page has weak
+    // names (most of them are ordinary words): then on the other one.
+    let own_weight = |v: &[String]| -> (bool, usize, f64) {
+        let d: HashSet<&str> = v
+            .iter()
+            .map(String::as_str)
+            .filter(|x| !x.starts_with("w:"))
+            .collect();
+        let weak = v.iter().any(|x| x.starts_with("w:"));
+        (weak, d.len(), d.iter().map(|x| idf(x)).sum())
+    };
+    let (wa, wb) = (own_weight(a), own_weight(b));
+    let (smaller, larger) = match (wa.0, wb.0) {
+        (true, false) => (wb.2, wb.2),
+        (false, true) => (wa.2, wa.2),
+        _ if wa.1 <= wb.1 => (wa.2, wb.2),
+        _ => (wb.2, wa.2),
+    };
+    AnchorEvidence {
+        shared: weight.len(),
+        evidence,
+        order: if total > 0.0 { evidence / total } else { 0.0 },
+        coverage: if smaller > 0.0 {
+            (evidence / smaller).min(1.0)
+        } else {
+            0.0
+        },
+        coverage_larger: if larger > 0.0 {
+            (evidence / larger).min(1.0)
+        } else {
+            0.0
+        },
+        weak_names: wa.0 || wb.0,
+    }
+}
+
+/// Heaviest common subsequence of two sequences of distinct items (weighted longest common
+/// subsequence; O(n·m) time, O(m) memory).
+fn heaviest_common_subsequence(a: &[String], b: &[String], w: &dyn Fn(&str) -> f64) -> f64 {
+    let mut prev = vec![0f64; b.len() + 1];
+    let mut cur = vec![0f64; b.len() + 1];
     for x in a {
         for (j, y) in b.iter().enumerate() {
             cur[j + 1] = if x == y {
-                prev[j] + 1
+                prev[j] + w(x)
             } else {
                 cur[j].max(prev[j + 1])
             };
@@ -872,64 +1037,6 @@ fn lcs_len(a: &[&str], b: &[&str]) -> usize {
         std::mem::swap(&mut prev, &mut cur);
     }
     prev[b.len()]
-}
-
-/// Evidence that two pages in different languages carry the same story, from their anchors
-/// (see [`crate::fingerprint::anchors`]).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AnchorEvidence {
-    /// Shared distinct anchors.
-    pub shared: usize,
-    /// Sum of the shared anchors' inverse document frequencies, nats.
-    pub evidence: f64,
-    /// Share (0..1) of the shared anchors in the same order in both pages.
-    pub order: f64,
-}
-
-/// Scores two anchor sequences: names of `b` one edit away from a name of `a` (keys of four
-/// letters or more) count as that name, since transliterations of one name differ by a letter
-/// ("Deptford" / "Депфорд"); `idf` gives each anchor's weight.
-pub fn anchor_evidence(a: &[String], b: &[String], idf: &dyn Fn(&str) -> f64) -> AnchorEvidence {
-    let a: Vec<&str> = a.iter().map(String::as_str).collect();
-    let a_set: HashSet<&str> = a.iter().copied().collect();
-    let a_names: Vec<&str> = a_set
-        .iter()
-        .copied()
-        .filter(|x| x.starts_with("p:") && x.len() >= 6)
-        .collect();
-    let b: Vec<&str> = b
-        .iter()
-        .map(|x| {
-            let x = x.as_str();
-            if !x.starts_with("p:") || a_set.contains(x) || x.len() < 6 {
-                return x;
-            }
-            a_names
-                .iter()
-                .copied()
-                .find(|y| edit_distance_at_most_one(&x[2..], &y[2..]))
-                .unwrap_or(x)
-        })
-        .collect();
-    let b_set: HashSet<&str> = b.iter().copied().collect();
-    let shared: Vec<&str> = a_set.intersection(&b_set).copied().collect();
-    let evidence: f64 = shared.iter().map(|x| idf(x)).sum();
-    let first = |v: &[&str]| -> Vec<String> {
-        let mut seen = HashSet::new();
-        v.iter()
-            .filter(|x| b_set.contains(**x) && a_set.contains(**x) && seen.insert(**x))
-            .map(|x| x.to_string())
-            .collect()
-    };
-    let (sa, sb) = (first(&a), first(&b));
-    let sa: Vec<&str> = sa.iter().map(String::as_str).collect();
-    let sb: Vec<&str> = sb.iter().map(String::as_str).collect();
-    let order = lcs_len(&sa, &sb) as f64 / shared.len().max(1) as f64;
-    AnchorEvidence {
-        shared: shared.len(),
-        evidence,
-        order,
-    }
 }
 
 struct AnchorPage {
@@ -994,17 +1101,48 @@ fn best_per_language(
             "SELECT page_id FROM anchor_postings WHERE anchor = ?1 AND page_id != ?2 LIMIT ?3",
         )?;
         let distinct: HashSet<&String> = p.anchors.iter().collect();
-        for a in distinct {
+        // A name is looked up as a name and as a weak name (a word of a script without
+        // case); a weak name only as a name.
+        let mut lookups: HashSet<String> = HashSet::new();
+        for a in &distinct {
+            match (a.strip_prefix("p:"), a.strip_prefix("w:")) {
+                (Some(k), _) => {
+                    lookups.insert(a.to_string());
+                    lookups.insert(format!("w:{k}"));
+                }
+                (_, Some(k)) => {
+                    lookups.insert(format!("p:{k}"));
+                    // Its own document frequency, for its weight.
+                    lookups.insert(a.to_string());
+                }
+                _ => {
+                    lookups.insert(a.to_string());
+                }
+            }
+        }
+        let mut lookups: Vec<String> = lookups.into_iter().collect();
+        lookups.sort();
+        let mut per_page: HashMap<i64, HashSet<String>> = HashMap::new();
+        for a in lookups {
             let posted: Vec<i64> = st
                 .query_map(params![a, p.id, cfg.max_postings as i64 + 1], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
-            ctx.df.insert(a.clone(), posted.len() as i64 + 1);
+            let own = usize::from(distinct.contains(&a));
+            ctx.df.insert(a.clone(), (posted.len() + own).max(1) as i64);
             if posted.len() > cfg.max_postings {
                 continue;
             }
-            for q in posted {
-                *counts.entry(q).or_default() += 1;
+            // Weak names on both pages do not meet.
+            if a.starts_with("w:") && own == 1 {
+                continue;
             }
+            let key = name_key(&a).map_or_else(|| a.clone(), str::to_string);
+            for q in posted {
+                per_page.entry(q).or_default().insert(key.clone());
+            }
+        }
+        for (q, keys) in per_page {
+            counts.insert(q, keys.len());
         }
     }
     let mut by_lang: HashMap<String, Vec<(f64, i64, AnchorEvidence)>> = HashMap::new();
@@ -1037,6 +1175,12 @@ fn best_per_language(
         if ev.shared < cfg.min_shared_anchors
             || best_ev < cfg.min_anchor_evidence
             || ev.order < cfg.min_anchor_order
+            || ev.coverage
+                < if ev.weak_names {
+                    cfg.min_anchor_coverage_weak
+                } else {
+                    cfg.min_anchor_coverage
+                }
         {
             continue;
         }
@@ -1104,6 +1248,7 @@ pub fn match_translations(
             }
         }
     }
+    keep_anchored_to_origins(store, &mut new_matches)?;
     let tx = store.conn_mut().transaction()?;
     {
         let mut ins = tx.prepare_cached(
@@ -1120,4 +1265,62 @@ pub fn match_translations(
     }
     tx.commit()?;
     Ok(touched)
+}
+
+/// With origin domains named, drops translation matches between two pages off those domains
+/// unless one of them is also matched (by text, or by a translation match of this batch) to a
+/// page on them. Translations of one story that match each other but not its original would
+/// otherwise form a cluster whose "original" is one of the translations; when the user has
+/// said where originals are, such a cluster can only name the wrong page.
+fn keep_anchored_to_origins(
+    store: &Store,
+    new_matches: &mut Vec<(i64, i64, AnchorEvidence)>,
+) -> Result<(), StoreError> {
+    let origins = store.origin_domains()?;
+    if origins.is_empty() || new_matches.is_empty() {
+        return Ok(());
+    }
+    let mut on_origin: HashMap<i64, bool> = HashMap::new();
+    let mut is_origin = |id: i64| -> Result<bool, StoreError> {
+        if let Some(v) = on_origin.get(&id) {
+            return Ok(*v);
+        }
+        let host: Option<String> = store
+            .conn()
+            .prepare_cached("SELECT host FROM pages WHERE id = ?1")?
+            .query_row(params![id], |r| r.get(0))
+            .ok();
+        let v = host.is_some_and(|h| origins.iter().any(|d| host_in_domain(&h, d)));
+        on_origin.insert(id, v);
+        Ok(v)
+    };
+    let mut anchored: HashSet<i64> = HashSet::new();
+    for &(p, q, _) in new_matches.iter() {
+        if is_origin(p)? {
+            anchored.insert(q);
+        }
+        if is_origin(q)? {
+            anchored.insert(p);
+        }
+    }
+    let mut keep = Vec::with_capacity(new_matches.len());
+    for m in new_matches.drain(..) {
+        let (p, q, _) = m;
+        let mut ok =
+            is_origin(p)? || is_origin(q)? || anchored.contains(&p) || anchored.contains(&q);
+        if !ok {
+            for n in [p, q] {
+                for e in edges_of(store, n)? {
+                    if is_origin(e.other)? {
+                        ok = true;
+                    }
+                }
+            }
+        }
+        if ok {
+            keep.push(m);
+        }
+    }
+    *new_matches = keep;
+    Ok(())
 }

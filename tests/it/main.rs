@@ -3,3 +3,4 @@
 mod crawl;
 mod extract;
 mod ingest;
+mod links_xling;
