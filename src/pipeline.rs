@@ -102,7 +102,7 @@ fn detect_language(article: &mut Article) {
     if let Some(info) = whatlang::detect(&article.text)
         && info.is_reliable()
     {
-        article.language = Some(crate::ingest::publisher::iso639_1(info.lang().code()).to_string());
+        article.language = Some(crate::extract::language_code(info.lang()).to_string());
     }
 }
 
@@ -111,7 +111,7 @@ fn detect_language(article: &mut Article) {
 fn text_language(article: &Article) -> Option<String> {
     whatlang::detect(&article.text)
         .filter(|i| i.is_reliable())
-        .map(|i| crate::ingest::publisher::iso639_1(i.lang().code()).to_string())
+        .map(|i| crate::extract::language_code(i.lang()).to_string())
         .or_else(|| article.language.clone())
 }
 

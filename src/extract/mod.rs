@@ -256,7 +256,9 @@ fn detect_language(text: &str, declared: Option<&str>) -> Option<String> {
         .or_else(|| info.and_then(|i| iso639_1_of(i.lang()).map(str::to_string)))
 }
 
-fn iso639_1_of(l: whatlang::Lang) -> Option<&'static str> {
+/// The ISO 639-1 (two-letter) code of a language `whatlang` detects; `None` for the few it
+/// knows that have no two-letter code. The one table of such codes in copytrail.
+pub fn iso639_1_of(l: whatlang::Lang) -> Option<&'static str> {
     use whatlang::Lang::*;
     Some(match l {
         Eng => "en",
@@ -332,9 +334,32 @@ fn iso639_1_of(l: whatlang::Lang) -> Option<&'static str> {
     })
 }
 
+/// [`iso639_1_of`], falling back to whatlang's ISO 639-3 code (e.g. `"tuk"` stays as is).
+pub fn language_code(l: whatlang::Lang) -> &'static str {
+    iso639_1_of(l).unwrap_or(l.code())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_detected_language_gets_a_code() {
+        for &l in whatlang::Lang::all() {
+            let c = language_code(l);
+            assert!(c.len() == 2 || c == l.code(), "{l:?} -> {c}");
+        }
+        // Languages that have a two-letter code get it (this once failed for Arabic: "ara").
+        for (l, want) in [
+            (whatlang::Lang::Ara, "ar"),
+            (whatlang::Lang::Cmn, "zh"),
+            (whatlang::Lang::Jpn, "ja"),
+            (whatlang::Lang::Pes, "fa"),
+            (whatlang::Lang::Tur, "tr"),
+        ] {
+            assert_eq!(language_code(l), want);
+        }
+    }
 
     #[test]
     fn nesting_depth_estimates() {

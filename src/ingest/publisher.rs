@@ -51,10 +51,8 @@ pub fn parse_line(line: &str) -> Result<(url::Url, Article), String> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(format!("url {:?} is not an http(s) URL", a.url));
     }
-    let language = whatlang::detect_lang(&a.text).map(|l| {
-        // whatlang gives ISO 639-3; map the common ones to 639-1 via its code table.
-        crate::ingest::publisher::iso639_1(l.code()).to_string()
-    });
+    let language =
+        whatlang::detect_lang(&a.text).map(|l| crate::extract::language_code(l).to_string());
     let art = Article {
         url: Some(url.to_string()),
         title: a.title.filter(|t| !t.trim().is_empty()),
@@ -67,53 +65,6 @@ pub fn parse_line(line: &str) -> Result<(url::Url, Article), String> {
         ..Default::default()
     };
     Ok((url, art))
-}
-
-/// ISO 639-3 → ISO 639-1 for languages whatlang detects (others are returned unchanged).
-pub fn iso639_1(code3: &str) -> &str {
-    match code3 {
-        "eng" => "en",
-        "deu" => "de",
-        "fra" => "fr",
-        "spa" => "es",
-        "por" => "pt",
-        "ita" => "it",
-        "nld" => "nl",
-        "tur" => "tr",
-        "rus" => "ru",
-        "ukr" => "uk",
-        "pol" => "pl",
-        "ces" => "cs",
-        "swe" => "sv",
-        "dan" => "da",
-        "nob" => "nb",
-        "fin" => "fi",
-        "hun" => "hu",
-        "ron" => "ro",
-        "ell" => "el",
-        "bul" => "bg",
-        "cmn" => "zh",
-        "jpn" => "ja",
-        "kor" => "ko",
-        "arb" => "ar",
-        "heb" => "he",
-        "hin" => "hi",
-        "ben" => "bn",
-        "pes" => "fa",
-        "urd" => "ur",
-        "ind" => "id",
-        "vie" => "vi",
-        "tha" => "th",
-        "hrv" => "hr",
-        "srp" => "sr",
-        "slk" => "sk",
-        "slv" => "sl",
-        "lit" => "lt",
-        "lav" => "lv",
-        "est" => "et",
-        "cat" => "ca",
-        other => other,
-    }
 }
 
 #[cfg(test)]
