@@ -51,16 +51,74 @@ pub struct Block {
     pub bp: Option<&'static str>,
 }
 
-const SKIP: &[&str] = &[
-    "script", "style", "noscript", "template", "svg", "head", "select", "option", "textarea",
-    "button", "iframe", "object", "embed", "video", "audio", "canvas", "math",
-];
+/// Elements whose content is never text to extract (a `match`: cheaper than scanning a list for
+/// every node).
+fn is_skipped(name: &str) -> bool {
+    matches!(
+        name,
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "svg"
+            | "head"
+            | "select"
+            | "option"
+            | "textarea"
+            | "button"
+            | "iframe"
+            | "object"
+            | "embed"
+            | "video"
+            | "audio"
+            | "canvas"
+            | "math"
+    )
+}
 
-const INLINE: &[&str] = &[
-    "a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "data", "del", "dfn", "em", "font", "i",
-    "ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup",
-    "time", "tt", "u", "var", "wbr", "hi", "ref", "label", "nobr", "img", "picture", "source",
-];
+/// Inline elements: they never split a block.
+fn is_inline(name: &str) -> bool {
+    matches!(
+        name,
+        "a" | "abbr"
+            | "b"
+            | "bdi"
+            | "bdo"
+            | "big"
+            | "cite"
+            | "code"
+            | "data"
+            | "del"
+            | "dfn"
+            | "em"
+            | "font"
+            | "i"
+            | "ins"
+            | "kbd"
+            | "mark"
+            | "q"
+            | "s"
+            | "samp"
+            | "small"
+            | "span"
+            | "strike"
+            | "strong"
+            | "sub"
+            | "sup"
+            | "time"
+            | "tt"
+            | "u"
+            | "var"
+            | "wbr"
+            | "hi"
+            | "ref"
+            | "label"
+            | "nobr"
+            | "img"
+            | "picture"
+            | "source"
+    )
+}
 
 /// Private-use marker for `<br>` while a block is being collected.
 const BR: char = '\u{E000}';
@@ -83,6 +141,13 @@ struct State<'a> {
 
 impl State<'_> {
     fn flush(&mut self) {
+        if self.buf.chars().all(|c| c.is_whitespace() || c == BR) {
+            // Nothing to emit (links without text are dropped, as before).
+            self.buf.clear();
+            self.links.clear();
+            self.link_chars = 0;
+            return;
+        }
         let kind = *self.kinds.last().unwrap_or(&Kind::Para);
         let buf = std::mem::take(&mut self.buf);
         let links = std::mem::take(&mut self.links);
@@ -166,7 +231,7 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
         Node::Text(t) => st.buf.push_str(t),
         Node::Element(e) => {
             let name = e.name();
-            if SKIP.contains(&name) {
+            if is_skipped(name) {
                 return;
             }
             if name == "br" {
@@ -186,7 +251,7 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
                 st.buf.push(' ');
                 return;
             }
-            if INLINE.contains(&name) {
+            if is_inline(name) {
                 for c in node.children() {
                     walk(c, st, depth + 1);
                 }
@@ -700,6 +765,15 @@ fn contains_any(lower: &str, cues: &[&str]) -> bool {
 }
 
 fn is_share_counter(text: &str) -> bool {
+    // Cheap bound first: most blocks are prose with far more than 24 words.
+    if text
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .filter(|w| !w.is_empty())
+        .nth(24)
+        .is_some()
+    {
+        return false;
+    }
     let ws: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric() && c != '-')
         .filter(|w| !w.is_empty())
@@ -1036,13 +1110,18 @@ impl Reference {
 /// Which extractors' outputs select the body blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BodyEngine {
-    /// Blocks that trafilatura and dom_smoothie (Readability) agree on, extended by the rules
-    /// below. Best F1 (0.978 on the bundled 123 pages); about 100 pages/s per core.
+    /// Our own block scorer over the one shared parse ([`BodyEngine::Scored`]); when its
+    /// result is doubtful (see [`doubtful`]) the page goes through [`BodyEngine::Agreement`].
     #[default]
+    Auto,
+    /// Blocks that trafilatura and dom_smoothie (Readability) agree on, extended by the rules
+    /// below. F1 0.9805 on the bundled 123 pages; three parses per page.
     Agreement,
     /// dom_smoothie (Readability) alone, then the same rules. F1 0.967 (recall 0.991); about
     /// 1.6× faster (trafilatura-rs is the most expensive step).
     Readability,
+    /// Our own block scorer over the shared DOM only (no other parse), then the same rules.
+    Scored,
 }
 
 /// How the body was chosen (for diagnostics and the eval command).
@@ -1057,6 +1136,8 @@ pub enum Strategy {
     Trafilatura,
     /// Blocks covered by dom_smoothie's (Readability) output.
     Readability,
+    /// Our own block scorer ([`BodyEngine::Scored`]).
+    Scored,
 }
 
 /// Result of body selection over the page's blocks.
@@ -1158,11 +1239,22 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, engine: BodyEngine) -> Bod
         .map(|b| *b)
         .unwrap_or_else(|| doc.tree.root());
     let page = blocks_from_node(root, url);
+    if matches!(engine, BodyEngine::Scored | BodyEngine::Auto) {
+        let (chosen, best_score) = scored(&page, doc);
+        let body = finish_selection(&page, chosen);
+        if engine == BodyEngine::Scored || !doubtful(&page, &body, best_score) {
+            return BodySelection {
+                page,
+                body,
+                strategy: Strategy::Scored,
+            };
+        }
+    }
     let toks: Vec<Vec<u64>> = page.iter().map(|b| token_hashes(&b.text)).collect();
     let r_text = readability_text(html, url);
     let t_ref = match engine {
         BodyEngine::Readability => Reference::new(&r_text),
-        BodyEngine::Agreement => Reference::new(&trafilatura_text(html, url)),
+        _ => Reference::new(&trafilatura_text(html, url)),
     };
     let t_sel = select(&page, &toks, &t_ref);
     let r_ref = Reference::new(&r_text);
@@ -1193,21 +1285,8 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, engine: BodyEngine) -> Bod
     if strategy == Strategy::Agreement {
         chosen = extend_with_vouched(&page, chosen, &t_sel, &r_sel);
     }
-    let chosen = extend_with_siblings(&page, chosen);
-    let chosen = fill_gaps(&page, chosen);
-    let mut chosen = complete_containers(&page, chosen);
-    // Credit lines inside the body span or just after it are body text ("This story was first
-    // published by …", "Source: …"), even when link-dense.
-    if let (Some(&first), Some(&last)) = (chosen.first(), chosen.last()) {
-        let end = (last + 3).min(page.len().saturating_sub(1));
-        for (i, b) in page.iter().enumerate().take(end + 1).skip(first) {
-            if !b.hard_boilerplate && b.credit && !chosen.contains(&i) {
-                chosen.push(i);
-            }
-        }
-        chosen.sort_unstable();
-    }
-    let body = filter_boilerplate_idx(&page, &chosen);
+    let body = finish_selection(&page, chosen);
+    let chosen = body.clone();
     if std::env::var_os("COPYTRAIL_DEBUG_BODY").is_some() {
         for (i, b) in page.iter().enumerate() {
             let mark = if body.contains(&i) {
@@ -1231,6 +1310,469 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, engine: BodyEngine) -> Bod
         body,
         strategy,
     }
+}
+
+/// Ancestor levels a paragraph's score reaches (parent, grandparent, …).
+const SCORE_LEVELS: usize = 5;
+
+/// Our own block scorer over the shared DOM (no second parse), after Readability's
+/// content-score idea (Mozilla Readability.js `_grabArticle`): every prose block (≥ 5 words, not
+/// boilerplate, not in a caption or hard-boilerplate container) scores `1 + commas + min(chars /
+/// 100, 3)` times `(1 − its link density)`; the score goes to its container (full), the
+/// container's parent (half) and further ancestors (÷ 3·level). Text and link characters are
+/// summed bottom-up once per ancestor; a container's score is scaled by `1 − link density` of
+/// all its text. The best container's blocks are selected, together with the blocks of sibling
+/// containers scoring ≥ 20% of the best (articles split by ad slots). Link-dense and
+/// hard-boilerplate blocks are left out here; the usual extension and boilerplate rules follow.
+fn scored(page: &[Block], doc: &Html) -> (Vec<usize>, f64) {
+    type Acc = HashMap<ego_tree::NodeId, (f64, usize, usize), PassNodeBuild>;
+    let mut acc: Acc = HashMap::default();
+    // Ancestor chain per block (container first), computed once.
+    let mut chains: Vec<[Option<ego_tree::NodeId>; SCORE_LEVELS + 3]> =
+        Vec::with_capacity(page.len());
+    let mut unlikely_cache: HashMap<ego_tree::NodeId, bool, PassNodeBuild> = HashMap::default();
+    let mut unlikely_block: Vec<bool> = Vec::with_capacity(page.len());
+    for b in page {
+        let mut chain = [None; SCORE_LEVELS + 3];
+        if let Some(node) = b.elem.and_then(|id| doc.tree.get(id)) {
+            let own_container = node.value().as_element().is_some_and(|e| {
+                !matches!(
+                    e.name(),
+                    "p" | "h1"
+                        | "h2"
+                        | "h3"
+                        | "h4"
+                        | "h5"
+                        | "h6"
+                        | "li"
+                        | "dd"
+                        | "dt"
+                        | "tr"
+                        | "blockquote"
+                        | "pre"
+                )
+            });
+            let start = if own_container {
+                Some(node)
+            } else {
+                node.parent()
+            };
+            let mut k = 0;
+            let mut cur = start;
+            while let Some(n) = cur {
+                if k >= chain.len() {
+                    break;
+                }
+                if n.value().is_element() {
+                    chain[k] = Some(n.id());
+                    k += 1;
+                }
+                cur = n.parent();
+            }
+        }
+        // Only the nearest containers: layout wrappers high up often carry "sidebar" classes
+        // ("has-sidebar", "right-sidebar") around the article itself.
+        let unlikely = chain.iter().take(3).flatten().any(|id| {
+            *unlikely_cache.entry(*id).or_insert_with(|| {
+                doc.tree
+                    .get(*id)
+                    .and_then(|n| n.value().as_element().map(unlikely_candidate))
+                    .unwrap_or(false)
+            })
+        });
+        unlikely_block.push(unlikely);
+        chains.push(chain);
+    }
+    for ((b, chain), unlikely) in page.iter().zip(&chains).zip(&unlikely_block) {
+        let len = b.text.len();
+        let n = words(&b.text);
+        let content = !b.hard_boilerplate && !b.caption && b.bp.is_none() && n >= 5 && !unlikely;
+        let ld = if len == 0 {
+            0.0
+        } else {
+            (b.link_chars as f64 / len as f64).min(1.0)
+        };
+        let scorable = match b.kind {
+            Kind::Para | Kind::Heading => true,
+            Kind::Item => false,
+            // Table rows count only when they hold prose (layout tables), not data.
+            Kind::Cell => len >= 120,
+        };
+        let s = if content && scorable {
+            let commas = b
+                .text
+                .matches([',', '\u{3001}', '\u{ff0c}', '\u{060c}'])
+                .count() as f64;
+            (1.0 + commas + (b.text.chars().count() as f64 / 100.0).min(3.0)) * (1.0 - ld)
+        } else {
+            0.0
+        };
+        for (level, id) in chain.iter().enumerate() {
+            let Some(id) = id else { break };
+            let e = acc.entry(*id).or_insert((0.0, 0, 0));
+            if level < SCORE_LEVELS {
+                let div = match level {
+                    0 => 1.0,
+                    1 => 2.0,
+                    l => l as f64 * 3.0,
+                };
+                e.0 += s / div;
+            }
+            e.1 += len;
+            e.2 += b.link_chars;
+        }
+    }
+    let final_score = |id: ego_tree::NodeId, (s, len, links): (f64, usize, usize)| {
+        if len == 0 || s <= 0.0 {
+            0.0
+        } else {
+            let w = doc
+                .tree
+                .get(id)
+                .and_then(|n| n.value().as_element().map(class_weight))
+                .unwrap_or(0.0);
+            // The class weight may at most double a container's own score (a tiny
+            // "content-title" box must not beat the article).
+            (s + w.min(s)).max(0.0) * (1.0 - (links as f64 / len as f64).min(1.0))
+        }
+    };
+    let mut ranked: Vec<(ego_tree::NodeId, f64)> = acc
+        .iter()
+        .map(|(id, v)| (*id, final_score(*id, *v)))
+        .filter(|(_, s)| *s > 0.0)
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let Some(&(mut best, mut best_score)) = ranked.first() else {
+        return (Vec::new(), 0.0);
+    };
+    // Readability's climb: when at least three other top candidates score within 75% of the
+    // best, the article is split over sibling containers; their closest common ancestor that
+    // holds three of them becomes the candidate.
+    let close: Vec<ego_tree::NodeId> = ranked
+        .iter()
+        .skip(1)
+        .take(4)
+        .filter(|(_, s)| *s >= best_score * 0.75)
+        .map(|(id, _)| *id)
+        .collect();
+    // Same for a container of the same class as the best one scoring at least half as much
+    // (an article body split into `<div class="article__body">` chunks by ad rails).
+    let best_class = doc
+        .tree
+        .get(best)
+        .and_then(|n| n.value().as_element().and_then(|e| e.attr("class")))
+        .filter(|c| !c.trim().is_empty());
+    let twins: Vec<ego_tree::NodeId> = ranked
+        .iter()
+        .skip(1)
+        .take(8)
+        .filter(|(id, s)| {
+            *s >= best_score * 0.5
+                && best_class.is_some()
+                && doc
+                    .tree
+                    .get(*id)
+                    .and_then(|n| n.value().as_element().and_then(|e| e.attr("class")))
+                    == best_class
+        })
+        .map(|(id, _)| *id)
+        .collect();
+    if !twins.is_empty() {
+        let mut cur = doc.tree.get(best).and_then(|n| n.parent());
+        while let Some(a) = cur {
+            if matches!(
+                a.value().as_element().map(|e| e.name()),
+                Some("body" | "html") | None
+            ) {
+                break;
+            }
+            let holds_all = twins.iter().all(|c| {
+                doc.tree
+                    .get(*c)
+                    .is_some_and(|n| n.ancestors().any(|x| x.id() == a.id()))
+            });
+            if holds_all {
+                best = a.id();
+                best_score = acc.get(&best).map_or(best_score, |v| final_score(best, *v));
+                break;
+            }
+            cur = a.parent();
+        }
+    } else if close.len() >= 3 {
+        let mut cur = doc.tree.get(best).and_then(|n| n.parent());
+        while let Some(a) = cur {
+            if matches!(
+                a.value().as_element().map(|e| e.name()),
+                Some("body" | "html") | None
+            ) {
+                break;
+            }
+            let holds = close
+                .iter()
+                .filter(|c| {
+                    doc.tree
+                        .get(**c)
+                        .is_some_and(|n| n.ancestors().any(|x| x.id() == a.id()))
+                })
+                .count();
+            if holds >= 3 {
+                best = a.id();
+                best_score = acc.get(&best).map_or(best_score, |v| final_score(best, *v));
+                break;
+            }
+            cur = a.parent();
+        }
+    }
+    // Climb while the parent scores higher (the content spreads over the parent's children).
+    while let Some(p) = doc.tree.get(best).and_then(|n| n.parent()) {
+        let Some(v) = acc.get(&p.id()) else { break };
+        if matches!(
+            p.value().as_element().map(|e| e.name()),
+            Some("body" | "html") | None
+        ) {
+            break;
+        }
+        let ps = final_score(p.id(), *v);
+        if ps > best_score {
+            best = p.id();
+            best_score = ps;
+        } else {
+            break;
+        }
+    }
+    if std::env::var_os("COPYTRAIL_DEBUG_SCORE").is_some() {
+        let mut all: Vec<(ego_tree::NodeId, f64)> = acc
+            .iter()
+            .map(|(id, v)| (*id, final_score(*id, *v)))
+            .collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1));
+        for (id, sc) in all.iter().take(6) {
+            let n = doc.tree.get(*id).expect("node");
+            let e = n.value().as_element().expect("element");
+            eprintln!(
+                "cand {sc:.1} <{} class={:?} id={:?}> len {} links {}",
+                e.name(),
+                e.attr("class").unwrap_or(""),
+                e.attr("id").unwrap_or(""),
+                acc[id].1,
+                acc[id].2
+            );
+        }
+    }
+    if std::env::var_os("COPYTRAIL_DEBUG_SCORE").is_some()
+        && let Some(e) = doc.tree.get(best).and_then(|n| n.value().as_element())
+    {
+        eprintln!(
+            "best {best_score:.1} <{} class={:?}>",
+            e.name(),
+            e.attr("class").unwrap_or("")
+        );
+    }
+    // Sibling containers of the best one that score well join it.
+    let mut roots: Vec<ego_tree::NodeId> = vec![best];
+    if let Some(parent) = doc.tree.get(best).and_then(|n| n.parent()) {
+        for c in parent.children() {
+            if c.id() != best
+                && let Some(v) = acc.get(&c.id())
+                && final_score(c.id(), *v) >= (best_score * SIBLING_SHARE).max(10.0)
+            {
+                roots.push(c.id());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let debug = std::env::var_os("COPYTRAIL_DEBUG_SCORE").is_some();
+    for (i, (b, chain)) in page.iter().zip(&chains).enumerate() {
+        if debug {
+            let under = b.elem.is_some_and(|e| roots.contains(&e))
+                || chain.iter().flatten().any(|id| roots.contains(id));
+            eprintln!(
+                "{} {i} hb={} cap={} lc={} bp={:?} {}",
+                if under { "U" } else { " " },
+                b.hard_boilerplate,
+                b.caption,
+                b.link_chars,
+                b.bp,
+                b.text.chars().take(80).collect::<String>()
+            );
+        }
+        let under = b.elem.is_some_and(|e| roots.contains(&e))
+            || chain.iter().flatten().any(|id| roots.contains(id));
+        if under && !b.hard_boilerplate && !b.caption && b.link_chars * 2 < b.text.len() {
+            out.push(i);
+        }
+    }
+    (out, best_score)
+}
+
+/// Minimum score of the best container for [`scored`]'s result to be trusted.
+const TRUST_SCORE: f64 = 20.0;
+
+/// Most words the scored body may have per word of prose-like paragraphs on the whole page
+/// (more means it swallowed lists, teasers or a second story).
+const TRUST_PROSE_RATIO: f64 = 1.3;
+
+/// Whether [`scored`]'s body is doubtful, from signals that cost nothing extra: the best
+/// container scored under [`TRUST_SCORE`] (no clear article container: thin or unusual
+/// markup), or the body has more than [`TRUST_PROSE_RATIO`] words per word of prose-like
+/// paragraph on the page.
+fn doubtful(page: &[Block], body: &[usize], best_score: f64) -> bool {
+    if best_score < TRUST_SCORE || body.is_empty() {
+        return true;
+    }
+    let prose: usize = page
+        .iter()
+        .filter(|b| prose_like(b))
+        .map(|b| words(&b.text))
+        .sum();
+    words_of(page, body) as f64 > TRUST_PROSE_RATIO * prose as f64
+}
+
+/// Share of the best container's score a sibling container needs to join the body.
+const SIBLING_SHARE: f64 = 0.45;
+
+/// A subset of Readability's "unlikely candidate" test (`REGEXPS.unlikelyCandidates` minus
+/// `okMaybeItsACandidate`): class or id names page furniture (sidebar, widget, footer,
+/// comments, menus, related posts) and nothing that suggests content.
+fn unlikely_candidate(e: &scraper::node::Element) -> bool {
+    const UNLIKELY: &[&str] = &[
+        "breadcrumbs",
+        "comment",
+        "disqus",
+        "footer",
+        "menu",
+        "related",
+        "shoutbox",
+        "sidebar",
+        "skyscraper",
+        "agegate",
+        "popup",
+        "widget",
+    ];
+    const MAYBE: &[&str] = &[
+        "and", "article", "body", "column", "content", "main", "mathjax", "shadow",
+    ];
+    if matches!(e.name(), "body" | "html" | "main" | "article") {
+        return false;
+    }
+    let mut hay = String::new();
+    for a in [e.attr("class"), e.attr("id")].into_iter().flatten() {
+        hay.push_str(a);
+        hay.push(' ');
+    }
+    if hay.len() < 3 {
+        return false;
+    }
+    let hay = hay.to_ascii_lowercase();
+    UNLIKELY.iter().any(|u| hay.contains(u)) && !MAYBE.iter().any(|m| hay.contains(m))
+}
+
+/// Readability's class/id weight (`_getClassWeight`): +25 when the class or id names article
+/// content, −25 when it names page furniture; plus its tag weight (`_initializeNode`).
+fn class_weight(e: &scraper::node::Element) -> f64 {
+    const POSITIVE: &[&str] = &[
+        "article",
+        "body",
+        "content",
+        "entry",
+        "hentry",
+        "h-entry",
+        "main",
+        "page",
+        "pagination",
+        "post",
+        "text",
+        "blog",
+        "story",
+    ];
+    const NEGATIVE: &[&str] = &[
+        "-ad-",
+        "hidden",
+        "hid",
+        "banner",
+        "combx",
+        "comment",
+        "com-",
+        "contact",
+        "footer",
+        "gdpr",
+        "masthead",
+        "media",
+        "meta",
+        "outbrain",
+        "promo",
+        "related",
+        "scroll",
+        "share",
+        "shoutbox",
+        "sidebar",
+        "skyscraper",
+        "sponsor",
+        "shopping",
+        "tags",
+        "widget",
+    ];
+    let mut w = match e.name() {
+        "div" => 5.0,
+        "pre" | "td" | "blockquote" => 3.0,
+        "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
+        _ => 0.0,
+    };
+    for attr in [e.attr("class"), e.attr("id")].into_iter().flatten() {
+        if attr.is_empty() {
+            continue;
+        }
+        let a = attr.to_ascii_lowercase();
+        if NEGATIVE.iter().any(|n| a.contains(n)) {
+            w -= 25.0;
+        }
+        if POSITIVE.iter().any(|p| a.contains(p)) {
+            w += 25.0;
+        }
+    }
+    w
+}
+
+/// Hasher for [`ego_tree::NodeId`] keys (small integers): one multiply instead of SipHash.
+#[derive(Default, Clone, Copy)]
+pub struct PassNodeHasher(u64);
+
+impl std::hash::Hasher for PassNodeHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64 ^ self.0).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type PassNodeBuild = std::hash::BuildHasherDefault<PassNodeHasher>;
+
+/// The rules applied after the first selection, whatever chose it: prose-like siblings, short
+/// gaps, the rest of mostly-body containers, credit lines in or just after the body, then
+/// [`filter_boilerplate_idx`].
+fn finish_selection(page: &[Block], chosen: Vec<usize>) -> Vec<usize> {
+    let chosen = extend_with_siblings(page, chosen);
+    let chosen = fill_gaps(page, chosen);
+    let mut chosen = complete_containers(page, chosen);
+    // Credit lines inside the body span or just after it are body text ("This story was first
+    // published by …", "Source: …"), even when link-dense.
+    if let (Some(&first), Some(&last)) = (chosen.first(), chosen.last()) {
+        let end = (last + 3).min(page.len().saturating_sub(1));
+        for (i, b) in page.iter().enumerate().take(end + 1).skip(first) {
+            if !b.hard_boilerplate && b.credit && !chosen.contains(&i) {
+                chosen.push(i);
+            }
+        }
+        chosen.sort_unstable();
+    }
+    filter_boilerplate_idx(page, &chosen)
 }
 
 fn siblings(a: &Block, b: &Block) -> bool {

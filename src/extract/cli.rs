@@ -53,7 +53,11 @@ fn options(fast: bool) -> super::ExtractOptions {
         body_engine: if fast {
             super::body::BodyEngine::Readability
         } else {
-            super::body::BodyEngine::Agreement
+            match std::env::var("COPYTRAIL_ENGINE").as_deref() {
+                Ok("agreement") => super::body::BodyEngine::Agreement,
+                Ok("scored") => super::body::BodyEngine::Scored,
+                _ => super::body::BodyEngine::Auto,
+            }
         },
     }
 }

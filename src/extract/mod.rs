@@ -10,6 +10,7 @@ pub mod credit;
 pub mod dates;
 pub mod eval;
 pub mod meta;
+pub mod prestrip;
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -166,6 +167,10 @@ pub fn nesting_depth(html: &str) -> usize {
 
 /// [`extract`] with explicit settings.
 pub fn extract_with(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
+    // Script/style/SVG content and comments are dropped before the one parse (see
+    // [`prestrip`]); nothing downstream reads them.
+    let stripped = prestrip::strip(html);
+    let html = stripped.as_str();
     let depth = nesting_depth(html);
     if depth > MAX_NESTING_DEPTH {
         return Article {
