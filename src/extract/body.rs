@@ -32,6 +32,9 @@ pub struct Block {
     pub kind: Kind,
     /// Whitespace-collapsed text.
     pub text: String,
+    /// Word count of `text` (see [`words`]: CJK runs count one word per two characters),
+    /// computed once.
+    pub words: usize,
     /// Links inside the block (absolute http(s) hrefs).
     pub links: Vec<BodyLink>,
     /// Characters of `text` that sit inside links.
@@ -156,18 +159,23 @@ impl State<'_> {
         let mut parts: Vec<String> = Vec::new();
         let mut cur = String::new();
         let mut pending_br = 0;
-        for ch in buf.chars() {
-            if ch == BR {
-                pending_br += 1;
-                cur.push(' ');
-            } else if ch.is_whitespace() {
-                cur.push(' ');
-            } else {
-                if pending_br >= 2 {
-                    parts.push(std::mem::take(&mut cur));
+        if !buf.contains(BR) {
+            // Common case: no `<br>`, one paragraph.
+            cur = buf;
+        } else {
+            for ch in buf.chars() {
+                if ch == BR {
+                    pending_br += 1;
+                    cur.push(' ');
+                } else if ch.is_whitespace() {
+                    cur.push(' ');
+                } else {
+                    if pending_br >= 2 {
+                        parts.push(std::mem::take(&mut cur));
+                    }
+                    pending_br = 0;
+                    cur.push(ch);
                 }
-                pending_br = 0;
-                cur.push(ch);
             }
         }
         parts.push(cur);
@@ -194,9 +202,11 @@ impl State<'_> {
                 block_links.iter().map(|l| l.text.len()).sum()
             };
             let _ = i;
+            let nw = words(&text);
             self.out.push(Block {
                 kind,
                 text,
+                words: nw,
                 links: block_links,
                 link_chars: lc,
                 hard_boilerplate: self.hard_depth > 0,
@@ -817,7 +827,7 @@ pub fn boilerplate_reason(b: &Block) -> Option<&'static str> {
         return None;
     }
     let lower = lead(&b.text);
-    let n = words(&b.text);
+    let n = b.words;
     if b.caption {
         return Some("caption");
     }
@@ -908,7 +918,7 @@ pub fn boilerplate_reason(b: &Block) -> Option<&'static str> {
 }
 
 fn is_section_heading(b: &Block) -> bool {
-    let n = words(&b.text);
+    let n = b.words;
     if n > 7 {
         return false;
     }
@@ -921,7 +931,7 @@ fn is_section_heading(b: &Block) -> bool {
 
 fn is_comment_heading(b: &Block) -> bool {
     let lower = lead(&b.text);
-    words(&b.text) <= 8 && starts_with_any(&lower, &COMMENT_CUES[..9])
+    b.words <= 8 && starts_with_any(&lower, &COMMENT_CUES[..9])
 }
 
 fn link_dense(b: &Block) -> bool {
@@ -969,7 +979,7 @@ pub fn filter_boilerplate_idx(page: &[Block], idx: &[usize]) -> Vec<usize> {
                 let nb = blocks[i];
                 let teaser_like = nb.kind == Kind::Item
                     || link_dense(nb)
-                    || (words(&nb.text) <= 5 && nb.kind != Kind::Heading);
+                    || (nb.words <= 5 && nb.kind != Kind::Heading);
                 if teaser_like && !nb.credit {
                     i += 1;
                 } else {
@@ -1222,7 +1232,7 @@ fn select(page: &[Block], toks: &[Vec<u64>], r: &Reference) -> Vec<usize> {
 }
 
 fn words_of(page: &[Block], idx: &[usize]) -> usize {
-    idx.iter().map(|&i| words(&page[i].text)).sum()
+    idx.iter().map(|&i| page[i].words).sum()
 }
 
 /// Chooses the body blocks of a page.
@@ -1385,7 +1395,7 @@ fn scored(page: &[Block], doc: &Html) -> (Vec<usize>, f64) {
     }
     for ((b, chain), unlikely) in page.iter().zip(&chains).zip(&unlikely_block) {
         let len = b.text.len();
-        let n = words(&b.text);
+        let n = b.words;
         let content = !b.hard_boilerplate && !b.caption && b.bp.is_none() && n >= 5 && !unlikely;
         let ld = if len == 0 {
             0.0
@@ -1620,11 +1630,7 @@ fn doubtful(page: &[Block], body: &[usize], best_score: f64) -> bool {
     if best_score < TRUST_SCORE || body.is_empty() {
         return true;
     }
-    let prose: usize = page
-        .iter()
-        .filter(|b| prose_like(b))
-        .map(|b| words(&b.text))
-        .sum();
+    let prose: usize = page.iter().filter(|b| prose_like(b)).map(|b| b.words).sum();
     words_of(page, body) as f64 > TRUST_PROSE_RATIO * prose as f64
 }
 
@@ -1784,7 +1790,7 @@ fn siblings(a: &Block, b: &Block) -> bool {
 }
 
 fn prose_like(b: &Block) -> bool {
-    let n = words(&b.text);
+    let n = b.words;
     b.kind == Kind::Para
         && !b.hard_boilerplate
         && n >= 8
@@ -1953,7 +1959,7 @@ fn densest_group(page: &[Block]) -> Vec<usize> {
     let mut score: HashMap<ego_tree::NodeId, usize> = HashMap::new();
     for b in page {
         if let (Some(p), true) = (b.parent, prose_like(b)) {
-            *score.entry(p).or_insert(0) += words(&b.text);
+            *score.entry(p).or_insert(0) += b.words;
         }
     }
     let Some((&best, _)) = score.iter().max_by_key(|(_, w)| **w) else {

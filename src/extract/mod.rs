@@ -137,7 +137,7 @@ pub fn nesting_depth(html: &str) -> usize {
         if end == start {
             continue;
         }
-        let name = html[start..end].to_ascii_lowercase();
+        let name = &b[start..end];
         let tag_end = b[end..]
             .iter()
             .position(|&c| c == b'>')
@@ -145,18 +145,22 @@ pub fn nesting_depth(html: &str) -> usize {
         let self_closing = tag_end > 0 && b.get(tag_end - 1) == Some(&b'/');
         if close {
             depth = depth.saturating_sub(1);
-        } else if name == "script" || name == "style" {
-            let closing = format!("</{name}");
+        } else if name.eq_ignore_ascii_case(b"script") || name.eq_ignore_ascii_case(b"style") {
+            let closing: &[u8] = if name.len() == 6 {
+                b"</script"
+            } else {
+                b"</style"
+            };
             let from = tag_end.min(b.len());
             match b[from..]
                 .windows(closing.len())
-                .position(|w| w.eq_ignore_ascii_case(closing.as_bytes()))
+                .position(|w| w.eq_ignore_ascii_case(closing))
             {
                 Some(e) => i = from + e,
                 None => break,
             }
             continue;
-        } else if !self_closing && !FLAT.contains(&name.as_str()) {
+        } else if !self_closing && !FLAT.iter().any(|f| name.eq_ignore_ascii_case(f.as_bytes())) {
             depth += 1;
             max = max.max(depth);
         }
