@@ -4,6 +4,9 @@
 //! author bios, tags, cookie notices, ad labels). Credit lines are never dropped.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 
 use ego_tree::NodeRef;
 use scraper::{Html, Node};
@@ -770,11 +773,61 @@ fn starts_with_any(lower: &str, cues: &[&str]) -> bool {
     cues.iter().any(|c| lower.starts_with(c))
 }
 
+/// One automaton per long cue list: a single pass over the text instead of one substring
+/// search per cue.
+struct CueSet(LazyLock<AhoCorasick>);
+
+macro_rules! cue_set {
+    ($list:expr) => {
+        CueSet(LazyLock::new(|| {
+            AhoCorasick::new($list).expect("static cue list builds")
+        }))
+    };
+}
+
+static CONTRIB_SET: CueSet = cue_set!(CONTRIB_CUES);
+static ROLE_SET: CueSet = cue_set!(ROLE_WORDS);
+static NEWSLETTER_SET: CueSet = cue_set!(NEWSLETTER_CUES);
+static BIO_SET: CueSet = cue_set!(BIO_CUES);
+
+impl CueSet {
+    fn hit(&self, lower: &str) -> bool {
+        self.0.is_match(lower)
+    }
+}
+
+/// Words that a share bar / counter line must contain one of ([`is_share_counter`]), matched
+/// ASCII-case-insensitively before any tokenising.
+static SHARE_HINTS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .build([
+            "share",
+            "shares",
+            "tweet",
+            "facebook",
+            "twitter",
+            "whatsapp",
+            "pinterest",
+            "linkedin",
+            "email",
+            "comments",
+            "like",
+            "views",
+            "letture",
+        ])
+        .expect("static list builds")
+});
+
 fn contains_any(lower: &str, cues: &[&str]) -> bool {
     cues.iter().any(|c| lower.contains(c))
 }
 
 fn is_share_counter(text: &str) -> bool {
+    // Every share counter holds one of the `has_share` words below.
+    if !SHARE_HINTS.is_match(text) {
+        return false;
+    }
     // Cheap bound first: most blocks are prose with far more than 24 words.
     if text
         .split(|c: char| !c.is_alphanumeric() && c != '-')
@@ -870,12 +923,12 @@ pub fn boilerplate_reason(b: &Block) -> Option<&'static str> {
     if n <= 30 && starts_with_any(&lower, PROMO_STARTS) {
         return Some("promo");
     }
-    if n <= 30 && contains_any(&lower, CONTRIB_CUES) {
+    if n <= 30 && CONTRIB_SET.hit(&lower) {
         return Some("contributors");
     }
     if n <= 35
         && contains_any(&lower, &[" is a ", " is an ", " joined "])
-        && contains_any(&lower, ROLE_WORDS)
+        && ROLE_SET.hit(&lower)
         && !lower.contains('"')
         && !lower.contains('\u{201c}')
     {
@@ -899,13 +952,13 @@ pub fn boilerplate_reason(b: &Block) -> Option<&'static str> {
     if is_share_counter(&b.text) {
         return Some("share");
     }
-    if n <= 45 && contains_any(&lower, NEWSLETTER_CUES) {
+    if n <= 45 && NEWSLETTER_SET.hit(&lower) {
         return Some("newsletter");
     }
     if n <= 30 && starts_with_any(&lower, TAG_CUES) {
         return Some("tags");
     }
-    if n <= 70 && contains_any(&lower, BIO_CUES) {
+    if n <= 70 && BIO_SET.hit(&lower) {
         return Some("bio");
     }
     if n <= 90
@@ -1251,7 +1304,11 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, engine: BodyEngine) -> Bod
     let page = blocks_from_node(root, url);
     if matches!(engine, BodyEngine::Scored | BodyEngine::Auto) {
         let (chosen, best_score) = scored(&page, doc);
-        let body = finish_selection(&page, chosen);
+        let mut body = finish_selection(&page, chosen);
+        if body.is_empty() {
+            // No scored container survived: the sibling group with the most prose.
+            body = finish_selection(&page, densest_group(&page));
+        }
         if engine == BodyEngine::Scored || !doubtful(&page, &body, best_score) {
             return BodySelection {
                 page,
@@ -2080,5 +2137,39 @@ mod tests {
         assert!(!is_share_counter(
             "He shared the news on Twitter with 2 million followers."
         ));
+    }
+
+    #[test]
+    fn scorer_picks_the_article_container_not_the_sidebar() {
+        let para = "The council voted on Tuesday, after a long debate, to rebuild the old bridge, \
+                    which has been closed since the spring floods damaged its pillars.";
+        let teaser = "Read our guide to the best hiking trails, campsites, and picnic spots, \
+                      with maps, photos, and tips from local rangers, updated every week.";
+        let html = format!(
+            "<html><body><nav><a href=/a>Home</a> <a href=/b>News</a></nav>\
+             <div class=\"entry-content\"><p>{para}</p><p>{para} Again.</p><p>{para} Third.</p></div>\
+             <aside class=\"sidebar widget\"><p>{teaser}</p><p>{teaser} More.</p></aside>\
+             </body></html>"
+        );
+        let doc = Html::parse_document(&html);
+        let page = blocks_from_node(*doc.root_element(), &base());
+        // The scorer's own pick (before the shared extension rules).
+        let (chosen, best) = scored(&page, &doc);
+        let texts: Vec<&str> = chosen.iter().map(|&i| page[i].text.as_str()).collect();
+        assert_eq!(texts.len(), 3, "{texts:?}");
+        assert!(texts.iter().all(|t| t.starts_with("The council")));
+        assert!(best >= TRUST_SCORE, "best {best}");
+        // A clear article container is trusted: the default engine does not fall back.
+        let auto = select_body(&html, &doc, &base(), BodyEngine::Auto);
+        assert_eq!(auto.strategy, Strategy::Scored);
+    }
+
+    #[test]
+    fn thin_pages_are_doubtful() {
+        let html = "<html><body><div><p>Short note.</p></div></body></html>";
+        let doc = Html::parse_document(html);
+        let page = blocks_from_node(*doc.root_element(), &base());
+        let (chosen, best) = scored(&page, &doc);
+        assert!(doubtful(&page, &chosen, best));
     }
 }
