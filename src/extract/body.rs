@@ -1,5 +1,6 @@
-//! Body blocks: an HTML fragment (the article container chosen by an extractor) → ordered text
-//! blocks with their links, then our boilerplate rules for what content farms wrap around
+//! Body blocks: the page (or an HTML fragment) → ordered text blocks with their links; the
+//! article blocks chosen by our scorer or by the agreement of two extractors; then our
+//! boilerplate rules for what content farms wrap around
 //! copies (share counters, "Read also" teasers, related lists, newsletter boxes, comment forms,
 //! author bios, tags, cookie notices, ad labels). Credit lines are never dropped.
 
@@ -1175,15 +1176,19 @@ impl Reference {
 pub enum BodyEngine {
     /// Our own block scorer over the one shared parse ([`BodyEngine::Scored`]); when its
     /// result is doubtful (see [`doubtful`]) the page goes through [`BodyEngine::Agreement`].
+    /// F1 0.979 on the bundled 123 pages (24 of them fall back); ≈ 4.4× Python trafilatura
+    /// per core.
     #[default]
     Auto,
     /// Blocks that trafilatura and dom_smoothie (Readability) agree on, extended by the rules
-    /// below. F1 0.9805 on the bundled 123 pages; three parses per page.
+    /// below. F1 0.9805 on the bundled 123 pages; three parses per page (≈ 1.8× Python
+    /// trafilatura per core).
     Agreement,
-    /// dom_smoothie (Readability) alone, then the same rules. F1 0.967 (recall 0.991); about
-    /// 1.6× faster (trafilatura-rs is the most expensive step).
+    /// dom_smoothie (Readability) alone, then the same rules. F1 0.967 (recall 0.991); two
+    /// parses per page.
     Readability,
     /// Our own block scorer over the shared DOM only (no other parse), then the same rules.
+    /// F1 0.952 on the bundled pages; ≈ 7× Python trafilatura per core.
     Scored,
 }
 
@@ -1290,7 +1295,9 @@ fn words_of(page: &[Block], idx: &[usize]) -> usize {
 
 /// Chooses the body blocks of a page.
 ///
-/// The page is split into blocks in document order ([`blocks_from_node`]); trafilatura's output
+/// The page is split into blocks in document order ([`blocks_from_node`]). With
+/// [`BodyEngine::Scored`] / [`BodyEngine::Auto`], [`scored`] picks the article container (for
+/// `Auto`, unless [`doubtful`]); otherwise (or as `Auto`'s fallback) trafilatura's output
 /// marks the blocks it covers (≥ 50% of a block's 4-token shingles, or the whole line for short
 /// blocks); when that selection is thin (under 60% of the words dom_smoothie's Readability
 /// selects, or under 25 words), Readability's selection is used instead. Blocks inside cookie

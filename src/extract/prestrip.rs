@@ -1,6 +1,8 @@
 //! Pre-parse reduction of an HTML document: drops what no extraction step reads before the
-//! HTML5 parser (html5ever) sees it, which makes the one parse of a page about twice as cheap
-//! (on the bundled news pages ≈ 60% of the bytes are script, style and SVG content).
+//! HTML5 parser (html5ever) sees it. On the bundled news pages ≈ 60% of the bytes are script,
+//! style and SVG content, but the tokenizer runs through raw text cheaply: the parse costs
+//! ≈ 17% fewer instructions (callgrind) and runs ≈ 1.15× faster (criterion
+//! `prestrip_and_parse_123` vs `html5ever_parse_only_123`), strip included.
 //!
 //! Removed: the content of `<script>` elements other than JSON-LD (`type` containing
 //! `ld+json`), the content of `<style>` and `<svg>` elements (the start and end tags stay, so
