@@ -1,7 +1,9 @@
 //! Extraction throughput on the bundled benchmark pages (`data/extraction/`, 123 pages), one
 //! core: `cargo bench --bench extract`. Decoding is done once up front; each iteration runs
 //! `extract::extract` over every page. Criterion reports time per iteration (123 pages) and,
-//! via `Throughput::Elements`, pages per second.
+//! via `Throughput::Elements`, pages per second. Groups: the default engine (`auto`), our
+//! scorer alone, the trafilatura + dom_smoothie agreement on every page, the pre-parse strip +
+//! one html5ever parse, and each foreign extractor alone.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -40,6 +42,29 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for (html, url) in &pages {
                 std::hint::black_box(extract::extract(html, url));
+            }
+        })
+    });
+    for (name, engine) in [
+        ("scored_engine_123", extract::body::BodyEngine::Scored),
+        ("agreement_engine_123", extract::body::BodyEngine::Agreement),
+    ] {
+        let opts = extract::ExtractOptions {
+            body_engine: engine,
+        };
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                for (html, url) in &pages {
+                    std::hint::black_box(extract::extract_with(html, url, &opts));
+                }
+            })
+        });
+    }
+    g.bench_function("prestrip_and_parse_123", |b| {
+        b.iter(|| {
+            for (html, _) in &pages {
+                let s = extract::prestrip::strip(html);
+                std::hint::black_box(scraper::Html::parse_document(&s));
             }
         })
     });

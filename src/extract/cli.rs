@@ -18,10 +18,27 @@ pub struct ExtractArgs {
     /// `.html` or `.html.gz` files; `-` reads standard input.
     #[arg(required = true)]
     pub files: Vec<std::path::PathBuf>,
-    /// Select the body with dom_smoothie alone (faster, lower precision) instead of the
-    /// agreement of trafilatura and dom_smoothie.
+    /// Select the body with our block scorer alone, never falling back to the trafilatura +
+    /// dom_smoothie agreement (faster, lower F1); same as `--engine scored`.
     #[arg(long)]
     pub fast: bool,
+    /// Body engine: `auto` (default: our scorer, agreement fallback on doubtful pages),
+    /// `scored`, `agreement`, `readability` (dom_smoothie alone).
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineArg>,
+}
+
+/// Body engines selectable on the command line (see [`super::body::BodyEngine`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineArg {
+    /// Our scorer; trafilatura + dom_smoothie agreement when its result is doubtful.
+    Auto,
+    /// Our scorer alone (one parse per page).
+    Scored,
+    /// trafilatura + dom_smoothie agreement on every page.
+    Agreement,
+    /// dom_smoothie (Readability) alone.
+    Readability,
 }
 
 /// Arguments of `copytrail eval extract`.
@@ -43,17 +60,23 @@ pub struct EvalExtractArgs {
     /// With `--time`: extract every page this many times (the figure is the mean).
     #[arg(long, default_value_t = 1)]
     pub repeat: u32,
-    /// Evaluate the fast body engine (dom_smoothie alone).
+    /// Evaluate the fast body engine (our scorer alone); same as `--engine scored`.
     #[arg(long)]
     pub fast: bool,
+    /// Body engine to evaluate (see `copytrail extract --engine`).
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineArg>,
 }
 
-fn options(fast: bool) -> super::ExtractOptions {
+fn options(fast: bool, engine: Option<EngineArg>) -> super::ExtractOptions {
+    use super::body::BodyEngine;
     super::ExtractOptions {
-        body_engine: if fast {
-            super::body::BodyEngine::Readability
-        } else {
-            super::body::BodyEngine::Agreement
+        body_engine: match (engine, fast) {
+            (Some(EngineArg::Auto), _) => BodyEngine::Auto,
+            (Some(EngineArg::Scored), _) | (None, true) => BodyEngine::Scored,
+            (Some(EngineArg::Agreement), _) => BodyEngine::Agreement,
+            (Some(EngineArg::Readability), _) => BodyEngine::Readability,
+            (None, false) => BodyEngine::Auto,
         },
     }
 }
@@ -136,7 +159,7 @@ pub fn run_extract(args: &ExtractArgs) -> ExitCode {
             }
         };
         let decoded = charset::decode(&bytes, None);
-        let art = extract_with(&decoded.text, &url, &options(args.fast));
+        let art = extract_with(&decoded.text, &url, &options(args.fast, args.engine));
         let mut v = serde_json::to_value(&art).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             o.insert(
@@ -249,7 +272,7 @@ pub fn run_eval(args: &EvalExtractArgs) -> ExitCode {
             }
         }
     }
-    let opts = options(args.fast);
+    let opts = options(args.fast, args.engine);
     let start = std::time::Instant::now();
     let cpu_start = thread_cpu_seconds();
     for (p, bytes) in &loaded {

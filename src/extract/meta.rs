@@ -174,10 +174,21 @@ pub fn read(doc: &Html, url: &Url) -> Meta {
             .into_iter()
             .map(|d| (d, "meta")),
     );
-    cands.extend(itemprop_date(doc, "datePublished").map(|d| (d, "itemprop")));
-    cands.extend(time_element_date(doc).map(|d| (d, "time")));
-    cands.extend(visible_date(doc).map(|d| (d, "visible")));
-    cands.extend(date_from_url_path(url.path()).map(|d| (d, "url")));
+    // Later sources only matter while the first candidate lacks a time of day (see below), so
+    // the costlier whole-document scans run only then.
+    let settled = |c: &[(ParsedDate, &'static str)]| c.first().is_some_and(|(d, _)| d.has_time);
+    if !settled(&cands) {
+        cands.extend(itemprop_date(doc, "datePublished").map(|d| (d, "itemprop")));
+    }
+    if !settled(&cands) {
+        cands.extend(time_element_date(doc).map(|d| (d, "time")));
+    }
+    if !settled(&cands) {
+        cands.extend(visible_date(doc).map(|d| (d, "visible")));
+    }
+    if !settled(&cands) {
+        cands.extend(date_from_url_path(url.path()).map(|d| (d, "url")));
+    }
     if let Some(&(first, src)) = cands.first() {
         let pick = if first.has_time {
             (first, src)
@@ -348,14 +359,14 @@ fn visible_date(doc: &Html) -> Option<ParsedDate> {
         "date", "time", "byline", "posted", "publish", "dateline", "meta",
     ];
     let mut date_only = None;
+    let mut cls = String::new();
     for e in doc.select(&sel("[class], [id]")) {
         let v = e.value();
-        let cls = format!(
-            "{} {}",
-            v.attr("class").unwrap_or(""),
-            v.attr("id").unwrap_or("")
-        )
-        .to_ascii_lowercase();
+        cls.clear();
+        cls.push_str(v.attr("class").unwrap_or(""));
+        cls.push(' ');
+        cls.push_str(v.attr("id").unwrap_or(""));
+        cls.make_ascii_lowercase();
         if !HINTS.iter().any(|h| cls.contains(h)) || cls.contains("comment") {
             continue;
         }

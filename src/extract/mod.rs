@@ -10,6 +10,7 @@ pub mod credit;
 pub mod dates;
 pub mod eval;
 pub mod meta;
+pub mod prestrip;
 
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -136,7 +137,7 @@ pub fn nesting_depth(html: &str) -> usize {
         if end == start {
             continue;
         }
-        let name = html[start..end].to_ascii_lowercase();
+        let name = &b[start..end];
         let tag_end = b[end..]
             .iter()
             .position(|&c| c == b'>')
@@ -144,18 +145,22 @@ pub fn nesting_depth(html: &str) -> usize {
         let self_closing = tag_end > 0 && b.get(tag_end - 1) == Some(&b'/');
         if close {
             depth = depth.saturating_sub(1);
-        } else if name == "script" || name == "style" {
-            let closing = format!("</{name}");
+        } else if name.eq_ignore_ascii_case(b"script") || name.eq_ignore_ascii_case(b"style") {
+            let closing: &[u8] = if name.len() == 6 {
+                b"</script"
+            } else {
+                b"</style"
+            };
             let from = tag_end.min(b.len());
             match b[from..]
                 .windows(closing.len())
-                .position(|w| w.eq_ignore_ascii_case(closing.as_bytes()))
+                .position(|w| w.eq_ignore_ascii_case(closing))
             {
                 Some(e) => i = from + e,
                 None => break,
             }
             continue;
-        } else if !self_closing && !FLAT.contains(&name.as_str()) {
+        } else if !self_closing && !FLAT.iter().any(|f| name.eq_ignore_ascii_case(f.as_bytes())) {
             depth += 1;
             max = max.max(depth);
         }
@@ -166,6 +171,10 @@ pub fn nesting_depth(html: &str) -> usize {
 
 /// [`extract`] with explicit settings.
 pub fn extract_with(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
+    // Script/style/SVG content and comments are dropped before the one parse (see
+    // [`prestrip`]); nothing downstream reads them.
+    let stripped = prestrip::strip(html);
+    let html = stripped.as_str();
     let depth = nesting_depth(html);
     if depth > MAX_NESTING_DEPTH {
         return Article {

@@ -213,6 +213,16 @@ fn golden_body_fast_engine() {
     );
 }
 
+#[test]
+fn golden_body_scored_engine() {
+    run_golden(
+        true,
+        &extract::ExtractOptions {
+            body_engine: extract::body::BodyEngine::Scored,
+        },
+    );
+}
+
 /// Pages of the bundled benchmark used by the regression test: every 4th id in sorted order.
 fn regression_subset() -> Vec<(String, String, String)> {
     let truth: Value = serde_json::from_slice(
