@@ -24,7 +24,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use crate::fingerprint::{Fingerprint, hamming, intersection_size};
@@ -136,12 +136,13 @@ pub fn verify(a: &Fingerprint, b: &Fingerprint, cfg: &LinkConfig) -> Option<Matc
 /// Finds and stores the verified matches of a newly stored page `id` (whose fingerprint is
 /// `fp` and site `site`) against earlier pages: candidates are the pages sharing index keys
 /// (sampled shingles) and `simhash_candidates` (pages within [`LinkConfig::simhash_k`] bits).
-/// Returns the matched page ids.
+/// Returns the matched page ids. Call it inside the transaction (or savepoint) that stored
+/// the page.
 ///
 /// # Errors
 /// SQLite errors.
 pub fn match_new_page(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: i64,
     site: &str,
     fp: &Fingerprint,
