@@ -88,6 +88,8 @@ pub struct PageSink {
     simhash: SimHashIndex,
     /// Pages stored since the last relink that carry anchors (translation candidates).
     with_anchors: Vec<i64>,
+    /// What candidate matching remembers between pages (saturated keys, fingerprints).
+    matching: link::MatchCache,
     batch: Batch,
 }
 
@@ -122,6 +124,7 @@ impl PageSink {
             touched: HashSet::new(),
             simhash,
             with_anchors: Vec::new(),
+            matching: link::MatchCache::default(),
             batch: Batch::default(),
         })
     }
@@ -248,7 +251,9 @@ impl PageSink {
         };
         let id = store::insert_page(&sp, page, hash, analysis, body_gz)?;
         let matched = match &analysis.fingerprint {
-            Some(fp) => link::match_new_page(&sp, id, &site, fp, &near, &self.cfg)?,
+            Some(fp) => {
+                link::match_new_page(&sp, id, &site, fp, &near, &self.cfg, &mut self.matching)?
+            }
             None => Vec::new(),
         };
         sp.commit()?;
@@ -284,9 +289,12 @@ impl PageSink {
     }
 
     /// Forgets the open batch after its transaction was rolled back: removes its SimHash
-    /// index entries and relink bookkeeping, so memory matches the store again.
+    /// index entries, what candidate matching learnt from it and its relink bookkeeping, so
+    /// memory matches the store again.
     fn abandon_batch(&mut self, why: &str) {
         let batch = std::mem::take(&mut self.batch);
+        self.matching
+            .rollback(batch.indexed.iter().map(|(id, _)| *id as i64));
         for (id, fp) in batch.indexed {
             self.simhash.remove(id, fp);
         }
@@ -317,6 +325,7 @@ impl PageSink {
             return Err(e.into());
         }
         let batch = std::mem::take(&mut self.batch);
+        self.matching.commit();
         self.touched.extend(batch.touched);
         self.with_anchors.extend(batch.with_anchors);
         Ok(())
@@ -514,10 +523,15 @@ mod tests {
                  BEGIN SELECT RAISE(ROLLBACK, 'boom'); END;",
             )
             .unwrap();
-        // Batch: a copy of story 1 (matched, so its cluster is touched) and story 3.
+        // Batch: a copy of story 1 (matched, so its cluster is touched), story 3 (id 3) and a
+        // copy of it (which loads page 3's fingerprint as a candidate).
         sink.add(page("www.copy.example", "/a", 1)).unwrap();
-        sink.add(page("www.orig.example", "/c", 3)).unwrap();
-        assert_eq!(sink.batch.touched.len(), 2);
+        assert_eq!(
+            sink.add(page("www.orig.example", "/c", 3)).unwrap(),
+            AddOutcome::Added(3)
+        );
+        sink.add(page("www.copy.example", "/c", 3)).unwrap();
+        assert_eq!(sink.batch.touched.len(), 4);
         assert!(sink.add(page("www.orig.example", "/boom", 2)).is_err());
         // Everything in the batch is gone: the store, the index and the relink set agree.
         assert!(matches!(
@@ -529,15 +543,21 @@ mod tests {
         assert_eq!(count(&sink.store, "matches"), 0);
         assert_index_matches_store(&sink);
         assert!(sink.touched.is_empty() && sink.batch.touched.is_empty());
-        // The sink works again afterwards; story 3 (lost) is stored anew.
+        // The sink works again afterwards. Id 3 is handed out again, to story 7: a copy of
+        // story 7 must be verified against story 7, not against the lost story 3.
         sink.store
             .conn()
             .execute_batch("DROP TRIGGER boom")
             .unwrap();
-        sink.add(page("www.copy.example", "/a", 1)).unwrap();
-        sink.add(page("www.orig.example", "/c", 3)).unwrap();
+        sink.add(page("www.orig.example", "/x", 8)).unwrap();
+        assert_eq!(
+            sink.add(page("www.orig.example", "/y", 7)).unwrap(),
+            AddOutcome::Added(3)
+        );
+        sink.add(page("www.copy.example", "/y", 7)).unwrap();
         let store = sink.finish().unwrap();
-        assert_eq!(count(&store, "pages"), 3);
+        assert_eq!(count(&store, "pages"), 4);
+        assert_eq!(count(&store, "matches"), 1);
         assert_eq!(count(&store, "links"), 1);
     }
 }
