@@ -264,7 +264,8 @@ impl PageConsumer for Counter {
     }
 }
 
-/// Runs decode → extract → fingerprint on the workers like the real sink, but stores nothing:
+/// Runs decode → extract → fingerprint → body compression on the workers like the real sink,
+/// but stores nothing:
 /// separates the analysis cost from the store's.
 #[derive(Default)]
 struct AnalyseOnly(Counter);
@@ -274,6 +275,7 @@ impl PageConsumer for AnalyseOnly {
         Some(|p: &Page| Prepared {
             hash: copytrail::store::content_hash(&p.body),
             analysis: copytrail::pipeline::analyse(p),
+            body_gz: Some(copytrail::store::compress(&p.body)),
         })
     }
     fn add(&mut self, page: Page, prepared: Option<Prepared>) -> Result<(), String> {

@@ -1,11 +1,16 @@
 //! Ingest-at-scale benchmark (a plain binary that prints a table).
 //!
 //! Feeds `INGEST_SCALE_PAGES` (default 100,000) synthetic HTML news pages one after another
-//! through [`PageSink::add`] into a file-backed [`Store`] (SQLite in a temporary directory),
-//! then calls [`PageSink::finish`]. Prints the per-page cost of `add` (µs/page, wall clock)
-//! for each window of `INGEST_SCALE_WINDOW` (default 10,000) pages — to see whether it stays
-//! flat as the store grows — then the cost of `finish` (relinking), total pages/s and the
-//! final database size (bytes of every file in the store's directory: DB + WAL).
+//! through [`PageSink::add_prepared`] into a file-backed [`Store`] (SQLite in a temporary
+//! directory), then calls [`PageSink::finish`]. Pages are generated and analysed (decode,
+//! extract, fingerprint: [`pipeline::analyse`]; gzip of the body) in order on a second thread, as `copytrail
+//! ingest` does on its workers. Prints, for each window of `INGEST_SCALE_WINDOW` (default
+//! 10,000) pages, the single writer's cost (`add_prepared`, µs/page and pages/s, wall clock,
+//! commits included) — to see whether it stays flat as the store grows — and the analysis
+//! cost on the other thread; then the cost of `finish` (last commit and relinking), total
+//! pages/s and the final database size (bytes of every file in the store's directory: DB +
+//! WAL). `INGEST_SCALE_BATCH` sets the pages per commit (default
+//! `BatchLimits::default().max_pages`; 1 = one transaction per page, the old behaviour).
 //!
 //! Pages (deterministic, fixed seed): a vocabulary of 4,000 made-up words picked with a skewed
 //! (roughly Zipf-like) distribution; each original has a 6–10-word title, an
@@ -21,9 +26,13 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use copytrail::ingest::{AddOutcome, PageSink};
+use copytrail::ingest::{AddOutcome, BatchLimits, PageSink};
 use copytrail::page::{Page, PageSource};
-use copytrail::store::Store;
+use copytrail::pipeline::{self, Analysis};
+use copytrail::store::{Store, compress, content_hash};
+
+/// A generated page with its body hash, analysis, gzip body and the time the analysis took.
+type Prepared = (Page, String, Box<Analysis>, Vec<u8>, Duration);
 
 const SEED: u64 = 0x00C0_FFEE_2026;
 const VOCAB: usize = 4_000;
@@ -177,29 +186,14 @@ fn dir_bytes(dir: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-fn main() -> anyhow::Result<()> {
-    let n = env_usize("INGEST_SCALE_PAGES", 100_000).max(1);
-    let window = env_usize("INGEST_SCALE_WINDOW", 10_000).max(1);
+/// Generates the pages in order and analyses them (decode, extract, fingerprint, body
+/// compression) on this thread, sending each with its analysis time; the counts of copies are returned at the end.
+fn produce(n: usize, tx: std::sync::mpsc::SyncSender<Prepared>) -> (usize, usize) {
     let vocab = vocabulary();
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("bench.db");
-    let mut sink = PageSink::new(Store::open(&db)?)?;
-
     // origin[i] = index of the story page i carries (i itself for originals).
     let mut origin: Vec<u64> = Vec::with_capacity(n);
     let mut rng = fastrand::Rng::with_seed(SEED.rotate_left(17));
-    let (mut copies, mut full_copies, mut added) = (0usize, 0usize, 0usize);
-
-    println!(
-        "ingest_scale: {n} pages through PageSink::add into a file-backed store, windows of {window}"
-    );
-    println!(
-        "{:>16} {:>10} {:>10} {:>12}",
-        "pages", "us/page", "pages/s", "db bytes"
-    );
-    let mut total_add = Duration::ZERO;
-    let mut win_time = Duration::ZERO;
-    let mut win_start = 0usize;
+    let (mut copies, mut full_copies) = (0usize, 0usize);
     for i in 0..n as u64 {
         let p = if i > 0 && rng.f64() < COPY_SHARE {
             let j = rng.u64(..i);
@@ -231,31 +225,84 @@ fn main() -> anyhow::Result<()> {
             page(story_url(i, &s), html(s.host, &s, &s.paragraphs, None))
         };
         let t = Instant::now();
-        let out = sink.add(p)?;
+        let hash = content_hash(&p.body);
+        let analysis = Box::new(pipeline::analyse(&p));
+        let gz = compress(&p.body);
+        let el = t.elapsed();
+        if tx.send((p, hash, analysis, gz, el)).is_err() {
+            break;
+        }
+    }
+    (copies, full_copies)
+}
+
+fn main() -> anyhow::Result<()> {
+    let n = env_usize("INGEST_SCALE_PAGES", 100_000).max(1);
+    let window = env_usize("INGEST_SCALE_WINDOW", 10_000).max(1);
+    let batch = env_usize("INGEST_SCALE_BATCH", BatchLimits::default().max_pages).max(1);
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("bench.db");
+    let mut sink = PageSink::new(Store::open(&db)?)?;
+    sink.set_batch_limits(BatchLimits {
+        max_pages: batch,
+        ..BatchLimits::default()
+    });
+
+    // Pages are generated and analysed on a second thread, ahead of the writer (as in
+    // `copytrail ingest`), so the table's store figure is the single writer's own cost.
+    let (tx, rx) = std::sync::mpsc::sync_channel(64);
+    let producer = std::thread::Builder::new()
+        .stack_size(64 * 1024 * 1024)
+        .spawn(move || produce(n, tx))?;
+
+    println!(
+        "ingest_scale: {n} pages through PageSink::add_prepared into a file-backed store, windows of {window}, batches of {batch} pages"
+    );
+    println!(
+        "{:>16} {:>12} {:>12} {:>12} {:>12}",
+        "pages", "store us/pg", "store pg/s", "analyse us/pg", "db bytes"
+    );
+    let wall = Instant::now();
+    let mut total_add = Duration::ZERO;
+    let mut total_analyse = Duration::ZERO;
+    let (mut win_time, mut win_analyse) = (Duration::ZERO, Duration::ZERO);
+    let mut win_start = 0usize;
+    let mut added = 0usize;
+    for (i, (p, hash, analysis, gz, analyse_time)) in rx.into_iter().enumerate() {
+        let t = Instant::now();
+        let out = sink.add_prepared(&p, &hash, &analysis, Some(&gz))?;
         let el = t.elapsed();
         win_time += el;
         total_add += el;
+        win_analyse += analyse_time;
+        total_analyse += analyse_time;
         if matches!(out, AddOutcome::Added(_)) {
             added += 1;
         }
-        let done = i as usize + 1;
+        let done = i + 1;
         if done.is_multiple_of(window) || done == n {
             let count = done - win_start;
             println!(
-                "{:>16} {:>10.1} {:>10.0} {:>12}",
+                "{:>16} {:>12.1} {:>12.0} {:>12.1} {:>12}",
                 format!("{}-{}", win_start + 1, done),
                 win_time.as_secs_f64() * 1e6 / count as f64,
                 count as f64 / win_time.as_secs_f64(),
+                win_analyse.as_secs_f64() * 1e6 / count as f64,
                 dir_bytes(dir.path())
             );
             std::io::stdout().flush()?;
             win_start = done;
             win_time = Duration::ZERO;
+            win_analyse = Duration::ZERO;
         }
     }
+    let (copies, full_copies) = producer
+        .join()
+        .map_err(|_| anyhow::anyhow!("page producer panicked"))?;
     let t = Instant::now();
     let store = sink.finish()?;
     let finish = t.elapsed();
+    let wall = wall.elapsed();
     let links: i64 = store
         .conn()
         .query_row("SELECT COUNT(*) FROM links", [], |r| r.get(0))?;
@@ -266,17 +313,22 @@ fn main() -> anyhow::Result<()> {
                 r.get(0)
             })?;
     drop(store);
-    let total = total_add + finish;
     println!(
         "pages {n} (added {added}; copies {copies}: {full_copies} full, {} excerpts); links {links} ({credited} credited)",
         copies - full_copies
     );
     println!(
-        "add total {:.1} s ({:.1} us/page); finish (relink) {:.2} s; overall {:.0} pages/s",
+        "store (add_prepared) total {:.1} s ({:.1} us/page); finish (last commit + relink) {:.2} s; analyse total {:.1} s ({:.1} us/page, other thread)",
         total_add.as_secs_f64(),
         total_add.as_secs_f64() * 1e6 / n as f64,
         finish.as_secs_f64(),
-        n as f64 / total.as_secs_f64()
+        total_analyse.as_secs_f64(),
+        total_analyse.as_secs_f64() * 1e6 / n as f64,
+    );
+    println!(
+        "wall {:.1} s, overall {:.0} pages/s",
+        wall.as_secs_f64(),
+        n as f64 / wall.as_secs_f64()
     );
     println!(
         "final DB size {} bytes ({:.1} MB, incl. WAL; {:.0} bytes/page)",

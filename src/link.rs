@@ -24,7 +24,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use crate::fingerprint::{Fingerprint, hamming, intersection_size};
@@ -142,20 +142,81 @@ pub fn verify(a: &Fingerprint, b: &Fingerprint, cfg: &LinkConfig) -> Option<Matc
     })
 }
 
+/// What [`match_new_page`] remembers between pages (owned by the single writer, e.g.
+/// [`crate::ingest::PageSink`]): neither changes any result, both only save reads.
+///
+/// - **Saturated keys**: index keys already posted by more than [`LinkConfig::max_postings`]
+///   pages. Postings only grow (pages are never deleted), so such a key stays over the cap
+///   and is never used for candidates again; its postings need not be read.
+/// - **Fingerprints** of stored pages (shingles and site) as loaded for verification, so a
+///   page that is a candidate of many later pages is read and decoded once; capped at
+///   [`MatchCache::MAX_SHINGLES`] shingles in all (then emptied).
+///
+/// Saturated keys learnt while a batch of pages is open are pending until
+/// [`MatchCache::commit`]; [`MatchCache::rollback`] drops them and the fingerprints of the
+/// batch's pages (whose ids SQLite may hand out again), so the cache never describes pages
+/// that are not stored.
+#[derive(Debug, Default)]
+pub struct MatchCache {
+    saturated: HashSet<u64>,
+    pending_saturated: HashSet<u64>,
+    fingerprints: HashMap<i64, std::sync::Arc<(Fingerprint, String)>>,
+    shingles: usize,
+}
+
+impl MatchCache {
+    /// Largest number of shingle hashes (8 bytes each) kept in the fingerprint cache.
+    pub const MAX_SHINGLES: usize = 4 << 20;
+
+    /// Keeps what was learnt since the last commit (the writer committed its batch).
+    pub fn commit(&mut self) {
+        self.saturated.extend(self.pending_saturated.drain());
+    }
+
+    /// Forgets what was learnt since the last commit and the fingerprints of `batch_pages`,
+    /// the pages of the batch that was rolled back.
+    pub fn rollback(&mut self, batch_pages: impl IntoIterator<Item = i64>) {
+        self.pending_saturated.clear();
+        for id in batch_pages {
+            if let Some(f) = self.fingerprints.remove(&id) {
+                self.shingles -= f.0.shingles.len();
+            }
+        }
+    }
+
+    fn is_saturated(&self, key: u64) -> bool {
+        self.saturated.contains(&key) || self.pending_saturated.contains(&key)
+    }
+
+    fn remember(&mut self, id: i64, fp: std::sync::Arc<(Fingerprint, String)>) {
+        let n = fp.0.shingles.len();
+        if self.shingles + n > Self::MAX_SHINGLES {
+            self.fingerprints.clear();
+            self.shingles = 0;
+        }
+        if let Some(old) = self.fingerprints.insert(id, fp) {
+            self.shingles -= old.0.shingles.len();
+        }
+        self.shingles += n;
+    }
+}
+
 /// Finds and stores the verified matches of a newly stored page `id` (whose fingerprint is
 /// `fp` and site `site`) against earlier pages: candidates are the pages sharing index keys
 /// (sampled shingles) and `simhash_candidates` (pages within [`LinkConfig::simhash_k`] bits).
-/// Returns the matched page ids.
+/// Returns the matched page ids. Call it inside the transaction (or savepoint) that stored
+/// the page; `cache` is the writer's [`MatchCache`] (see there for its commit/rollback).
 ///
 /// # Errors
 /// SQLite errors.
 pub fn match_new_page(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: i64,
     site: &str,
     fp: &Fingerprint,
     simhash_candidates: &[i64],
     cfg: &LinkConfig,
+    cache: &mut MatchCache,
 ) -> Result<Vec<i64>, StoreError> {
     let mut counts: HashMap<i64, usize> = HashMap::new();
     for c in simhash_candidates {
@@ -168,16 +229,21 @@ pub fn match_new_page(
         let mut st = tx.prepare_cached(
             "SELECT page_id FROM shingle_postings WHERE hash = ?1 AND page_id != ?2 LIMIT ?3",
         )?;
+        let mut ids: Vec<i64> = Vec::with_capacity(cfg.max_postings + 1);
         for key in index_keys(fp) {
-            let ids: Vec<i64> = st
-                .query_map(params![key as i64, id, cfg.max_postings as i64 + 1], |r| {
-                    r.get(0)
-                })?
-                .collect::<Result<_, _>>()?;
-            if ids.len() > cfg.max_postings {
+            if cache.is_saturated(key) {
                 continue;
             }
-            for p in ids {
+            ids.clear();
+            let mut rows = st.query(params![key as i64, id, cfg.max_postings as i64 + 1])?;
+            while let Some(r) = rows.next()? {
+                ids.push(r.get(0)?);
+            }
+            if ids.len() > cfg.max_postings {
+                cache.pending_saturated.insert(key);
+                continue;
+            }
+            for &p in &ids {
                 *counts.entry(p).or_default() += 1;
             }
         }
@@ -195,23 +261,34 @@ pub fn match_new_page(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'text')",
     )?;
     for (cand, _) in cands {
-        let row = fp_st.query_row(params![cand], |r| {
-            Ok((
-                Fingerprint {
-                    simhash: r.get::<_, i64>(0)? as u64,
-                    n_tokens: r.get::<_, i64>(1)? as usize,
-                    shingles: crate::store::blob_to_shingles(&r.get::<_, Vec<u8>>(2)?),
-                },
-                r.get::<_, String>(3)?,
-            ))
-        });
-        let Ok((other, other_site)) = row else {
-            continue;
+        let other = match cache.fingerprints.get(&cand) {
+            Some(f) => std::sync::Arc::clone(f),
+            None => {
+                let row = fp_st.query_row(params![cand], |r| {
+                    Ok((
+                        Fingerprint {
+                            simhash: r.get::<_, i64>(0)? as u64,
+                            n_tokens: r.get::<_, i64>(1)? as usize,
+                            shingles: crate::store::blob_to_shingles(
+                                r.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?,
+                            ),
+                        },
+                        r.get::<_, String>(3)?,
+                    ))
+                });
+                let Ok(row) = row else {
+                    continue;
+                };
+                let f = std::sync::Arc::new(row);
+                cache.remember(cand, std::sync::Arc::clone(&f));
+                f
+            }
         };
+        let (other, other_site) = (&other.0, &other.1);
         if other_site == site {
             continue;
         }
-        if let Some(m) = verify(&other, fp, cfg) {
+        if let Some(m) = verify(other, fp, cfg) {
             // Store with a < b: `cand` was stored before `id`, so cand < id.
             ins.execute(params![
                 cand,

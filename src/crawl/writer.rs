@@ -19,6 +19,9 @@ pub struct Prepared {
     pub hash: String,
     /// The page's analysis.
     pub analysis: crate::pipeline::Analysis,
+    /// The body, gzip-compressed by [`crate::store::compress`] (`None`: the consumer
+    /// compresses it if it stores it).
+    pub body_gz: Option<Vec<u8>>,
 }
 
 /// A function preparing pages on worker threads.
@@ -36,6 +39,16 @@ pub trait PageConsumer: Send {
     /// # Errors
     /// A description of the failure; the URL is then recorded as failed.
     fn add(&mut self, page: Page, prepared: Option<Prepared>) -> Result<(), String>;
+    /// Makes every page accepted by `add` so far durable (commits a group of pages). The
+    /// writer calls it before it records those pages' URLs as done in the frontier, so a
+    /// crash never leaves a URL marked done whose page is not stored.
+    ///
+    /// # Errors
+    /// A description of the failure; the pages added since the last flush are then not
+    /// stored (their URLs are recorded as failed).
+    fn flush(&mut self) -> Result<(), String> {
+        Ok(())
+    }
     /// Ends the crawl's processing (recomputes links).
     ///
     /// # Errors
@@ -47,6 +60,7 @@ fn prepare_for_sink(page: &Page) -> Prepared {
     Prepared {
         hash: crate::store::content_hash(&page.body),
         analysis: crate::pipeline::analyse(page),
+        body_gz: Some(crate::store::compress(&page.body)),
     }
 }
 
@@ -56,10 +70,13 @@ impl PageConsumer for crate::ingest::PageSink {
     }
     fn add(&mut self, page: Page, prepared: Option<Prepared>) -> Result<(), String> {
         let r = match prepared {
-            Some(p) => self.add_analysed(&page, &p.hash, &p.analysis),
+            Some(p) => self.add_prepared(&page, &p.hash, &p.analysis, p.body_gz.as_deref()),
             None => crate::ingest::PageSink::add(self, page),
         };
         r.map(|_| ()).map_err(|e| e.to_string())
+    }
+    fn flush(&mut self) -> Result<(), String> {
+        crate::ingest::PageSink::flush(self).map_err(|e| e.to_string())
     }
     fn finish(self: Box<Self>) -> Result<(), String> {
         crate::ingest::PageSink::finish(*self)
@@ -196,8 +213,29 @@ pub struct WriterStats {
     pub warc_exchanges: AtomicU64,
 }
 
+/// Most commands taken off the channel at once; a run of `Complete` commands among them is
+/// stored as one group (one commit of the page sink).
+pub const MAX_GROUP: usize = 64;
+
+/// A `Complete` whose page was handed to the consumer but whose frontier entry is not yet
+/// recorded (waits for the group's flush).
+struct Staged {
+    completion: Completion,
+    /// The page was accepted by the consumer (to be confirmed by the flush).
+    added: bool,
+    /// The WARC write failed: the URL is not completed and the error is the answer.
+    warc_error: Option<String>,
+    reply: oneshot::Sender<WResult<()>>,
+}
+
 /// Runs the writer loop until every sender is dropped, then finishes the sink. Returns the
 /// frontier (for the summary) or the first fatal error.
+///
+/// Group commit: the commands already queued (up to [`MAX_GROUP`]) are taken together; the
+/// pages of consecutive `Complete` commands go to the consumer, one [`PageConsumer::flush`]
+/// makes them durable, and only then are their frontier entries recorded and their senders
+/// answered — so a URL is never marked done before its page is stored. Under a light load a
+/// group is a single command (no waiting for a batch to fill).
 pub fn run_writer(
     mut frontier: Frontier,
     mut consumer: Box<dyn PageConsumer>,
@@ -220,34 +258,65 @@ pub fn run_writer(
         }
         Ok(())
     };
-    while let Some(cmd) = rx.blocking_recv() {
-        match cmd {
-            Cmd::Batch {
-                host,
-                after,
-                limit,
-                now_ms,
-                reply,
-            } => {
-                let _ = reply.send(frontier.next_batch(&host, after, limit, now_ms).map_err(fe));
+    // Commits the staged group's pages, then records their URLs and answers.
+    let finish_group =
+        |group: &mut Vec<Staged>, consumer: &mut Box<dyn PageConsumer>, frontier: &mut Frontier| {
+            if group.is_empty() {
+                return;
             }
-            Cmd::NextDue { host, reply } => {
-                let _ = reply.send(frontier.next_due(&host).map_err(fe));
+            let flushed = consumer.flush();
+            for mut st in group.drain(..) {
+                if let Some(e) = st.warc_error {
+                    let _ = st.reply.send(Err(e));
+                    continue;
+                }
+                if st.added {
+                    match &flushed {
+                        Ok(()) => {
+                            stats.pages_stored.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Err(e) => {
+                            stats.sink_errors.fetch_add(1, Ordering::Relaxed);
+                            st.completion.state = super::frontier::Final::Failed;
+                            st.completion.note = Some(format!("store: {e}"));
+                        }
+                    }
+                }
+                let r = frontier
+                    .complete(&st.completion, super::engine::now_ms())
+                    .map_err(fe)
+                    .map(|hosts| {
+                        if !hosts.is_empty() {
+                            let _ = new_work.send(hosts);
+                        }
+                    });
+                let _ = st.reply.send(r);
             }
-            Cmd::Complete {
-                mut completion,
-                page,
-                exchanges,
-                reply,
-            } => {
-                let r = (|| {
-                    write_warc(&mut warc, &exchanges)?;
-                    if let Some(page) = page {
+        };
+    let mut group: Vec<Staged> = Vec::new();
+    while let Some(first) = rx.blocking_recv() {
+        let mut cmds = vec![first];
+        while cmds.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(c) => cmds.push(c),
+                Err(_) => break,
+            }
+        }
+        for cmd in cmds {
+            let cmd = match cmd {
+                Cmd::Complete {
+                    mut completion,
+                    page,
+                    exchanges,
+                    reply,
+                } => {
+                    let (mut added, mut warc_error) = (false, None);
+                    if let Err(e) = write_warc(&mut warc, &exchanges) {
+                        warc_error = Some(e);
+                    } else if let Some(page) = page {
                         let (page, prepared) = *page;
                         match consumer.add(page, prepared) {
-                            Ok(()) => {
-                                stats.pages_stored.fetch_add(1, Ordering::Relaxed);
-                            }
+                            Ok(()) => added = true,
                             Err(e) => {
                                 stats.sink_errors.fetch_add(1, Ordering::Relaxed);
                                 completion.state = super::frontier::Final::Failed;
@@ -255,90 +324,22 @@ pub fn run_writer(
                             }
                         }
                     }
-                    let hosts = frontier
-                        .complete(&completion, super::engine::now_ms())
-                        .map_err(fe)?;
-                    if !hosts.is_empty() {
-                        let _ = new_work.send(hosts);
-                    }
-                    Ok(())
-                })();
-                let _ = reply.send(r);
-            }
-            Cmd::Reschedule {
-                id,
-                attempts,
-                not_before_ms,
-                note,
-                exchanges,
-                reply,
-            } => {
-                let r = write_warc(&mut warc, &exchanges).and_then(|()| {
-                    frontier
-                        .reschedule(id, attempts, not_before_ms, &note)
-                        .map_err(fe)
-                });
-                let _ = reply.send(r);
-            }
-            Cmd::DeferHost {
-                host,
-                until_ms,
-                note,
-                reply,
-            } => {
-                let _ = reply.send(frontier.defer_host(&host, until_ms, &note).map_err(fe));
-            }
-            Cmd::Exchanges(exs) => {
-                if let Err(e) = write_warc(&mut warc, &exs) {
-                    tracing::error!("{e}");
+                    let staged = Staged {
+                        completion,
+                        added,
+                        warc_error,
+                        reply,
+                    };
+                    group.push(staged);
+                    continue;
                 }
-            }
-            Cmd::GetRobots {
-                host,
-                since_ms,
-                reply,
-            } => {
-                let _ = reply.send(frontier.robots(&host, since_ms).map_err(fe));
-            }
-            Cmd::PutRobots {
-                host,
-                status,
-                body,
-                now_ms,
-            } => {
-                if let Err(e) = frontier.put_robots(&host, status, &body, now_ms) {
-                    tracing::warn!("caching robots.txt of {host}: {e}");
-                }
-            }
-            Cmd::Add {
-                urls,
-                now_ms,
-                reply,
-            } => {
-                let r = frontier.add(&urls, now_ms).map_err(fe).map(|hosts| {
-                    if !hosts.is_empty() {
-                        let _ = new_work.send(hosts);
-                    }
-                });
-                let _ = reply.send(r);
-            }
-            Cmd::Requeue {
-                now_ms,
-                repoll_ms,
-                recrawl_ms,
-                reply,
-            } => {
-                let r = (|| {
-                    frontier
-                        .requeue_due(now_ms, repoll_ms, recrawl_ms)
-                        .map_err(fe)?;
-                    let hosts = frontier.queued_hosts().map_err(fe)?;
-                    let next = frontier.next_repoll(repoll_ms).map_err(fe)?;
-                    Ok((hosts, next))
-                })();
-                let _ = reply.send(r);
-            }
+                other => other,
+            };
+            // Any other command sees the group's pages committed and recorded first.
+            finish_group(&mut group, &mut consumer, &mut frontier);
+            handle(cmd, &mut frontier, &mut warc, &write_warc, &new_work, fe);
         }
+        finish_group(&mut group, &mut consumer, &mut frontier);
         if last_count.elapsed() > std::time::Duration::from_secs(2) {
             last_count = std::time::Instant::now();
             if let Ok(n) = frontier.queued_count() {
@@ -351,4 +352,255 @@ pub fn run_writer(
     }
     consumer.finish()?;
     Ok(frontier)
+}
+
+/// Writes exchanges to the WARC file, if any.
+type WriteWarc<'a> = dyn Fn(&mut Option<WarcWriter>, &[Exchange]) -> WResult<()> + 'a;
+
+/// Serves one command other than `Complete`.
+fn handle(
+    cmd: Cmd,
+    frontier: &mut Frontier,
+    warc: &mut Option<WarcWriter>,
+    write_warc: &WriteWarc<'_>,
+    new_work: &mpsc::UnboundedSender<Vec<String>>,
+    fe: fn(FrontierError) -> String,
+) {
+    match cmd {
+        Cmd::Complete { reply, .. } => {
+            // Staged by the caller; never reaches here.
+            let _ = reply.send(Err("internal: Complete not staged".into()));
+        }
+        Cmd::Batch {
+            host,
+            after,
+            limit,
+            now_ms,
+            reply,
+        } => {
+            let _ = reply.send(frontier.next_batch(&host, after, limit, now_ms).map_err(fe));
+        }
+        Cmd::NextDue { host, reply } => {
+            let _ = reply.send(frontier.next_due(&host).map_err(fe));
+        }
+        Cmd::Reschedule {
+            id,
+            attempts,
+            not_before_ms,
+            note,
+            exchanges,
+            reply,
+        } => {
+            let r = write_warc(warc, &exchanges).and_then(|()| {
+                frontier
+                    .reschedule(id, attempts, not_before_ms, &note)
+                    .map_err(fe)
+            });
+            let _ = reply.send(r);
+        }
+        Cmd::DeferHost {
+            host,
+            until_ms,
+            note,
+            reply,
+        } => {
+            let _ = reply.send(frontier.defer_host(&host, until_ms, &note).map_err(fe));
+        }
+        Cmd::Exchanges(exs) => {
+            if let Err(e) = write_warc(warc, &exs) {
+                tracing::error!("{e}");
+            }
+        }
+        Cmd::GetRobots {
+            host,
+            since_ms,
+            reply,
+        } => {
+            let _ = reply.send(frontier.robots(&host, since_ms).map_err(fe));
+        }
+        Cmd::PutRobots {
+            host,
+            status,
+            body,
+            now_ms,
+        } => {
+            if let Err(e) = frontier.put_robots(&host, status, &body, now_ms) {
+                tracing::warn!("caching robots.txt of {host}: {e}");
+            }
+        }
+        Cmd::Add {
+            urls,
+            now_ms,
+            reply,
+        } => {
+            let r = frontier.add(&urls, now_ms).map_err(fe).map(|hosts| {
+                if !hosts.is_empty() {
+                    let _ = new_work.send(hosts);
+                }
+            });
+            let _ = reply.send(r);
+        }
+        Cmd::Requeue {
+            now_ms,
+            repoll_ms,
+            recrawl_ms,
+            reply,
+        } => {
+            let r = (|| {
+                frontier
+                    .requeue_due(now_ms, repoll_ms, recrawl_ms)
+                    .map_err(fe)?;
+                let hosts = frontier.queued_hosts().map_err(fe)?;
+                let next = frontier.next_repoll(repoll_ms).map_err(fe)?;
+                Ok((hosts, next))
+            })();
+            let _ = reply.send(r);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::crawl::frontier::{Final, FoundAs};
+    use crate::page::PageSource;
+
+    /// Records what the writer asks of it; at each flush, notes how many frontier rows are
+    /// already recorded done (read through its own connection, as after a crash).
+    struct Recorder {
+        log: Arc<Mutex<Vec<String>>>,
+        db: std::path::PathBuf,
+        fail_flush: bool,
+    }
+
+    impl PageConsumer for Recorder {
+        fn add(&mut self, page: Page, _prepared: Option<Prepared>) -> Result<(), String> {
+            self.log.lock().unwrap().push(format!("add {}", page.url));
+            Ok(())
+        }
+        fn flush(&mut self) -> Result<(), String> {
+            let done = Frontier::open(&self.db).unwrap().counts().unwrap().done;
+            self.log
+                .lock()
+                .unwrap()
+                .push(format!("flush (done {done})"));
+            if self.fail_flush {
+                Err("disk full".into())
+            } else {
+                Ok(())
+            }
+        }
+        fn finish(self: Box<Self>) -> Result<(), String> {
+            self.log.lock().unwrap().push("finish".into());
+            Ok(())
+        }
+    }
+
+    /// Queues four URLs, sends their `Complete` commands before the writer starts (so they
+    /// form one group), runs the writer; returns the log, the frontier and the answers.
+    fn run_group(fail_flush: bool) -> (Vec<String>, Frontier, Vec<WResult<()>>, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        let mut frontier = Frontier::open(&db).unwrap();
+        let urls: Vec<NewUrl> = (0..4)
+            .map(|i| NewUrl {
+                url: url::Url::parse(&format!("https://a.example/{i}")).unwrap(),
+                scope: "a.example".into(),
+                depth: 0,
+                found_as: FoundAs::Seed,
+            })
+            .collect();
+        frontier.add(&urls, 0).unwrap();
+        let entries = frontier.next_batch("https://a.example", 0, 10, 0).unwrap();
+        assert_eq!(entries.len(), 4);
+        let (tx, rx) = mpsc::channel(16);
+        let mut answers = Vec::new();
+        for e in &entries {
+            let (reply, answer) = oneshot::channel();
+            answers.push(answer);
+            let page = Page {
+                url: url::Url::parse(&e.url).unwrap(),
+                status: 200,
+                headers: vec![],
+                body: b"<p>x</p>".to_vec(),
+                fetched_at: None,
+                source: PageSource::Crawl,
+            };
+            tx.try_send(Cmd::Complete {
+                completion: Completion {
+                    id: e.id,
+                    state: Final::Done,
+                    status: Some(200),
+                    kind: Some("html"),
+                    note: None,
+                    etag: None,
+                    last_modified: None,
+                    attempts: 1,
+                    discovered: vec![],
+                    alias: None,
+                },
+                page: Some(Box::new((page, None))),
+                exchanges: vec![],
+                reply,
+            })
+            .unwrap();
+        }
+        drop(tx);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let consumer = Box::new(Recorder {
+            log: Arc::clone(&log),
+            db: db.clone(),
+            fail_flush,
+        });
+        let (new_work, _work_rx) = mpsc::unbounded_channel();
+        let stats = Arc::new(WriterStats::default());
+        let frontier = run_writer(frontier, consumer, None, rx, new_work, stats).unwrap();
+        let answers = answers
+            .into_iter()
+            .map(|mut a| a.try_recv().unwrap())
+            .collect();
+        let log = log.lock().unwrap().clone();
+        let notes = rusqlite::Connection::open(&db)
+            .unwrap()
+            .prepare("SELECT COALESCE(note, '') FROM frontier ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        (log, frontier, answers, notes)
+    }
+
+    #[test]
+    fn a_group_of_pages_is_flushed_once_before_its_urls_are_recorded_done() {
+        let (log, frontier, answers, _) = run_group(false);
+        assert_eq!(
+            log,
+            vec![
+                "add https://a.example/0",
+                "add https://a.example/1",
+                "add https://a.example/2",
+                "add https://a.example/3",
+                "flush (done 0)",
+                "finish"
+            ]
+        );
+        assert!(answers.iter().all(Result::is_ok));
+        assert_eq!(frontier.counts().unwrap().done, 4);
+    }
+
+    #[test]
+    fn a_failed_flush_records_the_groups_urls_as_failed() {
+        let (log, frontier, answers, notes) = run_group(true);
+        assert_eq!(log.iter().filter(|l| l.starts_with("flush")).count(), 1);
+        assert!(answers.iter().all(Result::is_ok));
+        let c = frontier.counts().unwrap();
+        assert_eq!((c.done, c.failed), (0, 4));
+        assert!(
+            notes.iter().all(|n| n.contains("store: disk full")),
+            "{notes:?}"
+        );
+    }
 }

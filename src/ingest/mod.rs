@@ -7,6 +7,7 @@ pub mod run;
 pub mod warc;
 
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use crate::fingerprint::index::SimHashIndex;
 use crate::link::{self, LinkConfig, RelinkStats};
@@ -17,23 +18,79 @@ use crate::store::{self, Store, StoreError};
 /// What happened to one page handed to a [`PageSink`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AddOutcome {
-    /// New page stored (its id in the store).
+    /// New page stored (its id in the store); durable once the sink's batch is committed
+    /// ([`PageSink::flush`]).
     Added(i64),
     /// The same URL with the same body was already stored; nothing changed.
     Unchanged(i64),
 }
 
+/// When a [`PageSink`] commits its open batch of pages (group commit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchLimits {
+    /// Commit once this many pages were added to the open batch (≥ 1; 1 = one transaction
+    /// per page).
+    pub max_pages: usize,
+    /// Commit when a page is added this long after the batch was opened.
+    pub max_age: Duration,
+}
+
+impl Default for BatchLimits {
+    /// 256 pages or 1 s, whichever comes first.
+    fn default() -> Self {
+        BatchLimits {
+            max_pages: 256,
+            max_age: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The open batch: pages written inside one SQLite transaction not yet committed, and what
+/// they changed in memory (undone if the transaction is lost).
+#[derive(Default)]
+struct Batch {
+    /// When the transaction was opened (`None`: no transaction open).
+    opened: Option<Instant>,
+    /// Pages added in it.
+    pages: usize,
+    /// `(id, simhash)` inserted into the SimHash index by this batch.
+    indexed: Vec<(u64, u64)>,
+    /// Pages whose clusters need relinking once the batch is committed.
+    touched: HashSet<i64>,
+    /// Pages with anchors once the batch is committed.
+    with_anchors: Vec<i64>,
+    /// Set when SQLite rolled the whole transaction back under a failing page: the batch's
+    /// pages are gone and [`PageSink::flush`] reports it.
+    lost: Option<String>,
+}
+
 /// The single entry point of pages into the store: decode → extract → fingerprint → store →
 /// match against the near-duplicate index. Links of the story clusters touched are
 /// recomputed by [`PageSink::finish`]. Owns the store while it lives (one writer).
+///
+/// **Group commit.** Pages are written into one open SQLite transaction (a batch), each
+/// inside its own savepoint, and the batch is committed when it holds
+/// [`BatchLimits::max_pages`] pages, when a page arrives [`BatchLimits::max_age`] after it
+/// opened, and by [`PageSink::flush`], [`PageSink::relink`] and [`PageSink::finish`]. A
+/// failing page is rolled back to its savepoint alone (as before: that page is not
+/// stored, the others are); a page counts as stored (durable) only once its batch is
+/// committed, so a crash loses at most the open batch and leaves the store consistent.
+/// Dropping a sink without `flush`/`finish` discards the open batch like a crash. If the
+/// whole transaction is lost (commit fails, or SQLite rolls it back after an I/O error),
+/// the batch's SimHash index entries and relink bookkeeping are undone too.
 pub struct PageSink {
     store: Store,
     cfg: LinkConfig,
+    limits: BatchLimits,
     touched: HashSet<i64>,
-    /// SimHash index of every stored fingerprint, rebuilt from the store when the sink opens.
+    /// SimHash index of every stored fingerprint (committed, plus the open batch's), rebuilt
+    /// from the store when the sink opens.
     simhash: SimHashIndex,
     /// Pages stored since the last relink that carry anchors (translation candidates).
     with_anchors: Vec<i64>,
+    /// What candidate matching remembers between pages (saturated keys, fingerprints).
+    matching: link::MatchCache,
+    batch: Batch,
 }
 
 impl PageSink {
@@ -63,20 +120,42 @@ impl PageSink {
         Ok(PageSink {
             store,
             cfg,
+            limits: BatchLimits::default(),
             touched: HashSet::new(),
             simhash,
             with_anchors: Vec::new(),
+            matching: link::MatchCache::default(),
+            batch: Batch::default(),
         })
     }
 
-    /// The store (read access, e.g. for the crawl frontier).
+    /// Sets when batches are committed (see [`BatchLimits`]); `max_pages` below 1 counts as 1.
+    pub fn set_batch_limits(&mut self, limits: BatchLimits) {
+        self.limits = BatchLimits {
+            max_pages: limits.max_pages.max(1),
+            ..limits
+        };
+    }
+
+    /// Pages in the open (uncommitted) batch.
+    pub fn pending(&self) -> usize {
+        self.batch.pages
+    }
+
+    /// The store (read access, e.g. for the crawl frontier). Reads through it see the open
+    /// batch; writes through it (e.g. [`Store::record_failure`]) join the open batch.
     pub fn store(&self) -> &Store {
         &self.store
     }
 
-    /// Mutable access to the store.
-    pub fn store_mut(&mut self) -> &mut Store {
-        &mut self.store
+    /// Mutable access to the store; the open batch is committed first, so the caller may
+    /// start its own transactions.
+    ///
+    /// # Errors
+    /// As [`PageSink::flush`].
+    pub fn store_mut(&mut self) -> Result<&mut Store, StoreError> {
+        self.flush()?;
+        Ok(&mut self.store)
     }
 
     /// Processes (decode, extract, fingerprint) and stores one page.
@@ -94,56 +173,171 @@ impl PageSink {
 
     /// Stores a page already analysed by [`pipeline::analyse`] (so analysis can run on worker
     /// threads); `hash` is [`store::content_hash`] of its body. The page, its article, its
-    /// fingerprint, its index postings and its verified matches are written in one
-    /// transaction.
+    /// fingerprint, its index postings and its verified matches are written as a unit (one
+    /// savepoint in the open batch), committed with the batch (see [`PageSink`]).
     ///
     /// # Errors
-    /// [`StoreError`] if the database write fails.
+    /// [`StoreError`] if the database write fails: the page is not stored. If SQLite lost
+    /// the whole open batch with it, the batch's other pages are not stored either and the
+    /// next [`PageSink::flush`] fails too.
     pub fn add_analysed(
         &mut self,
         page: &Page,
         hash: &str,
         analysis: &Analysis,
     ) -> Result<AddOutcome, StoreError> {
+        self.add_prepared(page, hash, analysis, None)
+    }
+
+    /// As [`PageSink::add_analysed`], with the body already compressed by
+    /// [`store::compress`] on another thread (`None`: compressed here, if the page is new).
+    ///
+    /// # Errors
+    /// As [`PageSink::add_analysed`].
+    pub fn add_prepared(
+        &mut self,
+        page: &Page,
+        hash: &str,
+        analysis: &Analysis,
+        body_gz: Option<&[u8]>,
+    ) -> Result<AddOutcome, StoreError> {
+        if self.batch.lost.is_some() {
+            return Err(StoreError::BatchLost(self.batch_lost_message()));
+        }
+        self.begin()?;
+        let r = self.add_in_batch(page, hash, analysis, body_gz);
+        if r.is_err() && self.batch.opened.is_some() && self.store.conn().is_autocommit() {
+            // SQLite rolled the whole transaction back (I/O error, disk full, ...).
+            self.abandon_batch("the open batch was rolled back by SQLite after a failed write");
+        }
+        let outcome = r?;
+        let age = self.batch.opened.map_or(Duration::ZERO, |t| t.elapsed());
+        if self.batch.pages >= self.limits.max_pages || age >= self.limits.max_age {
+            self.flush()?;
+        }
+        Ok(outcome)
+    }
+
+    fn add_in_batch(
+        &mut self,
+        page: &Page,
+        hash: &str,
+        analysis: &Analysis,
+        body_gz: Option<&[u8]>,
+    ) -> Result<AddOutcome, StoreError> {
         if let Some(id) = self.store.find_page(page.url.as_str(), hash)? {
             return Ok(AddOutcome::Unchanged(id));
         }
         let site = store::site_of_url(&page.url);
-        let cfg = self.cfg.clone();
-        let tx = self.store.conn_mut().transaction()?;
-        let id = store::insert_page(&tx, page, hash, analysis)?;
+        let near: Vec<i64> = match &analysis.fingerprint {
+            Some(fp) => self
+                .simhash
+                .query(fp.simhash, self.cfg.simhash_k)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(id, _)| id as i64)
+                .collect(),
+            None => Vec::new(),
+        };
+        // A savepoint per page: a failing page is rolled back alone, the batch goes on.
+        let sp = self.store.conn_mut().savepoint()?;
+        let compressed;
+        let body_gz = match body_gz {
+            Some(b) => b,
+            None => {
+                compressed = store::compress(&page.body);
+                &compressed
+            }
+        };
+        let id = store::insert_page(&sp, page, hash, analysis, body_gz)?;
         let matched = match &analysis.fingerprint {
             Some(fp) => {
-                let near: Vec<i64> = self
-                    .simhash
-                    .query(fp.simhash, cfg.simhash_k)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(id, _)| id as i64)
-                    .collect();
-                link::match_new_page(&tx, id, &site, fp, &near, &cfg)?
+                link::match_new_page(&sp, id, &site, fp, &near, &self.cfg, &mut self.matching)?
             }
             None => Vec::new(),
         };
+        sp.commit()?;
+        self.batch.pages += 1;
         if !analysis.anchors.is_empty() {
-            self.with_anchors.push(id);
+            self.batch.with_anchors.push(id);
         }
-        tx.commit()?;
         if let Some(fp) = &analysis.fingerprint {
+            // Pages later in the same batch must find this one.
             self.simhash.insert(id as u64, fp.simhash);
+            self.batch.indexed.push((id as u64, fp.simhash));
         }
         if !matched.is_empty() {
-            self.touched.insert(id);
-            self.touched.extend(matched);
+            self.batch.touched.insert(id);
+            self.batch.touched.extend(matched);
         }
         Ok(AddOutcome::Added(id))
     }
 
-    /// Recomputes the links of every story cluster touched since the last call.
+    /// Opens the batch's transaction if none is open.
+    fn begin(&mut self) -> Result<(), StoreError> {
+        if self.batch.opened.is_none() {
+            // IMMEDIATE: take the write lock now (waiting out the busy timeout), so the
+            // batch never fails later to upgrade a read snapshot another connection outdated.
+            self.store.conn().execute_batch("BEGIN IMMEDIATE")?;
+            self.batch.opened = Some(Instant::now());
+        }
+        Ok(())
+    }
+
+    fn batch_lost_message(&self) -> String {
+        self.batch.lost.clone().unwrap_or_default()
+    }
+
+    /// Forgets the open batch after its transaction was rolled back: removes its SimHash
+    /// index entries, what candidate matching learnt from it and its relink bookkeeping, so
+    /// memory matches the store again.
+    fn abandon_batch(&mut self, why: &str) {
+        let batch = std::mem::take(&mut self.batch);
+        self.matching
+            .rollback(batch.indexed.iter().map(|(id, _)| *id as i64));
+        for (id, fp) in batch.indexed {
+            self.simhash.remove(id, fp);
+        }
+        if batch.pages > 0 {
+            self.batch.lost = Some(format!("{} page(s) not stored: {why}", batch.pages));
+        }
+    }
+
+    /// Commits the open batch, if any: its pages are then durable.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the commit fails (the batch is rolled back, and its pages are not
+    /// stored) or if the batch was already lost (see [`PageSink::add_analysed`]); either way
+    /// the in-memory index matches the store afterwards and the sink can be used again.
+    pub fn flush(&mut self) -> Result<(), StoreError> {
+        if let Some(why) = self.batch.lost.take() {
+            return Err(StoreError::BatchLost(why));
+        }
+        if self.batch.opened.is_none() {
+            return Ok(());
+        }
+        if let Err(e) = self.store.conn().execute_batch("COMMIT") {
+            if !self.store.conn().is_autocommit() {
+                let _ = self.store.conn().execute_batch("ROLLBACK");
+            }
+            self.abandon_batch(&format!("commit failed: {e}"));
+            self.batch.lost = None;
+            return Err(e.into());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.matching.commit();
+        self.touched.extend(batch.touched);
+        self.with_anchors.extend(batch.with_anchors);
+        Ok(())
+    }
+
+    /// Commits the open batch, then recomputes the links of every story cluster touched
+    /// since the last call.
     ///
     /// # Errors
     /// [`StoreError`] if the database fails.
     pub fn relink(&mut self) -> Result<RelinkStats, StoreError> {
+        self.flush()?;
         // Translations are matched in a batch: their evidence is weighted by how rare each
         // anchor is in the whole store.
         let fresh = std::mem::take(&mut self.with_anchors);
@@ -153,12 +347,217 @@ impl PageSink {
         link::relink(&mut self.store, &touched, &self.cfg)
     }
 
-    /// Recomputes links (see [`PageSink::relink`]) and returns the store.
+    /// Commits the open batch, recomputes links (see [`PageSink::relink`]) and returns the
+    /// store.
     ///
     /// # Errors
     /// [`StoreError`] if the database fails.
     pub fn finish(mut self) -> Result<Store, StoreError> {
         self.relink()?;
         Ok(self.store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::page::PageSource;
+
+    /// A news-like page whose body is `story` (distinct sentences per story number), on `host`.
+    fn page(host: &str, path: &str, story: u32) -> Page {
+        let paras: String = (0..6)
+            .map(|p| {
+                let words: Vec<String> = (0..40)
+                    .map(|w| format!("w{}x{}", (story * 7919 + p * 131 + w * 17) % 9973, w % 5))
+                    .collect();
+                format!("<p>{}.</p>", words.join(" "))
+            })
+            .collect();
+        let body = format!(
+            "<!doctype html><html lang=en><head><title>Story {story}</title></head><body>\
+             <article><h1>Story {story}</h1>{paras}</article></body></html>"
+        );
+        Page {
+            url: url::Url::parse(&format!("https://{host}{path}")).unwrap(),
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
+            body: body.into_bytes(),
+            fetched_at: None,
+            source: PageSource::Crawl,
+        }
+    }
+
+    fn count(store: &Store, table: &str) -> i64 {
+        store
+            .conn()
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    }
+
+    fn sink_at(path: &std::path::Path, max_pages: usize) -> PageSink {
+        let mut sink = PageSink::new(Store::open(path).unwrap()).unwrap();
+        sink.set_batch_limits(BatchLimits {
+            max_pages,
+            max_age: Duration::from_secs(3600),
+        });
+        sink
+    }
+
+    /// The in-memory SimHash index holds exactly the stored fingerprints.
+    fn assert_index_matches_store(sink: &PageSink) {
+        assert_eq!(
+            sink.simhash.len() as i64,
+            count(&sink.store, "fingerprints"),
+            "SimHash index and fingerprints table disagree"
+        );
+    }
+
+    #[test]
+    fn pages_are_committed_in_batches_and_match_within_a_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut sink = sink_at(&path, 3);
+        let other = Store::open(&path).unwrap();
+        sink.add(page("www.orig.example", "/a", 1)).unwrap();
+        // A copy of story 1 on another site, in the same (open) batch.
+        sink.add(page("www.copy.example", "/a", 1)).unwrap();
+        assert_eq!(sink.pending(), 2);
+        assert_eq!(
+            count(&other, "pages"),
+            0,
+            "open batch visible before commit"
+        );
+        sink.add(page("www.orig.example", "/b", 2)).unwrap();
+        assert_eq!(sink.pending(), 0, "third page should commit the batch");
+        assert_eq!(count(&other, "pages"), 3);
+        assert_eq!(
+            count(&other, "matches"),
+            1,
+            "copy in the same batch not matched"
+        );
+        // Same URL and body again: unchanged, nothing written.
+        let again = sink.add(page("www.orig.example", "/a", 1)).unwrap();
+        assert!(matches!(again, AddOutcome::Unchanged(_)));
+        assert_eq!(sink.pending(), 0);
+        let store = sink.finish().unwrap();
+        assert_eq!(count(&store, "links"), 1);
+    }
+
+    #[test]
+    fn a_crash_mid_batch_loses_only_the_open_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut sink = sink_at(&path, 100);
+        for i in 0..3 {
+            sink.add(page("www.orig.example", &format!("/{i}"), i))
+                .unwrap();
+        }
+        sink.flush().unwrap(); // acknowledged
+        for i in 3..5 {
+            sink.add(page("www.orig.example", &format!("/{i}"), i))
+                .unwrap();
+        }
+        assert_eq!(sink.pending(), 2);
+        // The process dies: the connection goes away without a commit.
+        drop(sink);
+        let reopened = sink_at(&path, 100);
+        for table in ["pages", "articles", "fingerprints"] {
+            assert_eq!(count(&reopened.store, table), 3, "{table}");
+        }
+        let orphans: i64 = reopened
+            .store
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM shingle_postings WHERE page_id NOT IN (SELECT id FROM pages)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(orphans, 0);
+        let check: String = reopened
+            .store
+            .conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        assert_index_matches_store(&reopened);
+    }
+
+    #[test]
+    fn a_failing_page_is_rolled_back_alone_and_the_batch_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut sink = sink_at(&path, 100);
+        // Any fingerprint of a page under /boom fails (statement aborted, transaction kept).
+        sink.store
+            .conn()
+            .execute_batch(
+                "CREATE TEMP TRIGGER boom BEFORE INSERT ON fingerprints
+                 WHEN (SELECT url FROM pages WHERE id = NEW.page_id) LIKE '%/boom%'
+                 BEGIN SELECT RAISE(ABORT, 'boom'); END;",
+            )
+            .unwrap();
+        sink.add(page("www.orig.example", "/a", 1)).unwrap();
+        assert!(sink.add(page("www.orig.example", "/boom", 2)).is_err());
+        // A copy of the failed page's story must not be matched to it.
+        sink.add(page("www.copy.example", "/b", 2)).unwrap();
+        sink.flush().unwrap();
+        assert_eq!(count(&sink.store, "pages"), 2);
+        assert_eq!(count(&sink.store, "matches"), 0);
+        assert_index_matches_store(&sink);
+    }
+
+    #[test]
+    fn a_lost_batch_is_undone_in_memory_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut sink = sink_at(&path, 100);
+        sink.add(page("www.orig.example", "/a", 1)).unwrap();
+        sink.flush().unwrap();
+        // A failure that makes SQLite roll back the whole transaction.
+        sink.store
+            .conn()
+            .execute_batch(
+                "CREATE TEMP TRIGGER boom BEFORE INSERT ON fingerprints
+                 WHEN (SELECT url FROM pages WHERE id = NEW.page_id) LIKE '%/boom%'
+                 BEGIN SELECT RAISE(ROLLBACK, 'boom'); END;",
+            )
+            .unwrap();
+        // Batch: a copy of story 1 (matched, so its cluster is touched), story 3 (id 3) and a
+        // copy of it (which loads page 3's fingerprint as a candidate).
+        sink.add(page("www.copy.example", "/a", 1)).unwrap();
+        assert_eq!(
+            sink.add(page("www.orig.example", "/c", 3)).unwrap(),
+            AddOutcome::Added(3)
+        );
+        sink.add(page("www.copy.example", "/c", 3)).unwrap();
+        assert_eq!(sink.batch.touched.len(), 4);
+        assert!(sink.add(page("www.orig.example", "/boom", 2)).is_err());
+        // Everything in the batch is gone: the store, the index and the relink set agree.
+        assert!(matches!(
+            sink.add(page("www.orig.example", "/d", 4)),
+            Err(StoreError::BatchLost(_))
+        ));
+        assert!(matches!(sink.flush(), Err(StoreError::BatchLost(_))));
+        assert_eq!(count(&sink.store, "pages"), 1);
+        assert_eq!(count(&sink.store, "matches"), 0);
+        assert_index_matches_store(&sink);
+        assert!(sink.touched.is_empty() && sink.batch.touched.is_empty());
+        // The sink works again afterwards. Id 3 is handed out again, to story 7: a copy of
+        // story 7 must be verified against story 7, not against the lost story 3.
+        sink.store
+            .conn()
+            .execute_batch("DROP TRIGGER boom")
+            .unwrap();
+        sink.add(page("www.orig.example", "/x", 8)).unwrap();
+        assert_eq!(
+            sink.add(page("www.orig.example", "/y", 7)).unwrap(),
+            AddOutcome::Added(3)
+        );
+        sink.add(page("www.copy.example", "/y", 7)).unwrap();
+        let store = sink.finish().unwrap();
+        assert_eq!(count(&store, "pages"), 4);
+        assert_eq!(count(&store, "matches"), 1);
+        assert_eq!(count(&store, "links"), 1);
     }
 }

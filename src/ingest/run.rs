@@ -99,7 +99,8 @@ enum Item {
 }
 
 enum Done {
-    Page(Box<Page>, String, Box<Analysis>),
+    /// A page, its body hash, its analysis and its gzip body (compressed on the worker).
+    Page(Box<Page>, String, Box<Analysis>, Vec<u8>),
     Failure(String, String),
 }
 
@@ -284,10 +285,12 @@ fn analyse_item(item: Item) -> Done {
         Item::Supplied(b) => {
             let (page, art) = *b;
             let hash = store::content_hash(&page.body);
+            let gz = store::compress(&page.body);
             Done::Page(
                 Box::new(page),
                 hash,
                 Box::new(pipeline::analyse_supplied(art)),
+                gz,
             )
         }
         Item::Page(mut page) => {
@@ -306,7 +309,8 @@ fn analyse_item(item: Item) -> Done {
                 }
             }
             let hash = store::content_hash(&page.body);
-            Done::Page(Box::new(page), hash, Box::new(analysis))
+            let gz = store::compress(&page.body);
+            Done::Page(Box::new(page), hash, Box::new(analysis), gz)
         }
     }
 }
@@ -403,7 +407,7 @@ pub fn run(store: Store, cfg: &IngestConfig) -> Result<(Store, IngestSummary), I
                     eprintln!("copytrail: {source}: {reason}");
                     sink.store().record_failure(&source, &reason)
                 }
-                Done::Page(page, hash, analysis) => {
+                Done::Page(page, hash, analysis, gz) => {
                     summary.pages_read += 1;
                     if let Some(err) = analysis
                         .article
@@ -416,7 +420,7 @@ pub fn run(store: Store, cfg: &IngestConfig) -> Result<(Store, IngestSummary), I
                         eprintln!("copytrail: {source}: {err}");
                         let _ = sink.store().record_failure(&source, err);
                     }
-                    match sink.add_analysed(&page, &hash, &analysis) {
+                    match sink.add_prepared(&page, &hash, &analysis, Some(&gz)) {
                         Ok(AddOutcome::Unchanged(_)) => {
                             summary.unchanged += 1;
                             Ok(())
@@ -438,6 +442,10 @@ pub fn run(store: Store, cfg: &IngestConfig) -> Result<(Store, IngestSummary), I
     let _ = numberer.join();
     for w in workers {
         let _ = w.join();
+    }
+    if result.is_err() {
+        // Keep what was stored before the failure (the pages of the open batch).
+        let _ = sink.flush();
     }
     result?;
     if let Some(b) = &bar {

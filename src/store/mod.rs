@@ -33,10 +33,25 @@ pub enum StoreError {
         /// Highest version this build knows.
         supported: i64,
     },
+    /// A batch of pages written in one transaction was rolled back (see
+    /// `crate::ingest::PageSink`): its pages are not stored.
+    #[error("batch of pages lost: {0}")]
+    BatchLost(String),
     /// Stored data could not be (de)serialised.
     #[error("stored data is malformed: {0}")]
     Malformed(String),
 }
+
+/// Page cache of each connection, KiB (`PRAGMA cache_size`; SQLite's default is 2,000 KiB).
+pub const CACHE_KIB: i64 = 64 * 1024;
+
+/// Bytes of the database file read through a memory map (`PRAGMA mmap_size`), saving a
+/// `pread` per page read.
+pub const MMAP_BYTES: i64 = 256 * 1024 * 1024;
+
+/// WAL size, in database pages, above which a commit checkpoints (`PRAGMA
+/// wal_autocheckpoint`; SQLite's default is 1,000 pages = 4 MB).
+pub const WAL_AUTOCHECKPOINT_PAGES: i64 = 8192;
 
 /// Handle on the SQLite store.
 pub struct Store {
@@ -67,6 +82,15 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // The writer touches index pages all over the postings B-tree: keep them in memory
+        // (the default cache is 2 MB) and let the WAL grow to a few batches before a
+        // checkpoint copies its pages back (the default 1,000 pages checkpointed after almost
+        // every batch). Temporary data (statement journals of the per-page savepoints) stays
+        // in memory.
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+        conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
         schema::migrate(&mut conn)?;
         Ok(Store { conn })
     }
