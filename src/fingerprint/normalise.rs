@@ -7,29 +7,241 @@
 //! (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) are split into overlapping character
 //! bigrams, so Chinese and Japanese text yields features (the fault of case 22: an ASCII-only
 //! word regex gives no features and every CJK text the same fingerprint).
+//!
+//! # Fast path (same output as the plain composition of the steps above)
+//!
+//! The straightforward implementation (kept as `reference` for the equivalence tests) runs
+//! every character through the NFKC iterator, the case-folding iterator and the general UAX #29
+//! state machine and allocates a `String` per token. The fast path gives the same bytes:
+//!
+//! - **NFKC skipped on stable characters.** A character with canonical combining class 0 and
+//!   `NFKC_Quick_Check = Yes` (a "stable" starter, UAX #15 §9 "Detecting Normalization
+//!   Forms" and §14 "Stream-Safe Text Format"/segmentation at starters) is unchanged by NFKC
+//!   and blocks every composition and reordering across it, so
+//!   `NFKC(a + b) = NFKC(a) + NFKC(b)` whenever `b` starts with a stable character. The text
+//!   is copied character by character; a run of non-stable characters is normalised with
+//!   `unicode_normalization` together with the stable starter before it, up to the next
+//!   stable character.
+//! - **Case folding by table.** Full case folding (`CaseFolding.txt` C+F) maps each character
+//!   independently; for ASCII it is `to_ascii_lowercase`, and a bit set built once from
+//!   `caseless` itself marks the other characters below U+30000 that fold to themselves.
+//! - **Stability and "folds to itself"** are both read from bit sets computed once, on first
+//!   use, from `unicode_normalization` and `caseless` (the same tables the reference uses);
+//!   characters at or above U+30000 are looked up directly.
+//! - **Chunks.** [`Tokeniser`] cuts the raw text before every ASCII non-space character that
+//!   follows ASCII white space. Such a cut is a stable starter (NFKC and folding are
+//!   per-chunk), follows a character that is not `i` (Turkish fix-up state resets) and is a
+//!   UAX #29 word boundary whose rules on either side look no further than the white space
+//!   (WB3a–WB3d, WB4 and WB5–WB13b all need a letter, digit, mid-word punctuation, Extend,
+//!   ZWJ or regional indicator next to the boundary). Pure-ASCII chunks skip normalisation
+//!   (ASCII lower-casing) and use `unicode_segmentation`'s ASCII word iterator; chunks with
+//!   other characters go through the fast normaliser and the general UAX #29 iterator.
+//! - **No per-token allocation.** Tokens are appended to one byte arena, each followed by
+//!   U+0020, so a shingle (tokens joined by U+0020) is a contiguous slice of the arena
+//!   ([`Tokens::shingle`]).
+//!
+//! Equivalence with `reference` is checked by property tests on random mixed-script strings
+//! and on every bundled text (`cargo test --release --lib fingerprint`).
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use caseless::Caseless;
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
-/// Normalises `text`: NFKC, full case folding, Turkish dotted/dotless i folded to `i`.
-pub fn normalise(text: &str) -> String {
-    let nfkc: String = text.nfkc().collect();
-    let folded = caseless::default_case_fold_str(&nfkc);
-    let mut out = String::with_capacity(folded.len());
-    let mut prev_i = false;
-    for c in folded.chars() {
-        match c {
-            '\u{0307}' if prev_i => continue,
-            'ı' => {
-                out.push('i');
-                prev_i = true;
-            }
-            _ => {
-                out.push(c);
-                prev_i = c == 'i';
-            }
+/// Characters below this code point have their properties ([`Flags`]) cached in
+/// [`FLAGS`]; others are computed on every use.
+const TABLE_LIMIT: u32 = 0x30000;
+
+/// Cached per-character properties, each derived from the same libraries the reference
+/// implementation calls (so they cannot disagree with it).
+#[derive(Clone, Copy)]
+struct Flags(u8);
+
+impl Flags {
+    /// The entry has been computed.
+    const KNOWN: u8 = 1;
+    /// Canonical combining class 0 and `NFKC_Quick_Check = Yes` (UAX #15): NFKC leaves the
+    /// character alone and never composes or reorders across it.
+    const STABLE: u8 = 2;
+    /// Full case folding maps the character to itself.
+    const FOLD_ID: u8 = 4;
+    /// UAX #29 `Word_Break = ALetter` and alphanumeric: segments exactly like ASCII `a`.
+    const LETTER: u8 = 8;
+    /// UAX #29 `Word_Break = Other` and alphanumeric: always a one-character word.
+    const SINGLE: u8 = 16;
+
+    fn has(self, f: u8) -> bool {
+        self.0 & f != 0
+    }
+}
+
+/// Lazily filled cache of [`Flags`] below [`TABLE_LIMIT`] (0 = not computed yet). Racing
+/// threads compute the same value, so relaxed atomics suffice.
+static FLAGS: [AtomicU8; TABLE_LIMIT as usize] = [const { AtomicU8::new(0) }; TABLE_LIMIT as usize];
+
+/// Number of UAX #29 segments of `s` (`unicode_segmentation`'s word bounds).
+fn segments(s: &str) -> usize {
+    s.split_word_bounds().count()
+}
+
+/// True when `c` segments exactly like ASCII `a`: it is a word on its own and joins letters
+/// on both sides (WB5), with a MidLetter between letters (WB6/WB7), but not with a following
+/// single or double quote (so it is not a Hebrew_Letter, WB7a–c). Among the UAX #29
+/// `Word_Break` values only ALetter passes all these probes.
+fn probe_letter(c: char) -> bool {
+    let w = c.to_string();
+    w.unicode_words().eq([w.as_str()])
+        && segments(&format!("a{c}")) == 1
+        && segments(&format!("{c}a")) == 1
+        && segments(&format!("{c}:a")) == 1
+        && segments(&format!("a:{c}")) == 1
+        && segments(&format!("{c}'")) == 2
+        && segments(&format!("{c}\"")) == 2
+}
+
+/// True when `c` is a word on its own and breaks from letters, digits, `_`, Katakana, Hebrew
+/// letters and itself on both sides, even around mid-word punctuation: `Word_Break = Other`
+/// (WB999), not any value with a joining rule.
+fn probe_single(c: char) -> bool {
+    let w = c.to_string();
+    w.unicode_words().eq([w.as_str()])
+        && segments(&format!("{c}{c}")) == 2
+        && ["a", "1", "_", "\u{30a2}", "\u{5d0}", "a.", "1,"]
+            .iter()
+            .all(|x| segments(&format!("{x}{c}")) == x.chars().count() + 1)
+        && ["a", "1", "_", "\u{30a2}", "\u{5d0}", ".a", ",1"]
+            .iter()
+            .all(|x| segments(&format!("{c}{x}")) == x.chars().count() + 1)
+}
+
+fn compute_flags(c: char) -> Flags {
+    let mut f = Flags::KNOWN;
+    if unicode_normalization::char::canonical_combining_class(c) == 0
+        && unicode_normalization::is_nfkc_quick(std::iter::once(c))
+            == unicode_normalization::IsNormalized::Yes
+    {
+        f |= Flags::STABLE;
+    }
+    let mut folded = std::iter::once(c).default_case_fold();
+    if folded.next() == Some(c) && folded.next().is_none() {
+        f |= Flags::FOLD_ID;
+    }
+    // `char::is_alphanumeric` only skips the probes for characters that cannot be words.
+    if c.is_alphanumeric() {
+        if probe_letter(c) {
+            f |= Flags::LETTER;
+        } else if probe_single(c) {
+            f |= Flags::SINGLE;
         }
     }
+    Flags(f)
+}
+
+/// The [`Flags`] of `c`.
+#[inline]
+fn flags(c: char) -> Flags {
+    let cp = c as u32;
+    if cp < TABLE_LIMIT {
+        let v = FLAGS[cp as usize].load(Ordering::Relaxed);
+        if v != 0 {
+            return Flags(v);
+        }
+        let f = compute_flags(c);
+        FLAGS[cp as usize].store(f.0, Ordering::Relaxed);
+        f
+    } else {
+        compute_flags(c)
+    }
+}
+
+/// Appends the case folding of `c` (already NFKC) to `out`, with the Turkish fix-ups;
+/// `prev_i` is true when the last character appended was `i`.
+#[inline]
+fn push_folded(c: char, fl: Flags, out: &mut String, prev_i: &mut bool) {
+    let cp = c as u32;
+    if cp < 0x80 {
+        let l = c.to_ascii_lowercase();
+        out.push(l);
+        *prev_i = l == 'i';
+    } else if fl.has(Flags::FOLD_ID) {
+        push_turkish(c, out, prev_i);
+    } else {
+        for d in std::iter::once(c).default_case_fold() {
+            push_turkish(d, out, prev_i);
+        }
+    }
+}
+
+/// The Turkish fix-up on one case-folded character.
+#[inline]
+fn push_turkish(c: char, out: &mut String, prev_i: &mut bool) {
+    match c {
+        '\u{0307}' if *prev_i => {}
+        'ı' => {
+            out.push('i');
+            *prev_i = true;
+        }
+        _ => {
+            out.push(c);
+            *prev_i = c == 'i';
+        }
+    }
+}
+
+/// Appends the normalisation of `text` (NFKC, full case folding, Turkish fix-ups; see the
+/// module documentation) to `out`.
+pub fn normalise_into(text: &str, out: &mut String) {
+    let mut prev_i = false;
+    // Byte offsets (in `text` and `out`) of the last stable character and the fix-up state
+    // before it: a non-stable run is renormalised from there.
+    let (mut st_in, mut st_out, mut st_prev_i) = (0usize, out.len(), false);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            st_in = i;
+            st_out = out.len();
+            st_prev_i = prev_i;
+            let l = b.to_ascii_lowercase();
+            out.push(l as char);
+            prev_i = l == b'i';
+            i += 1;
+            continue;
+        }
+        let c = text[i..].chars().next().expect("char boundary");
+        let fl = flags(c);
+        if fl.has(Flags::STABLE) {
+            st_in = i;
+            st_out = out.len();
+            st_prev_i = prev_i;
+            push_folded(c, fl, out, &mut prev_i);
+            i += c.len_utf8();
+            continue;
+        }
+        // Non-stable run: up to the next stable character (or the end).
+        let mut j = i + c.len_utf8();
+        while j < bytes.len() {
+            let d = text[j..].chars().next().expect("char boundary");
+            if flags(d).has(Flags::STABLE) {
+                break;
+            }
+            j += d.len_utf8();
+        }
+        out.truncate(st_out);
+        prev_i = st_prev_i;
+        for d in text[st_in..j].nfkc() {
+            push_folded(d, flags(d), out, &mut prev_i);
+        }
+        i = j;
+    }
+}
+
+/// Normalises `text`: NFKC, full case folding, Turkish dotted/dotless i folded to `i`.
+pub fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    normalise_into(text, &mut out);
     out
 }
 
@@ -49,50 +261,403 @@ pub(crate) fn is_unspaced_script(c: char) -> bool {
     )
 }
 
-/// Splits already-normalised text into tokens: words, and character bigrams for runs of
-/// unspaced scripts (a run of one character yields that character).
-pub fn tokens(normalised: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut run: Vec<char> = Vec::new();
-    let flush = |run: &mut Vec<char>, out: &mut Vec<String>| {
-        match run.len() {
-            0 => {}
-            1 => out.push(run[0].to_string()),
-            _ => {
-                for w in run.windows(2) {
-                    out.push(w.iter().collect());
-                }
-            }
+/// A token sequence stored in one byte arena: every token's UTF-8 bytes followed by one
+/// U+0020, so tokens `i..j` joined by U+0020 are the contiguous slice
+/// `arena[start(i) .. start(j) - 1]`.
+#[derive(Debug, Default, Clone)]
+pub struct Tokens {
+    arena: Vec<u8>,
+    starts: Vec<usize>,
+}
+
+impl Tokens {
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// True when there is no token.
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    fn start(&self, i: usize) -> usize {
+        self.starts.get(i).copied().unwrap_or(self.arena.len())
+    }
+
+    /// Token `i` (`i < len()`).
+    pub fn get(&self, i: usize) -> &str {
+        std::str::from_utf8(&self.arena[self.starts[i]..self.start(i + 1) - 1])
+            .expect("tokens are appended as whole UTF-8 strings")
+    }
+
+    /// UTF-8 bytes of tokens `i..i + n` joined by U+0020 (`n ≥ 1`, `i + n ≤ len()`).
+    #[inline]
+    pub fn joined(&self, i: usize, n: usize) -> &[u8] {
+        &self.arena[self.starts[i]..self.start(i + n) - 1]
+    }
+
+    /// The tokens as owned strings.
+    pub fn to_strings(&self) -> Vec<String> {
+        (0..self.len()).map(|i| self.get(i).to_string()).collect()
+    }
+
+    #[inline]
+    fn push_str(&mut self, s: &str) {
+        self.starts.push(self.arena.len());
+        self.arena.extend_from_slice(s.as_bytes());
+        self.arena.push(b' ');
+    }
+
+    #[inline]
+    fn push_ascii_lower(&mut self, s: &str) {
+        self.starts.push(self.arena.len());
+        self.arena
+            .extend(s.as_bytes().iter().map(u8::to_ascii_lowercase));
+        self.arena.push(b' ');
+    }
+
+    #[inline]
+    fn push_chars(&mut self, a: char, b: Option<char>) {
+        self.starts.push(self.arena.len());
+        let mut buf = [0u8; 4];
+        self.arena
+            .extend_from_slice(a.encode_utf8(&mut buf).as_bytes());
+        if let Some(b) = b {
+            self.arena
+                .extend_from_slice(b.encode_utf8(&mut buf).as_bytes());
         }
-        run.clear();
+        self.arena.push(b' ');
+    }
+}
+
+/// Scanner classes of characters (see [`scan_words`]).
+const C_OTHER: u8 = 0;
+const C_ALPHA: u8 = 1;
+const C_DIGIT: u8 = 2;
+const C_UNDER: u8 = 3;
+const C_SINGLE: u8 = 4;
+
+/// Scanner class of each ASCII byte: letters are ALetter, digits Numeric, `_` ExtendNumLet.
+const ASCII_CLASS: [u8; 128] = {
+    let mut t = [C_OTHER; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphabetic() {
+            C_ALPHA
+        } else if c.is_ascii_digit() {
+            C_DIGIT
+        } else if c == b'_' {
+            C_UNDER
+        } else {
+            C_OTHER
+        };
+        b += 1;
+    }
+    t
+};
+
+/// Calls `emit` with each UAX #29 word of `s` (what `s.unicode_words()` yields), for text
+/// whose characters are all ASCII, `Word_Break = ALetter` letters ([`Flags::LETTER`], treated
+/// as ASCII letters) or alphanumeric `Word_Break = Other` characters ([`Flags::SINGLE`],
+/// one-character words).
+///
+/// The rules are those of `unicode_segmentation`'s ASCII word iterator, i.e. UAX #29
+/// restricted to these `Word_Break` values: a word is a maximal run of letters, digits and
+/// `_` (WB5, WB8–WB10, WB13a/b) that may contain `.`, `'` or `:` between two letters
+/// (WB6/WB7) and `.`, `,`, `;` or `'` between two digits (WB11/WB12); every other character
+/// stands alone (WB3–WB3d, WB999), and only segments with a letter or digit are words.
+fn scan_words(s: &str, mut emit: impl FnMut(&str)) {
+    let b = s.as_bytes();
+    let n = b.len();
+    let class_at = |i: usize| -> (u8, usize) {
+        if b[i] < 0x80 {
+            (ASCII_CLASS[b[i] as usize], 1)
+        } else {
+            let c = s[i..].chars().next().expect("char boundary");
+            let f = flags(c);
+            let cl = if f.has(Flags::LETTER) {
+                C_ALPHA
+            } else if f.has(Flags::SINGLE) {
+                C_SINGLE
+            } else {
+                C_OTHER
+            };
+            (cl, c.len_utf8())
+        }
     };
-    for word in normalised.unicode_words() {
-        if word.chars().any(is_unspaced_script) {
-            // A UAX #29 "word" in these scripts is one ideograph or a kana/Thai run; split
-            // mixed tokens so Latin/digit parts stay words.
-            let mut latin = String::new();
-            for c in word.chars() {
-                if is_unspaced_script(c) {
-                    if !latin.is_empty() {
-                        flush(&mut run, &mut out);
-                        out.push(std::mem::take(&mut latin));
+    let mut i = 0;
+    while i < n {
+        let (cl, w) = class_at(i);
+        match cl {
+            C_ALPHA | C_DIGIT | C_UNDER => {
+                let start = i;
+                let mut prev = cl;
+                let mut alnum = cl != C_UNDER;
+                i += w;
+                while i < n {
+                    let (c2, w2) = class_at(i);
+                    if matches!(c2, C_ALPHA | C_DIGIT | C_UNDER) {
+                        prev = c2;
+                        alnum |= c2 != C_UNDER;
+                        i += w2;
+                        continue;
                     }
-                    run.push(c);
-                } else {
-                    latin.push(c);
+                    if i + 1 < n && matches!(b[i], b'.' | b',' | b';' | b'\'' | b':') {
+                        let (next, _) = class_at(i + 1);
+                        let infix = match b[i] {
+                            b'.' | b',' | b';' | b'\'' if prev == C_DIGIT && next == C_DIGIT => {
+                                true
+                            }
+                            b'\'' | b'.' | b':' if prev == C_ALPHA && next == C_ALPHA => true,
+                            _ => false,
+                        };
+                        if infix {
+                            i += 1;
+                            continue;
+                        }
+                    }
+                    break;
+                }
+                if alnum {
+                    emit(&s[start..i]);
                 }
             }
-            if !latin.is_empty() {
-                flush(&mut run, &mut out);
-                out.push(latin);
+            C_SINGLE => {
+                emit(&s[i..i + w]);
+                i += w;
             }
-        } else {
-            flush(&mut run, &mut out);
-            out.push(word.to_string());
+            _ => i += w,
         }
     }
-    flush(&mut run, &mut out);
-    out
+}
+
+/// Builds the [`Tokens`] of a text: words, and character bigrams for runs of unspaced
+/// scripts, with the same output as [`tokens`]`(&`[`normalise`]`(text))` (see the module
+/// documentation for the fast path).
+#[derive(Debug, Default)]
+pub struct Tokeniser {
+    tokens: Tokens,
+    scratch: String,
+    /// Last character of the pending run of unspaced-script characters, and the run's length.
+    run_last: char,
+    run_len: usize,
+}
+
+/// ASCII white space that ends a chunk when an ASCII non-space character follows.
+#[inline]
+fn is_ascii_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+impl Tokeniser {
+    /// A tokeniser with room for a text of about `bytes` bytes.
+    pub fn with_capacity(bytes: usize) -> Self {
+        Tokeniser {
+            tokens: Tokens {
+                arena: Vec::with_capacity(bytes + bytes / 4 + 16),
+                starts: Vec::with_capacity(bytes / 4 + 4),
+            },
+            scratch: String::new(),
+            run_last: '\0',
+            run_len: 0,
+        }
+    }
+
+    /// Normalises and tokenises a raw `text`.
+    pub fn tokenise(mut self, text: &str) -> Tokens {
+        let b = text.as_bytes();
+        let n = b.len();
+        let is_cut =
+            |q: usize| q > 0 && q < n && is_ascii_ws(b[q - 1]) && b[q] < 0x80 && !is_ascii_ws(b[q]);
+        let mut start = 0;
+        while start < n {
+            let Some(off) = b[start..].iter().position(|&x| x >= 0x80) else {
+                self.ascii_chunk(&text[start..]);
+                break;
+            };
+            let na = start + off;
+            let mut cut = na;
+            while cut > start && !is_cut(cut) {
+                cut -= 1;
+            }
+            if cut > start {
+                self.ascii_chunk(&text[start..cut]);
+            }
+            let mut end = na + 1;
+            while end < n && !is_cut(end) {
+                end += 1;
+            }
+            self.general_chunk(&text[cut..end]);
+            start = end;
+        }
+        self.flush();
+        self.tokens
+    }
+
+    /// Tokenises already-normalised text (no chunking, no normalisation).
+    pub fn segment(mut self, normalised: &str) -> Tokens {
+        for w in normalised.unicode_words() {
+            self.word(w);
+        }
+        self.flush();
+        self.tokens
+    }
+
+    fn ascii_chunk(&mut self, chunk: &str) {
+        scan_words(chunk, |w| {
+            self.flush();
+            self.tokens.push_ascii_lower(w);
+        });
+    }
+
+    fn general_chunk(&mut self, chunk: &str) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        normalise_into(chunk, &mut scratch);
+        let simple = scratch
+            .chars()
+            .all(|c| c.is_ascii() || flags(c).has(Flags::LETTER | Flags::SINGLE));
+        if simple {
+            scan_words(&scratch, |w| self.word(w));
+        } else {
+            for w in scratch.unicode_words() {
+                self.word(w);
+            }
+        }
+        self.scratch = scratch;
+    }
+
+    #[inline]
+    fn flush(&mut self) {
+        if self.run_len == 1 {
+            self.tokens.push_chars(self.run_last, None);
+        }
+        self.run_len = 0;
+    }
+
+    #[inline]
+    fn run_push(&mut self, c: char) {
+        if self.run_len > 0 {
+            self.tokens.push_chars(self.run_last, Some(c));
+        }
+        self.run_last = c;
+        self.run_len += 1;
+    }
+
+    /// One UAX #29 word of normalised text.
+    fn word(&mut self, w: &str) {
+        if w.is_ascii() || !w.chars().any(is_unspaced_script) {
+            self.flush();
+            self.tokens.push_str(w);
+            return;
+        }
+        // A UAX #29 "word" in these scripts is one ideograph or a kana/Thai run; split mixed
+        // tokens so Latin/digit parts stay words.
+        let mut latin: Option<usize> = None;
+        for (k, c) in w.char_indices() {
+            if is_unspaced_script(c) {
+                if let Some(s) = latin.take() {
+                    self.flush();
+                    self.tokens.push_str(&w[s..k]);
+                }
+                self.run_push(c);
+            } else if latin.is_none() {
+                latin = Some(k);
+            }
+        }
+        if let Some(s) = latin {
+            self.flush();
+            self.tokens.push_str(&w[s..]);
+        }
+    }
+}
+
+/// Splits already-normalised text into tokens: words, and character bigrams for runs of
+/// unspaced scripts (a run of one character yields that character). Runs continue across
+/// the spaces and punctuation between UAX #29 words.
+pub fn tokens(normalised: &str) -> Vec<String> {
+    Tokeniser::with_capacity(normalised.len())
+        .segment(normalised)
+        .to_strings()
+}
+
+/// Normalised tokens of a raw text, as [`tokens`]`(&`[`normalise`]`(text))` but faster.
+pub fn text_tokens(text: &str) -> Tokens {
+    Tokeniser::with_capacity(text.len()).tokenise(text)
+}
+
+/// The straightforward implementation the fast path must match (used by the equivalence
+/// tests).
+#[cfg(test)]
+pub(crate) mod reference {
+    use super::is_unspaced_script;
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_segmentation::UnicodeSegmentation;
+
+    pub fn normalise(text: &str) -> String {
+        let nfkc: String = text.nfkc().collect();
+        let folded = caseless::default_case_fold_str(&nfkc);
+        let mut out = String::with_capacity(folded.len());
+        let mut prev_i = false;
+        for c in folded.chars() {
+            match c {
+                '\u{0307}' if prev_i => continue,
+                'ı' => {
+                    out.push('i');
+                    prev_i = true;
+                }
+                _ => {
+                    out.push(c);
+                    prev_i = c == 'i';
+                }
+            }
+        }
+        out
+    }
+
+    pub fn tokens(normalised: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut run: Vec<char> = Vec::new();
+        let flush = |run: &mut Vec<char>, out: &mut Vec<String>| {
+            match run.len() {
+                0 => {}
+                1 => out.push(run[0].to_string()),
+                _ => {
+                    for w in run.windows(2) {
+                        out.push(w.iter().collect());
+                    }
+                }
+            }
+            run.clear();
+        };
+        for word in normalised.unicode_words() {
+            if word.chars().any(is_unspaced_script) {
+                let mut latin = String::new();
+                for c in word.chars() {
+                    if is_unspaced_script(c) {
+                        if !latin.is_empty() {
+                            flush(&mut run, &mut out);
+                            out.push(std::mem::take(&mut latin));
+                        }
+                        run.push(c);
+                    } else {
+                        latin.push(c);
+                    }
+                }
+                if !latin.is_empty() {
+                    flush(&mut run, &mut out);
+                    out.push(latin);
+                }
+            } else {
+                flush(&mut run, &mut out);
+                out.push(word.to_string());
+            }
+        }
+        flush(&mut run, &mut out);
+        out
+    }
 }
 
 #[cfg(test)]
