@@ -64,12 +64,15 @@ impl Flags {
     /// Canonical combining class 0 and `NFKC_Quick_Check = Yes` (UAX #15): NFKC leaves the
     /// character alone and never composes or reorders across it.
     const STABLE: u8 = 2;
-    /// Full case folding maps the character to itself.
+    /// Full case folding and the Turkish fix-up map the character to itself.
     const FOLD_ID: u8 = 4;
     /// UAX #29 `Word_Break = ALetter` and alphanumeric: segments exactly like ASCII `a`.
     const LETTER: u8 = 8;
     /// UAX #29 `Word_Break = Other` and alphanumeric: always a one-character word.
     const SINGLE: u8 = 16;
+    /// `Word_Break` is not Extend, Format or ZWJ: the character does not attach to a
+    /// preceding `Word_Break = Other` character (WB4).
+    const NOT_EFZ: u8 = 32;
 
     fn has(self, f: u8) -> bool {
         self.0 & f != 0
@@ -124,8 +127,12 @@ fn compute_flags(c: char) -> Flags {
         f |= Flags::STABLE;
     }
     let mut folded = std::iter::once(c).default_case_fold();
-    if folded.next() == Some(c) && folded.next().is_none() {
+    // Dotless ı folds to itself but the Turkish fix-up maps it to `i`.
+    if c != 'ı' && folded.next() == Some(c) && folded.next().is_none() {
         f |= Flags::FOLD_ID;
+    }
+    if segments(&format!("\u{672c}{c}")) == 2 {
+        f |= Flags::NOT_EFZ;
     }
     // `char::is_alphanumeric` only skips the probes for characters that cannot be words.
     if c.is_alphanumeric() {
@@ -310,10 +317,11 @@ impl Tokens {
     }
 
     #[inline]
-    fn push_ascii_lower(&mut self, s: &str) {
-        self.starts.push(self.arena.len());
-        self.arena
-            .extend(s.as_bytes().iter().map(u8::to_ascii_lowercase));
+    fn push_ascii_lower(&mut self, s: &[u8]) {
+        let start = self.arena.len();
+        self.starts.push(start);
+        self.arena.extend_from_slice(s);
+        self.arena[start..].make_ascii_lowercase();
         self.arena.push(b' ');
     }
 
@@ -433,6 +441,105 @@ fn scan_words(s: &str, mut emit: impl FnMut(&str)) {
     }
 }
 
+/// [`scan_words`] for pure ASCII text, on bytes.
+fn scan_ascii_words(b: &[u8], mut emit: impl FnMut(&[u8])) {
+    let n = b.len();
+    let mut i = 0;
+    while i < n {
+        let cl = ASCII_CLASS[b[i] as usize];
+        if cl == C_OTHER {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut prev = cl;
+        let mut alnum = cl != C_UNDER;
+        i += 1;
+        while i < n {
+            let c2 = ASCII_CLASS[b[i] as usize];
+            if c2 != C_OTHER {
+                prev = c2;
+                alnum |= c2 != C_UNDER;
+                i += 1;
+                continue;
+            }
+            if i + 1 < n {
+                let next = ASCII_CLASS[b[i + 1] as usize];
+                let infix = match b[i] {
+                    b'.' | b',' | b';' | b'\'' if prev == C_DIGIT && next == C_DIGIT => true,
+                    b'\'' | b'.' | b':' if prev == C_ALPHA && next == C_ALPHA => true,
+                    _ => false,
+                };
+                if infix {
+                    i += 1;
+                    continue;
+                }
+            }
+            break;
+        }
+        if alnum {
+            emit(&b[start..i]);
+        }
+    }
+}
+
+/// What the chunking needs to know about one raw character.
+#[derive(Clone, Copy)]
+struct CutInfo {
+    /// ASCII, or NFKC-stable, folds to itself and is a [`Flags::LETTER`] or
+    /// [`Flags::SINGLE`]: normalises to itself (ASCII: lower case) and [`scan_words`] takes it.
+    fast: bool,
+    /// ASCII white space.
+    ws: bool,
+    /// [`Flags::SINGLE`] and `fast`.
+    single: bool,
+    /// ASCII, or NFKC-stable, folds to itself and is not Extend, Format or ZWJ
+    /// ([`Flags::NOT_EFZ`]).
+    plain: bool,
+}
+
+impl CutInfo {
+    #[inline]
+    fn of(c: char) -> CutInfo {
+        if c.is_ascii() {
+            let ws = is_ascii_ws(c as u8);
+            return CutInfo {
+                fast: true,
+                ws,
+                single: false,
+                plain: true,
+            };
+        }
+        let f = flags(c);
+        let same = f.has(Flags::STABLE) && f.has(Flags::FOLD_ID);
+        let fast = same && f.has(Flags::LETTER | Flags::SINGLE);
+        CutInfo {
+            fast,
+            ws: false,
+            single: fast && f.has(Flags::SINGLE),
+            plain: same && f.has(Flags::NOT_EFZ),
+        }
+    }
+}
+
+/// True when `text` can be cut before byte `q` (a char boundary, `0 < q < len`): the two
+/// characters `x`, `y` around it normalise to themselves (ASCII: lower case), `y` is an
+/// NFKC-stable starter (NFKC and case folding then work per piece, and `y` is not the U+0307
+/// the Turkish fix-up drops), and UAX #29 has a word boundary between them whatever
+/// surrounds them: white space followed by a letter, digit or other non-space character
+/// (WB3a/WB3b after newlines, WB999 otherwise; WB3d only joins spaces), or an alphanumeric
+/// `Word_Break = Other` character next to anything but Extend, Format or ZWJ (only WB3c and
+/// WB4 join those).
+fn is_cut(text: &str, q: usize) -> bool {
+    if q == 0 || q >= text.len() {
+        return false;
+    }
+    let x = text[..q].chars().next_back().expect("non-empty");
+    let y = text[q..].chars().next().expect("non-empty");
+    let (x, y) = (CutInfo::of(x), CutInfo::of(y));
+    (x.ws && y.fast && !y.ws) || (x.single && y.plain) || (y.single && x.plain)
+}
+
 /// Builds the [`Tokens`] of a text: words, and character bigrams for runs of unspaced
 /// scripts, with the same output as [`tokens`]`(&`[`normalise`]`(text))` (see the module
 /// documentation for the fast path).
@@ -469,28 +576,37 @@ impl Tokeniser {
     pub fn tokenise(mut self, text: &str) -> Tokens {
         let b = text.as_bytes();
         let n = b.len();
-        let is_cut =
-            |q: usize| q > 0 && q < n && is_ascii_ws(b[q - 1]) && b[q] < 0x80 && !is_ascii_ws(b[q]);
-        let mut start = 0;
-        while start < n {
-            let Some(off) = b[start..].iter().position(|&x| x >= 0x80) else {
-                self.ascii_chunk(&text[start..]);
-                break;
-            };
-            let na = start + off;
-            let mut cut = na;
-            while cut > start && !is_cut(cut) {
-                cut -= 1;
+        let mut chunk_start = 0;
+        let mut i = 0;
+        while i < n {
+            if b[i] < 0x80 {
+                i += 1;
+                continue;
             }
-            if cut > start {
-                self.ascii_chunk(&text[start..cut]);
+            let c = text[i..].chars().next().expect("char boundary");
+            if CutInfo::of(c).fast {
+                i += c.len_utf8();
+                continue;
             }
-            let mut end = na + 1;
-            while end < n && !is_cut(end) {
-                end += 1;
+            // A character the fast chunks cannot take: it goes into a general chunk from the
+            // last cut before it to the first cut after it.
+            let mut cut = i;
+            while cut > chunk_start && !is_cut(text, cut) {
+                cut -= text[..cut].chars().next_back().map_or(1, char::len_utf8);
+            }
+            if cut > chunk_start {
+                self.fast_chunk(&text[chunk_start..cut]);
+            }
+            let mut end = i + c.len_utf8();
+            while end < n && !is_cut(text, end) {
+                end += text[end..].chars().next().map_or(1, char::len_utf8);
             }
             self.general_chunk(&text[cut..end]);
-            start = end;
+            chunk_start = end;
+            i = end;
+        }
+        if chunk_start < n {
+            self.fast_chunk(&text[chunk_start..]);
         }
         self.flush();
         self.tokens
@@ -505,11 +621,22 @@ impl Tokeniser {
         self.tokens
     }
 
-    fn ascii_chunk(&mut self, chunk: &str) {
-        scan_words(chunk, |w| {
-            self.flush();
-            self.tokens.push_ascii_lower(w);
-        });
+    /// A chunk of ASCII and [`CutInfo::fast`] characters: its normalisation is ASCII
+    /// lower-casing.
+    fn fast_chunk(&mut self, chunk: &str) {
+        if chunk.is_ascii() {
+            scan_ascii_words(chunk.as_bytes(), |w| {
+                self.flush();
+                self.tokens.push_ascii_lower(w);
+            });
+        } else {
+            let mut scratch = std::mem::take(&mut self.scratch);
+            scratch.clear();
+            scratch.push_str(chunk);
+            scratch.make_ascii_lowercase();
+            scan_words(&scratch, |w| self.word(w));
+            self.scratch = scratch;
+        }
     }
 
     fn general_chunk(&mut self, chunk: &str) {
