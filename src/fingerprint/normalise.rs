@@ -73,6 +73,12 @@ impl Flags {
     /// `Word_Break` is not Extend, Format or ZWJ: the character does not attach to a
     /// preceding `Word_Break = Other` character (WB4).
     const NOT_EFZ: u8 = 32;
+    /// UAX #29 `Word_Break = Other` and not alphanumeric: never part of a word.
+    const PUNCT: u8 = 64;
+    /// UAX #29 `Word_Break = MidNumLet` and not alphanumeric: segments exactly like ASCII `.`.
+    const MIDNUMLET: u8 = 128;
+    /// The characters [`scan_words`] takes.
+    const SCANNED: u8 = Self::LETTER | Self::SINGLE | Self::PUNCT | Self::MIDNUMLET;
 
     fn has(self, f: u8) -> bool {
         self.0 & f != 0
@@ -103,19 +109,31 @@ fn probe_letter(c: char) -> bool {
         && segments(&format!("{c}\"")) == 2
 }
 
-/// True when `c` is a word on its own and breaks from letters, digits, `_`, Katakana, Hebrew
-/// letters and itself on both sides, even around mid-word punctuation: `Word_Break = Other`
-/// (WB999), not any value with a joining rule.
-fn probe_single(c: char) -> bool {
-    let w = c.to_string();
-    w.unicode_words().eq([w.as_str()])
+/// True when `c` breaks from letters, digits, `_`, Katakana, Hebrew letters and itself on
+/// both sides, and does not join two of them either (so it is no MidLetter, MidNum, MidNumLet
+/// or Double_Quote): `Word_Break = Other` (WB999), not any value with a joining rule.
+fn probe_other(c: char) -> bool {
+    segments(&format!("{c}{c}")) == 2
+        && ["a", "1", "_", "\u{30a2}", "\u{5d0}"].iter().all(|x| {
+            segments(&format!("{x}{c}")) == 2
+                && segments(&format!("{c}{x}")) == 2
+                && segments(&format!("{x}{c}{x}")) == 3
+        })
+}
+
+/// True when `c` behaves like `.` (`Word_Break = MidNumLet`): not alphanumeric, joins two
+/// letters (WB6/WB7) and two digits (WB11/WB12) but nothing else, and stands alone otherwise.
+fn probe_midnumlet(c: char) -> bool {
+    segments(&format!("a{c}a")) == 1
+        && segments(&format!("1{c}1")) == 1
+        && segments(&format!("\u{5d0}{c}\u{5d0}")) == 1
+        && segments(&format!("a{c}1")) == 3
+        && segments(&format!("1{c}a")) == 3
+        && segments(&format!("a{c}")) == 2
+        && segments(&format!("{c}a")) == 2
         && segments(&format!("{c}{c}")) == 2
-        && ["a", "1", "_", "\u{30a2}", "\u{5d0}", "a.", "1,"]
-            .iter()
-            .all(|x| segments(&format!("{x}{c}")) == x.chars().count() + 1)
-        && ["a", "1", "_", "\u{30a2}", "\u{5d0}", ".a", ",1"]
-            .iter()
-            .all(|x| segments(&format!("{c}{x}")) == x.chars().count() + 1)
+        && segments(&format!("a{c}{c}a")) == 4
+        && segments(&format!("_{c}_")) == 3
 }
 
 fn compute_flags(c: char) -> Flags {
@@ -134,13 +152,17 @@ fn compute_flags(c: char) -> Flags {
     if segments(&format!("\u{672c}{c}")) == 2 {
         f |= Flags::NOT_EFZ;
     }
-    // `char::is_alphanumeric` only skips the probes for characters that cannot be words.
-    if c.is_alphanumeric() {
-        if probe_letter(c) {
-            f |= Flags::LETTER;
-        } else if probe_single(c) {
-            f |= Flags::SINGLE;
-        }
+    let w = c.to_string();
+    let is_word = w.unicode_words().eq([w.as_str()]);
+    let no_word = w.unicode_words().next().is_none();
+    // `char::is_alphanumeric` only skips the letter probes for characters that cannot be
+    // letters.
+    if is_word && c.is_alphanumeric() && probe_letter(c) {
+        f |= Flags::LETTER;
+    } else if (is_word || no_word) && probe_other(c) {
+        f |= if is_word { Flags::SINGLE } else { Flags::PUNCT };
+    } else if no_word && probe_midnumlet(c) {
+        f |= Flags::MIDNUMLET;
     }
     Flags(f)
 }
@@ -345,6 +367,7 @@ const C_ALPHA: u8 = 1;
 const C_DIGIT: u8 = 2;
 const C_UNDER: u8 = 3;
 const C_SINGLE: u8 = 4;
+const C_MID: u8 = 5;
 
 /// Scanner class of each ASCII byte: letters are ALetter, digits Numeric, `_` ExtendNumLet.
 const ASCII_CLASS: [u8; 128] = {
@@ -389,6 +412,8 @@ fn scan_words(s: &str, mut emit: impl FnMut(&str)) {
                 C_ALPHA
             } else if f.has(Flags::SINGLE) {
                 C_SINGLE
+            } else if f.has(Flags::MIDNUMLET) {
+                C_MID
             } else {
                 C_OTHER
             };
@@ -411,6 +436,15 @@ fn scan_words(s: &str, mut emit: impl FnMut(&str)) {
                         alnum |= c2 != C_UNDER;
                         i += w2;
                         continue;
+                    }
+                    if c2 == C_MID && i + w2 < n {
+                        let (next, _) = class_at(i + w2);
+                        if (prev == C_DIGIT && next == C_DIGIT)
+                            || (prev == C_ALPHA && next == C_ALPHA)
+                        {
+                            i += w2;
+                            continue;
+                        }
                     }
                     if i + 1 < n && matches!(b[i], b'.' | b',' | b';' | b'\'' | b':') {
                         let (next, _) = class_at(i + 1);
@@ -512,11 +546,11 @@ impl CutInfo {
         }
         let f = flags(c);
         let same = f.has(Flags::STABLE) && f.has(Flags::FOLD_ID);
-        let fast = same && f.has(Flags::LETTER | Flags::SINGLE);
+        let fast = same && f.has(Flags::SCANNED);
         CutInfo {
             fast,
             ws: false,
-            single: fast && f.has(Flags::SINGLE),
+            single: fast && f.has(Flags::SINGLE | Flags::PUNCT),
             plain: same && f.has(Flags::NOT_EFZ),
         }
     }
@@ -645,7 +679,7 @@ impl Tokeniser {
         normalise_into(chunk, &mut scratch);
         let simple = scratch
             .chars()
-            .all(|c| c.is_ascii() || flags(c).has(Flags::LETTER | Flags::SINGLE));
+            .all(|c| c.is_ascii() || flags(c).has(Flags::SCANNED));
         if simple {
             scan_words(&scratch, |w| self.word(w));
         } else {
