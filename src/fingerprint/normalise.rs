@@ -613,6 +613,17 @@ impl Tokeniser {
         let mut chunk_start = 0;
         let mut i = 0;
         while i < n {
+            // Skip ASCII eight bytes at a time.
+            while i + 8 <= n {
+                let w = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+                if w & 0x8080_8080_8080_8080 != 0 {
+                    break;
+                }
+                i += 8;
+            }
+            if i >= n {
+                break;
+            }
             if b[i] < 0x80 {
                 i += 1;
                 continue;
