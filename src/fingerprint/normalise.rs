@@ -12,36 +12,44 @@
 //!
 //! The straightforward implementation (kept as `reference` for the equivalence tests) runs
 //! every character through the NFKC iterator, the case-folding iterator and the general UAX #29
-//! state machine and allocates a `String` per token. The fast path gives the same bytes:
+//! state machine and allocates a `String` per token. [`text_tokens`] gives the same tokens:
 //!
-//! - **NFKC skipped on stable characters.** A character with canonical combining class 0 and
-//!   `NFKC_Quick_Check = Yes` (a "stable" starter, UAX #15 §9 "Detecting Normalization
-//!   Forms" and §14 "Stream-Safe Text Format"/segmentation at starters) is unchanged by NFKC
-//!   and blocks every composition and reordering across it, so
-//!   `NFKC(a + b) = NFKC(a) + NFKC(b)` whenever `b` starts with a stable character. The text
-//!   is copied character by character; a run of non-stable characters is normalised with
-//!   `unicode_normalization` together with the stable starter before it, up to the next
-//!   stable character.
-//! - **Case folding by table.** Full case folding (`CaseFolding.txt` C+F) maps each character
-//!   independently; for ASCII it is `to_ascii_lowercase`, and a bit set built once from
-//!   `caseless` itself marks the other characters below U+30000 that fold to themselves.
-//! - **Stability and "folds to itself"** are both read from bit sets computed once, on first
-//!   use, from `unicode_normalization` and `caseless` (the same tables the reference uses);
-//!   characters at or above U+30000 are looked up directly.
-//! - **Chunks.** [`Tokeniser`] cuts the raw text before every ASCII non-space character that
-//!   follows ASCII white space. Such a cut is a stable starter (NFKC and folding are
-//!   per-chunk), follows a character that is not `i` (Turkish fix-up state resets) and is a
-//!   UAX #29 word boundary whose rules on either side look no further than the white space
-//!   (WB3a–WB3d, WB4 and WB5–WB13b all need a letter, digit, mid-word punctuation, Extend,
-//!   ZWJ or regional indicator next to the boundary). Pure-ASCII chunks skip normalisation
-//!   (ASCII lower-casing) and use `unicode_segmentation`'s ASCII word iterator; chunks with
-//!   other characters go through the fast normaliser and the general UAX #29 iterator.
+//! - **Per-character properties, cached.** For each character (cached in a lazily filled
+//!   byte table below U+30000) it records: *stable* — canonical combining class 0 and
+//!   `NFKC_Quick_Check = Yes` (UAX #15 §9): NFKC leaves it alone and never composes or
+//!   reorders across it, so `NFKC(a + b) = NFKC(a) + NFKC(b)` when `b` starts with one;
+//!   *folds to itself* under `caseless` full folding and the Turkish fix-up; and its UAX #29
+//!   `Word_Break` class when it is ALetter, Other or MidNumLet, or not Extend/Format/ZWJ. The
+//!   word-break classes are not read from a copy of the Unicode tables but **probed** with
+//!   `unicode_segmentation` itself (e.g. ALetter ⇔ `"a"+c`, `c+"a"`, `c+":a"` and `"a:"+c`
+//!   are one segment, `c+"'"` and `c+"\""` two, and `c` alone is a word), so the fast path
+//!   follows the very implementation (and Unicode version) the reference uses.
+//! - **Chunks.** [`Tokeniser::tokenise`] cuts the raw text only where both neighbours
+//!   normalise to themselves (ASCII: lower case), the right one is stable, and UAX #29 has a
+//!   word boundary whatever surrounds them: ASCII white space before a non-space (WB3a/WB3b,
+//!   WB999; WB3d only joins spaces), or a `Word_Break = Other` character next to anything
+//!   that is not Extend, Format or ZWJ (only WB3c and WB4 attach to Other). Normalisation,
+//!   the Turkish fix-up state and segmentation then work chunk by chunk; the only state
+//!   carried across chunks is the pending run of unspaced-script characters, exactly as in
+//!   the reference (runs continue across spaces and punctuation).
+//! - **Fast chunks** hold only ASCII and characters that normalise to themselves and are
+//!   ALetter, Other or MidNumLet: normalisation is ASCII lower-casing, and words come from
+//!   `scan_words`, the rules of `unicode_segmentation`'s own ASCII word iterator with
+//!   ALetter characters as letters, MidNumLet as `.` and Other as single characters (words
+//!   when alphanumeric). Pure-ASCII chunks use a byte loop and lower-case while copying.
+//! - **General chunks** (around any other character: combining marks, compatibility forms,
+//!   Katakana, ZWJ, …) are normalised by [`normalise_into`] — stable characters copied with
+//!   table folding, each run of non-stable ones renormalised with `unicode_normalization`
+//!   together with the stable starter before it — then segmented by `scan_words` when the
+//!   result allows, else by `unicode_segmentation`'s general iterator.
 //! - **No per-token allocation.** Tokens are appended to one byte arena, each followed by
 //!   U+0020, so a shingle (tokens joined by U+0020) is a contiguous slice of the arena
-//!   ([`Tokens::shingle`]).
+//!   ([`Tokens::joined`]) hashed in place.
 //!
-//! Equivalence with `reference` is checked by property tests on random mixed-script strings
-//! and on every bundled text (`cargo test --release --lib fingerprint`).
+//! The first sight of each distinct non-ASCII character costs its probes (tens of µs); every
+//! later one costs a table load. Equivalence with `reference` is checked by property tests on
+//! random mixed-script strings and on every bundled text
+//! (`cargo test --release --lib fingerprint`).
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -391,8 +399,9 @@ const ASCII_CLASS: [u8; 128] = {
 
 /// Calls `emit` with each UAX #29 word of `s` (what `s.unicode_words()` yields), for text
 /// whose characters are all ASCII, `Word_Break = ALetter` letters ([`Flags::LETTER`], treated
-/// as ASCII letters) or alphanumeric `Word_Break = Other` characters ([`Flags::SINGLE`],
-/// one-character words).
+/// as ASCII letters), `Word_Break = MidNumLet` characters ([`Flags::MIDNUMLET`], treated as
+/// `.`) or `Word_Break = Other` characters ([`Flags::SINGLE`]: one-character words;
+/// [`Flags::PUNCT`]: never in a word).
 ///
 /// The rules are those of `unicode_segmentation`'s ASCII word iterator, i.e. UAX #29
 /// restricted to these `Word_Break` values: a word is a maximal run of letters, digits and
@@ -520,12 +529,12 @@ fn scan_ascii_words(b: &[u8], mut emit: impl FnMut(&[u8])) {
 /// What the chunking needs to know about one raw character.
 #[derive(Clone, Copy)]
 struct CutInfo {
-    /// ASCII, or NFKC-stable, folds to itself and is a [`Flags::LETTER`] or
-    /// [`Flags::SINGLE`]: normalises to itself (ASCII: lower case) and [`scan_words`] takes it.
+    /// ASCII, or NFKC-stable, folds to itself and is one of [`Flags::SCANNED`]: normalises to
+    /// itself (ASCII: lower case) and [`scan_words`] takes it.
     fast: bool,
     /// ASCII white space.
     ws: bool,
-    /// [`Flags::SINGLE`] and `fast`.
+    /// `fast` and `Word_Break = Other` ([`Flags::SINGLE`] or [`Flags::PUNCT`]).
     single: bool,
     /// ASCII, or NFKC-stable, folds to itself and is not Extend, Format or ZWJ
     /// ([`Flags::NOT_EFZ`]).
