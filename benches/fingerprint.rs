@@ -13,6 +13,10 @@
 //! (`FP_BENCH_MIN_SECS` overrides); the figure is the median of `FP_BENCH_RUNS` (default 5)
 //! measurements.
 //!
+//! Knobs for profiling: `FP_BENCH_ONLY=copytrail` (or `simhash`) times only that side;
+//! `FP_BENCH_SET=english` (or `all`) runs only that row; `FP_BENCH_DUMP=DIR` writes the texts
+//! to `DIR/NNN-LANG.txt`.
+//!
 //! Run: `cargo bench --bench fingerprint`.
 
 use std::hint::black_box;
@@ -84,6 +88,12 @@ fn main() {
     let root = env!("CARGO_MANIFEST_DIR");
     let mut all = bodies(&format!("{root}/data/sample/sample.warc.gz"));
     all.extend(bodies(&format!("{root}/data/sample-xling/sample.warc.gz")));
+    if let Ok(dir) = std::env::var("FP_BENCH_DUMP") {
+        for (i, (t, l)) in all.iter().enumerate() {
+            let lang = l.as_deref().unwrap_or("und");
+            std::fs::write(format!("{dir}/{i:03}-{lang}.txt"), t).expect("dump text");
+        }
+    }
     let all_texts: Vec<&str> = all.iter().map(|(t, _)| t.as_str()).collect();
     let en_texts: Vec<&str> = all
         .iter()
@@ -99,18 +109,25 @@ fn main() {
         "{:<8} {:>6} {:>10} {:>16} {:>16} {:>8}",
         "texts", "count", "bytes", "copytrail MB/s", "simhash MB/s", "ratio"
     );
+    // Warm-up outside the timed and profiled `fingerprint` calls: builds the normaliser's
+    // per-character tables (once per process).
+    black_box(copytrail::fingerprint::normalise::normalise("\u{e9}"));
+    let only = std::env::var("FP_BENCH_ONLY").unwrap_or_default();
+    let set = std::env::var("FP_BENCH_SET").unwrap_or_default();
+    let time = |side: &str, texts: &[&str], f: &dyn Fn(&str) -> u64| -> f64 {
+        if only.is_empty() || only == side {
+            median((0..runs).map(|_| measure(texts, min, f)).collect())
+        } else {
+            f64::NAN
+        }
+    };
     for (name, texts) in [("english", &en_texts), ("all", &all_texts)] {
+        if !set.is_empty() && set != name {
+            continue;
+        }
         let bytes: usize = texts.iter().map(|t| t.len()).sum();
-        let ours_s = median(
-            (0..runs)
-                .map(|_| measure(texts, min, &ours))
-                .collect::<Vec<_>>(),
-        );
-        let theirs_s = median(
-            (0..runs)
-                .map(|_| measure(texts, min, &crate_simhash))
-                .collect::<Vec<_>>(),
-        );
+        let ours_s = time("copytrail", texts, &ours);
+        let theirs_s = time("simhash", texts, &crate_simhash);
         let ours_mbs = bytes as f64 / ours_s / 1e6;
         let theirs_mbs = bytes as f64 / theirs_s / 1e6;
         println!(

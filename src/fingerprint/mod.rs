@@ -85,30 +85,72 @@ pub fn shingles(tokens: &[String]) -> Vec<u64> {
 
 /// 64-bit SimHash of a set of 64-bit feature hashes, each with weight 1. An empty set gives 0
 /// (callers never store a fingerprint for an empty text).
+///
+/// Bit `b` is set when more than half of the features have bit `b` set (the vote
+/// `ones − zeros` is positive). The ones are counted eight bits at a time: byte `k` of a
+/// feature indexes `SPREAD`, whose entry holds that byte's bits as eight 8-bit lanes, and
+/// the lanes are added into one `u64` per byte position (a SIMD-within-a-register count);
+/// lanes are widened into 32-bit totals every 255 features, before they can overflow.
 pub fn simhash(features: &[u64]) -> u64 {
-    let mut votes = [0i32; 64];
-    for &h in features {
-        for (bit, v) in votes.iter_mut().enumerate() {
-            *v += if (h >> bit) & 1 == 1 { 1 } else { -1 };
+    let mut ones = [0u32; 64];
+    for block in features.chunks(255) {
+        let mut lanes = [0u64; 8];
+        for &h in block {
+            for (k, lane) in lanes.iter_mut().enumerate() {
+                *lane += SPREAD[((h >> (8 * k)) & 0xff) as usize];
+            }
+        }
+        for (k, lane) in lanes.iter().enumerate() {
+            for j in 0..8 {
+                ones[8 * k + j] += ((lane >> (8 * j)) & 0xff) as u32;
+            }
         }
     }
-    votes.iter().enumerate().fold(
-        0u64,
-        |acc, (bit, &v)| if v > 0 { acc | (1 << bit) } else { acc },
-    )
+    let n = features.len() as u64;
+    ones.iter().enumerate().fold(0u64, |acc, (bit, &c)| {
+        if 2 * c as u64 > n {
+            acc | (1 << bit)
+        } else {
+            acc
+        }
+    })
 }
+
+/// `SPREAD[b]` has byte `j` equal to bit `j` of `b` (0 or 1).
+const SPREAD: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut j = 0;
+        while j < 8 {
+            t[b] |= (((b >> j) & 1) as u64) << (8 * j);
+            j += 1;
+        }
+        b += 1;
+    }
+    t
+};
 
 /// Fingerprints `text`. Returns `None` when it has fewer than [`MIN_TOKENS`] tokens: such a
 /// text carries too little to be told apart from other short texts and is never linked.
+///
+/// Same result as hashing [`normalise::tokens`]`(&`[`normalise::normalise`]`(text))` with
+/// [`shingles`] and [`simhash`]; the tokens come from [`normalise::text_tokens`], which keeps
+/// them in one arena so each shingle's joined bytes are hashed in place.
 pub fn fingerprint(text: &str) -> Option<Fingerprint> {
-    let toks = normalise::tokens(&normalise::normalise(text));
-    if toks.len() < MIN_TOKENS {
+    let toks = normalise::text_tokens(text);
+    let n = toks.len();
+    if n < MIN_TOKENS {
         return None;
     }
-    let shingles = shingles(&toks);
+    let mut shingles: Vec<u64> = (0..=n - SHINGLE_TOKENS)
+        .map(|i| xxh3_64_with_seed(toks.joined(i, SHINGLE_TOKENS), HASH_SEED))
+        .collect();
+    shingles.sort_unstable();
+    shingles.dedup();
     Some(Fingerprint {
         simhash: simhash(&shingles),
-        n_tokens: toks.len(),
+        n_tokens: n,
         shingles,
     })
 }
@@ -138,6 +180,362 @@ pub fn intersection_size(a: &[u64], b: &[u64]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The straightforward implementation (before the fast path): normalise to a `String`,
+    /// a `String` per token, a `String` per shingle, one vote counter per bit and feature.
+    mod reference {
+        use super::super::{HASH_SEED, MIN_TOKENS, SHINGLE_TOKENS, normalise::reference};
+        use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+        pub fn shingle_hash(tokens: &[String]) -> u64 {
+            xxh3_64_with_seed(tokens.join(" ").as_bytes(), HASH_SEED)
+        }
+
+        pub fn shingles(tokens: &[String]) -> Vec<u64> {
+            let mut out: Vec<u64> = if tokens.is_empty() {
+                Vec::new()
+            } else if tokens.len() < SHINGLE_TOKENS {
+                vec![shingle_hash(tokens)]
+            } else {
+                tokens.windows(SHINGLE_TOKENS).map(shingle_hash).collect()
+            };
+            out.sort_unstable();
+            out.dedup();
+            out
+        }
+
+        pub fn simhash(features: &[u64]) -> u64 {
+            let mut votes = [0i32; 64];
+            for &h in features {
+                for (bit, v) in votes.iter_mut().enumerate() {
+                    *v += if (h >> bit) & 1 == 1 { 1 } else { -1 };
+                }
+            }
+            votes.iter().enumerate().fold(
+                0u64,
+                |acc, (bit, &v)| if v > 0 { acc | (1 << bit) } else { acc },
+            )
+        }
+
+        /// SimHash, token count and sorted distinct shingle hashes.
+        pub type Fp = (u64, usize, Vec<u64>);
+
+        /// (tokens, fingerprint) of `text`.
+        pub fn fingerprint(text: &str) -> (Vec<String>, Option<Fp>) {
+            let toks = reference::tokens(&reference::normalise(text));
+            if toks.len() < MIN_TOKENS {
+                return (toks, None);
+            }
+            let sh = shingles(&toks);
+            let fp = (simhash(&sh), toks.len(), sh);
+            (toks, Some(fp))
+        }
+    }
+
+    /// Asserts that every stage of the fast path equals the reference on `text`.
+    fn assert_same_as_reference(text: &str) {
+        let ref_norm = normalise::reference::normalise(text);
+        assert_eq!(normalise::normalise(text), ref_norm, "normalise {text:?}");
+        let (ref_toks, ref_fp) = reference::fingerprint(text);
+        assert_eq!(normalise::tokens(&ref_norm), ref_toks, "tokens {text:?}");
+        assert_eq!(
+            normalise::text_tokens(text).to_strings(),
+            ref_toks,
+            "text_tokens {text:?}"
+        );
+        assert_eq!(shingles(&ref_toks), reference::shingles(&ref_toks));
+        let fp = fingerprint(text);
+        match (&fp, &ref_fp) {
+            (None, None) => {}
+            (Some(fp), Some((sim, n, sh))) => {
+                assert_eq!(fp.shingles, *sh, "shingles {text:?}");
+                assert_eq!(fp.n_tokens, *n, "n_tokens {text:?}");
+                assert_eq!(fp.simhash, *sim, "simhash {text:?}");
+                assert_eq!(
+                    fp.sample().collect::<Vec<_>>(),
+                    sh.iter()
+                        .copied()
+                        .filter(|h| h % SAMPLE_MODULUS == 0)
+                        .collect::<Vec<_>>()
+                );
+            }
+            _ => panic!("fingerprint presence differs on {text:?}: {fp:?} vs {ref_fp:?}"),
+        }
+    }
+
+    /// Pieces the random texts are built from: ASCII words, digits, punctuation and white
+    /// space; Latin accents (precomposed and combining); Turkish İ/ı; ß/ẞ; ligatures,
+    /// full-width, half-width and other compatibility forms (NFKC changes them); Hangul
+    /// syllables and conjoining jamo; CJK, kana, Thai; Arabic with harakat; Cyrillic, Greek,
+    /// Hebrew, Devanagari; emoji with modifiers, ZWJ sequences and flags; format characters.
+    const PIECES: &[&str] = &[
+        "a",
+        "B",
+        "z",
+        "Q",
+        "i",
+        "I",
+        "the",
+        "Port",
+        "DON'T",
+        "u.s.",
+        "e.g",
+        "x_y",
+        "_",
+        "0",
+        "7",
+        "3.5",
+        "1,000",
+        "2024",
+        "1'000",
+        "a1",
+        "http://x.y",
+        "12:30",
+        "4;5",
+        " ",
+        " ",
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\r\n",
+        "\r",
+        "\u{b}",
+        "\u{c}",
+        ".",
+        ",",
+        ";",
+        ":",
+        "'",
+        "\"",
+        "-",
+        "!",
+        "?",
+        "(",
+        ")",
+        "/",
+        "#",
+        "%",
+        "&",
+        "@",
+        "é",
+        "É",
+        "à",
+        "ç",
+        "ñ",
+        "Ü",
+        "ö",
+        "e\u{301}",
+        "E\u{301}",
+        "a\u{308}",
+        "\u{301}",
+        "\u{308}",
+        "\u{327}",
+        "\u{307}",
+        "\u{323}\u{302}",
+        "İ",
+        "ı",
+        "İSTANBUL",
+        "ıi",
+        "I\u{307}",
+        "i\u{307}",
+        "ß",
+        "ẞ",
+        "STRAẞE",
+        "ﬁ",
+        "ﬂ",
+        "ﬀ",
+        "ﬆ",
+        "ſt",
+        "Ａ",
+        "ｚ",
+        "１２",
+        "！",
+        "\u{3000}",
+        "ｶﾀｶﾅ",
+        "ﾞ",
+        "㈜",
+        "½",
+        "²",
+        "Ⅻ",
+        "ﷺ",
+        "ǅ",
+        "\u{212a}",
+        "\u{2126}",
+        "ᾳ",
+        "\u{345}",
+        "ΐ",
+        "Σσς",
+        "ПРИВЕТ",
+        "привет",
+        "שָׁלוֹם",
+        "हिन्दी",
+        "한국어",
+        "\u{1100}",
+        "\u{1161}",
+        "\u{11a8}",
+        "本市交通局",
+        "年",
+        "東京",
+        "𠀋",
+        "ひらがな",
+        "カタカナ",
+        "カタカナabc",
+        "ー",
+        "ภาษาไทย",
+        "ລາວ",
+        "မြန်မာ",
+        "ខ្មែរ",
+        "العربية",
+        "مُحَمَّد",
+        "\u{64b}",
+        "\u{670}",
+        "ﻻ",
+        "😀",
+        "👍🏽",
+        "👨\u{200d}👩\u{200d}👧",
+        "🇩🇪",
+        "🇫",
+        "\u{200d}",
+        "\u{200c}",
+        "\u{ad}",
+        "\u{2019}",
+        "\u{201c}",
+        "\u{201d}",
+        "\u{2014}",
+        "\u{2026}",
+        "\u{a0}",
+        "\u{2009}",
+        "\u{feff}",
+        "\u{2060}",
+        "℃",
+        "\u{fe0f}",
+        "\u{e0041}",
+        "\u{10ffff}",
+    ];
+
+    fn mixed_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            12 => proptest::sample::select(PIECES).prop_map(str::to_string),
+            1 => any::<char>().prop_map(|c| c.to_string()),
+            1 => "[a-zA-Z0-9 .,'_:;-]{1,12}",
+        ];
+        proptest::collection::vec(piece, 0..80).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn fast_path_equals_reference(text in mixed_text()) {
+            assert_same_as_reference(&text);
+        }
+
+        #[test]
+        fn fast_path_equals_reference_any_chars(text in any::<String>()) {
+            assert_same_as_reference(&text);
+        }
+
+        #[test]
+        fn simhash_equals_reference(features in proptest::collection::vec(any::<u64>(), 0..700)) {
+            prop_assert_eq!(simhash(&features), reference::simhash(&features));
+        }
+    }
+
+    /// Inputs that broke earlier drafts of the fast path or sit on its chunk rules: dotless ı
+    /// next to a letter (it folds to itself but the Turkish fix-up changes it), combining marks
+    /// after ASCII, spaces with an alphabetic Extend mark (a UAX #29 "word" holding a space),
+    /// curly apostrophes (MidNumLet), unspaced runs across spaces, Katakana after Han, ZWJ
+    /// before an emoji, and compatibility forms.
+    #[test]
+    fn edge_cases_equal_reference() {
+        for t in [
+            "ıa",
+            "İa",
+            "Iı\u{307}",
+            "e\u{301} b",
+            "a \u{301}b",
+            " \u{64b}",
+            "x  \u{64b}y",
+            "don\u{2019}t 3\u{2019}5 a\u{2019}1",
+            "本 市、交通",
+            "カタカナ本市ア",
+            "x\u{200d}\u{1f600} \u{1f600}\u{200d}x",
+            "\u{fb01}le １２ ＡＢ ｶﾞ",
+            "a_\u{30a2} \u{5d0}'\u{5d0} \u{5d0}\"\u{5d0}",
+            "\u{1100}\u{1161}\u{11a8} 한",
+        ] {
+            assert_same_as_reference(t);
+        }
+    }
+
+    /// Every bundled text: the article bodies the library extracts from the sample WARC files,
+    /// their raw HTML, and the HTML of the extraction benchmark and golden cases.
+    #[test]
+    fn fast_path_equals_reference_on_bundled_texts() {
+        use crate::ingest::warc::{WarcFile, record_to_page};
+        use std::io::Read;
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut texts: Vec<String> = Vec::new();
+        for w in [
+            "data/sample/sample.warc.gz",
+            "data/sample-xling/sample.warc.gz",
+        ] {
+            let path = format!("{root}/{w}");
+            let file = WarcFile::open(std::path::Path::new(&path)).expect("open sample WARC");
+            for rec in file {
+                let Ok(rec) = rec else { continue };
+                let Ok(Some(page)) = record_to_page(&rec, &path) else {
+                    continue;
+                };
+                texts.push(String::from_utf8_lossy(&page.body).into_owned());
+                if let Some(a) = crate::pipeline::analyse(&page).article {
+                    texts.push(a.text);
+                }
+            }
+        }
+        let n_warc = texts.len();
+        for dir in ["data/extraction/html", "data/golden"] {
+            let mut paths = Vec::new();
+            let mut stack = vec![std::path::PathBuf::from(format!("{root}/{dir}"))];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).expect("read bundled dir") {
+                    let p = e.expect("dir entry").path();
+                    if p.is_dir() {
+                        stack.push(p);
+                    } else {
+                        paths.push(p);
+                    }
+                }
+            }
+            paths.sort();
+            for p in paths {
+                let raw = std::fs::read(&p).expect("read bundled file");
+                let bytes = if p.extension().is_some_and(|e| e == "gz") {
+                    let mut out = Vec::new();
+                    flate2::read::GzDecoder::new(&raw[..])
+                        .read_to_end(&mut out)
+                        .expect("gunzip");
+                    out
+                } else {
+                    raw
+                };
+                texts.push(String::from_utf8_lossy(&bytes).into_owned());
+            }
+        }
+        assert!(n_warc > 200, "sample WARC texts: {n_warc}");
+        assert!(texts.len() > n_warc + 123, "bundled texts: {}", texts.len());
+        let mut non_ascii = 0;
+        for t in &texts {
+            non_ascii += usize::from(!t.is_ascii());
+            assert_same_as_reference(t);
+        }
+        assert!(
+            non_ascii > 50,
+            "texts with non-ASCII characters: {non_ascii}"
+        );
+    }
 
     #[test]
     fn fixed_text_gives_stored_fingerprint() {

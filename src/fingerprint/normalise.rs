@@ -7,29 +7,278 @@
 //! (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) are split into overlapping character
 //! bigrams, so Chinese and Japanese text yields features (the fault of case 22: an ASCII-only
 //! word regex gives no features and every CJK text the same fingerprint).
+//!
+//! # Fast path (same output as the plain composition of the steps above)
+//!
+//! The straightforward implementation (kept as `reference` for the equivalence tests) runs
+//! every character through the NFKC iterator, the case-folding iterator and the general UAX #29
+//! state machine and allocates a `String` per token. [`text_tokens`] gives the same tokens:
+//!
+//! - **Per-character properties, cached.** For each character (cached in a lazily filled
+//!   byte table below U+30000) it records: *stable* — canonical combining class 0 and
+//!   `NFKC_Quick_Check = Yes` (UAX #15 §9): NFKC leaves it alone and never composes or
+//!   reorders across it, so `NFKC(a + b) = NFKC(a) + NFKC(b)` when `b` starts with one;
+//!   *folds to itself* under `caseless` full folding and the Turkish fix-up; and its UAX #29
+//!   `Word_Break` class when it is ALetter, Other or MidNumLet, or not Extend/Format/ZWJ. The
+//!   word-break classes are not read from a copy of the Unicode tables but **probed** with
+//!   `unicode_segmentation` itself (e.g. ALetter ⇔ `"a"+c`, `c+"a"`, `c+":a"` and `"a:"+c`
+//!   are one segment, `c+"'"` and `c+"\""` two, and `c` alone is a word), so the fast path
+//!   follows the very implementation (and Unicode version) the reference uses.
+//! - **Chunks.** [`Tokeniser::tokenise`] cuts the raw text only where both neighbours
+//!   normalise to themselves (ASCII: lower case), the right one is stable, and UAX #29 has a
+//!   word boundary whatever surrounds them: ASCII white space before a non-space (WB3a/WB3b,
+//!   WB999; WB3d only joins spaces), or a `Word_Break = Other` character next to anything
+//!   that is not Extend, Format or ZWJ (only WB3c and WB4 attach to Other). Normalisation,
+//!   the Turkish fix-up state and segmentation then work chunk by chunk; the only state
+//!   carried across chunks is the pending run of unspaced-script characters, exactly as in
+//!   the reference (runs continue across spaces and punctuation).
+//! - **Fast chunks** hold only ASCII and characters that normalise to themselves and are
+//!   ALetter, Other or MidNumLet: normalisation is ASCII lower-casing, and words come from
+//!   `scan_words`, the rules of `unicode_segmentation`'s own ASCII word iterator with
+//!   ALetter characters as letters, MidNumLet as `.` and Other as single characters (words
+//!   when alphanumeric). Pure-ASCII chunks use a byte loop and lower-case while copying.
+//! - **General chunks** (around any other character: combining marks, compatibility forms,
+//!   Katakana, ZWJ, …) are normalised by [`normalise_into`] — stable characters copied with
+//!   table folding, each run of non-stable ones renormalised with `unicode_normalization`
+//!   together with the stable starter before it — then segmented by `scan_words` when the
+//!   result allows, else by `unicode_segmentation`'s general iterator.
+//! - **No per-token allocation.** Tokens are appended to one byte arena, each followed by
+//!   U+0020, so a shingle (tokens joined by U+0020) is a contiguous slice of the arena
+//!   ([`Tokens::joined`]) hashed in place.
+//!
+//! The first sight of each distinct non-ASCII character costs its probes (tens of µs); every
+//! later one costs a table load. Equivalence with `reference` is checked by property tests on
+//! random mixed-script strings and on every bundled text
+//! (`cargo test --release --lib fingerprint`).
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use caseless::Caseless;
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
-/// Normalises `text`: NFKC, full case folding, Turkish dotted/dotless i folded to `i`.
-pub fn normalise(text: &str) -> String {
-    let nfkc: String = text.nfkc().collect();
-    let folded = caseless::default_case_fold_str(&nfkc);
-    let mut out = String::with_capacity(folded.len());
-    let mut prev_i = false;
-    for c in folded.chars() {
-        match c {
-            '\u{0307}' if prev_i => continue,
-            'ı' => {
-                out.push('i');
-                prev_i = true;
-            }
-            _ => {
-                out.push(c);
-                prev_i = c == 'i';
-            }
+/// Characters below this code point have their properties ([`Flags`]) cached in
+/// [`FLAGS`]; others are computed on every use.
+const TABLE_LIMIT: u32 = 0x30000;
+
+/// Cached per-character properties, each derived from the same libraries the reference
+/// implementation calls (so they cannot disagree with it).
+#[derive(Clone, Copy)]
+struct Flags(u8);
+
+impl Flags {
+    /// The entry has been computed.
+    const KNOWN: u8 = 1;
+    /// Canonical combining class 0 and `NFKC_Quick_Check = Yes` (UAX #15): NFKC leaves the
+    /// character alone and never composes or reorders across it.
+    const STABLE: u8 = 2;
+    /// Full case folding and the Turkish fix-up map the character to itself.
+    const FOLD_ID: u8 = 4;
+    /// UAX #29 `Word_Break = ALetter` and alphanumeric: segments exactly like ASCII `a`.
+    const LETTER: u8 = 8;
+    /// UAX #29 `Word_Break = Other` and alphanumeric: always a one-character word.
+    const SINGLE: u8 = 16;
+    /// `Word_Break` is not Extend, Format or ZWJ: the character does not attach to a
+    /// preceding `Word_Break = Other` character (WB4).
+    const NOT_EFZ: u8 = 32;
+    /// UAX #29 `Word_Break = Other` and not alphanumeric: never part of a word.
+    const PUNCT: u8 = 64;
+    /// UAX #29 `Word_Break = MidNumLet` and not alphanumeric: segments exactly like ASCII `.`.
+    const MIDNUMLET: u8 = 128;
+    /// The characters [`scan_words`] takes.
+    const SCANNED: u8 = Self::LETTER | Self::SINGLE | Self::PUNCT | Self::MIDNUMLET;
+
+    fn has(self, f: u8) -> bool {
+        self.0 & f != 0
+    }
+}
+
+/// Lazily filled cache of [`Flags`] below [`TABLE_LIMIT`] (0 = not computed yet). Racing
+/// threads compute the same value, so relaxed atomics suffice.
+static FLAGS: [AtomicU8; TABLE_LIMIT as usize] = [const { AtomicU8::new(0) }; TABLE_LIMIT as usize];
+
+/// Number of UAX #29 segments of `s` (`unicode_segmentation`'s word bounds).
+fn segments(s: &str) -> usize {
+    s.split_word_bounds().count()
+}
+
+/// True when `c` segments exactly like ASCII `a`: it is a word on its own and joins letters
+/// on both sides (WB5), with a MidLetter between letters (WB6/WB7), but not with a following
+/// single or double quote (so it is not a Hebrew_Letter, WB7a–c). Among the UAX #29
+/// `Word_Break` values only ALetter passes all these probes.
+fn probe_letter(c: char) -> bool {
+    let w = c.to_string();
+    w.unicode_words().eq([w.as_str()])
+        && segments(&format!("a{c}")) == 1
+        && segments(&format!("{c}a")) == 1
+        && segments(&format!("{c}:a")) == 1
+        && segments(&format!("a:{c}")) == 1
+        && segments(&format!("{c}'")) == 2
+        && segments(&format!("{c}\"")) == 2
+}
+
+/// True when `c` breaks from letters, digits, `_`, Katakana, Hebrew letters and itself on
+/// both sides, and does not join two of them either (so it is no MidLetter, MidNum, MidNumLet
+/// or Double_Quote): `Word_Break = Other` (WB999), not any value with a joining rule.
+fn probe_other(c: char) -> bool {
+    segments(&format!("{c}{c}")) == 2
+        && ["a", "1", "_", "\u{30a2}", "\u{5d0}"].iter().all(|x| {
+            segments(&format!("{x}{c}")) == 2
+                && segments(&format!("{c}{x}")) == 2
+                && segments(&format!("{x}{c}{x}")) == 3
+        })
+}
+
+/// True when `c` behaves like `.` (`Word_Break = MidNumLet`): not alphanumeric, joins two
+/// letters (WB6/WB7) and two digits (WB11/WB12) but nothing else, and stands alone otherwise.
+fn probe_midnumlet(c: char) -> bool {
+    segments(&format!("a{c}a")) == 1
+        && segments(&format!("1{c}1")) == 1
+        && segments(&format!("\u{5d0}{c}\u{5d0}")) == 1
+        && segments(&format!("a{c}1")) == 3
+        && segments(&format!("1{c}a")) == 3
+        && segments(&format!("a{c}")) == 2
+        && segments(&format!("{c}a")) == 2
+        && segments(&format!("{c}{c}")) == 2
+        && segments(&format!("a{c}{c}a")) == 4
+        && segments(&format!("_{c}_")) == 3
+}
+
+fn compute_flags(c: char) -> Flags {
+    let mut f = Flags::KNOWN;
+    if unicode_normalization::char::canonical_combining_class(c) == 0
+        && unicode_normalization::is_nfkc_quick(std::iter::once(c))
+            == unicode_normalization::IsNormalized::Yes
+    {
+        f |= Flags::STABLE;
+    }
+    let mut folded = std::iter::once(c).default_case_fold();
+    // Dotless ı folds to itself but the Turkish fix-up maps it to `i`.
+    if c != 'ı' && folded.next() == Some(c) && folded.next().is_none() {
+        f |= Flags::FOLD_ID;
+    }
+    if segments(&format!("\u{672c}{c}")) == 2 {
+        f |= Flags::NOT_EFZ;
+    }
+    let w = c.to_string();
+    let is_word = w.unicode_words().eq([w.as_str()]);
+    let no_word = w.unicode_words().next().is_none();
+    // `char::is_alphanumeric` only skips the letter probes for characters that cannot be
+    // letters.
+    if is_word && c.is_alphanumeric() && probe_letter(c) {
+        f |= Flags::LETTER;
+    } else if (is_word || no_word) && probe_other(c) {
+        f |= if is_word { Flags::SINGLE } else { Flags::PUNCT };
+    } else if no_word && probe_midnumlet(c) {
+        f |= Flags::MIDNUMLET;
+    }
+    Flags(f)
+}
+
+/// The [`Flags`] of `c`.
+#[inline]
+fn flags(c: char) -> Flags {
+    let cp = c as u32;
+    if cp < TABLE_LIMIT {
+        let v = FLAGS[cp as usize].load(Ordering::Relaxed);
+        if v != 0 {
+            return Flags(v);
+        }
+        let f = compute_flags(c);
+        FLAGS[cp as usize].store(f.0, Ordering::Relaxed);
+        f
+    } else {
+        compute_flags(c)
+    }
+}
+
+/// Appends the case folding of `c` (already NFKC) to `out`, with the Turkish fix-ups;
+/// `prev_i` is true when the last character appended was `i`.
+#[inline]
+fn push_folded(c: char, fl: Flags, out: &mut String, prev_i: &mut bool) {
+    let cp = c as u32;
+    if cp < 0x80 {
+        let l = c.to_ascii_lowercase();
+        out.push(l);
+        *prev_i = l == 'i';
+    } else if fl.has(Flags::FOLD_ID) {
+        push_turkish(c, out, prev_i);
+    } else {
+        for d in std::iter::once(c).default_case_fold() {
+            push_turkish(d, out, prev_i);
         }
     }
+}
+
+/// The Turkish fix-up on one case-folded character.
+#[inline]
+fn push_turkish(c: char, out: &mut String, prev_i: &mut bool) {
+    match c {
+        '\u{0307}' if *prev_i => {}
+        'ı' => {
+            out.push('i');
+            *prev_i = true;
+        }
+        _ => {
+            out.push(c);
+            *prev_i = c == 'i';
+        }
+    }
+}
+
+/// Appends the normalisation of `text` (NFKC, full case folding, Turkish fix-ups; see the
+/// module documentation) to `out`.
+pub fn normalise_into(text: &str, out: &mut String) {
+    let mut prev_i = false;
+    // Byte offsets (in `text` and `out`) of the last stable character and the fix-up state
+    // before it: a non-stable run is renormalised from there.
+    let (mut st_in, mut st_out, mut st_prev_i) = (0usize, out.len(), false);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b < 0x80 {
+            st_in = i;
+            st_out = out.len();
+            st_prev_i = prev_i;
+            let l = b.to_ascii_lowercase();
+            out.push(l as char);
+            prev_i = l == b'i';
+            i += 1;
+            continue;
+        }
+        let c = text[i..].chars().next().expect("char boundary");
+        let fl = flags(c);
+        if fl.has(Flags::STABLE) {
+            st_in = i;
+            st_out = out.len();
+            st_prev_i = prev_i;
+            push_folded(c, fl, out, &mut prev_i);
+            i += c.len_utf8();
+            continue;
+        }
+        // Non-stable run: up to the next stable character (or the end).
+        let mut j = i + c.len_utf8();
+        while j < bytes.len() {
+            let d = text[j..].chars().next().expect("char boundary");
+            if flags(d).has(Flags::STABLE) {
+                break;
+            }
+            j += d.len_utf8();
+        }
+        out.truncate(st_out);
+        prev_i = st_prev_i;
+        for d in text[st_in..j].nfkc() {
+            push_folded(d, flags(d), out, &mut prev_i);
+        }
+        i = j;
+    }
+}
+
+/// Normalises `text`: NFKC, full case folding, Turkish dotted/dotless i folded to `i`.
+pub fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    normalise_into(text, &mut out);
     out
 }
 
@@ -49,50 +298,547 @@ pub(crate) fn is_unspaced_script(c: char) -> bool {
     )
 }
 
-/// Splits already-normalised text into tokens: words, and character bigrams for runs of
-/// unspaced scripts (a run of one character yields that character).
-pub fn tokens(normalised: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut run: Vec<char> = Vec::new();
-    let flush = |run: &mut Vec<char>, out: &mut Vec<String>| {
-        match run.len() {
-            0 => {}
-            1 => out.push(run[0].to_string()),
-            _ => {
-                for w in run.windows(2) {
-                    out.push(w.iter().collect());
-                }
-            }
+/// A token sequence stored in one byte arena: every token's UTF-8 bytes followed by one
+/// U+0020, so tokens `i..j` joined by U+0020 are the contiguous slice
+/// `arena[start(i) .. start(j) - 1]`.
+#[derive(Debug, Default, Clone)]
+pub struct Tokens {
+    arena: Vec<u8>,
+    starts: Vec<usize>,
+}
+
+impl Tokens {
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// True when there is no token.
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    fn start(&self, i: usize) -> usize {
+        self.starts.get(i).copied().unwrap_or(self.arena.len())
+    }
+
+    /// Token `i` (`i < len()`).
+    pub fn get(&self, i: usize) -> &str {
+        std::str::from_utf8(&self.arena[self.starts[i]..self.start(i + 1) - 1])
+            .expect("tokens are appended as whole UTF-8 strings")
+    }
+
+    /// UTF-8 bytes of tokens `i..i + n` joined by U+0020 (`n ≥ 1`, `i + n ≤ len()`).
+    #[inline]
+    pub fn joined(&self, i: usize, n: usize) -> &[u8] {
+        &self.arena[self.starts[i]..self.start(i + n) - 1]
+    }
+
+    /// The tokens as owned strings.
+    pub fn to_strings(&self) -> Vec<String> {
+        (0..self.len()).map(|i| self.get(i).to_string()).collect()
+    }
+
+    #[inline]
+    fn push_str(&mut self, s: &str) {
+        self.starts.push(self.arena.len());
+        self.arena.extend_from_slice(s.as_bytes());
+        self.arena.push(b' ');
+    }
+
+    #[inline]
+    fn push_ascii_lower(&mut self, s: &[u8]) {
+        let start = self.arena.len();
+        self.starts.push(start);
+        self.arena.extend_from_slice(s);
+        self.arena[start..].make_ascii_lowercase();
+        self.arena.push(b' ');
+    }
+
+    #[inline]
+    fn push_chars(&mut self, a: char, b: Option<char>) {
+        self.starts.push(self.arena.len());
+        let mut buf = [0u8; 4];
+        self.arena
+            .extend_from_slice(a.encode_utf8(&mut buf).as_bytes());
+        if let Some(b) = b {
+            self.arena
+                .extend_from_slice(b.encode_utf8(&mut buf).as_bytes());
         }
-        run.clear();
+        self.arena.push(b' ');
+    }
+}
+
+/// Scanner classes of characters (see [`scan_words`]).
+const C_OTHER: u8 = 0;
+const C_ALPHA: u8 = 1;
+const C_DIGIT: u8 = 2;
+const C_UNDER: u8 = 3;
+const C_SINGLE: u8 = 4;
+const C_MID: u8 = 5;
+
+/// Scanner class of each ASCII byte: letters are ALetter, digits Numeric, `_` ExtendNumLet.
+const ASCII_CLASS: [u8; 128] = {
+    let mut t = [C_OTHER; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphabetic() {
+            C_ALPHA
+        } else if c.is_ascii_digit() {
+            C_DIGIT
+        } else if c == b'_' {
+            C_UNDER
+        } else {
+            C_OTHER
+        };
+        b += 1;
+    }
+    t
+};
+
+/// Calls `emit` with each UAX #29 word of `s` (what `s.unicode_words()` yields), for text
+/// whose characters are all ASCII, `Word_Break = ALetter` letters ([`Flags::LETTER`], treated
+/// as ASCII letters), `Word_Break = MidNumLet` characters ([`Flags::MIDNUMLET`], treated as
+/// `.`) or `Word_Break = Other` characters ([`Flags::SINGLE`]: one-character words;
+/// [`Flags::PUNCT`]: never in a word).
+///
+/// The rules are those of `unicode_segmentation`'s ASCII word iterator, i.e. UAX #29
+/// restricted to these `Word_Break` values: a word is a maximal run of letters, digits and
+/// `_` (WB5, WB8–WB10, WB13a/b) that may contain `.`, `'` or `:` between two letters
+/// (WB6/WB7) and `.`, `,`, `;` or `'` between two digits (WB11/WB12); every other character
+/// stands alone (WB3–WB3d, WB999), and only segments with a letter or digit are words.
+fn scan_words(s: &str, mut emit: impl FnMut(&str)) {
+    let b = s.as_bytes();
+    let n = b.len();
+    let class_at = |i: usize| -> (u8, usize) {
+        if b[i] < 0x80 {
+            (ASCII_CLASS[b[i] as usize], 1)
+        } else {
+            let c = s[i..].chars().next().expect("char boundary");
+            let f = flags(c);
+            let cl = if f.has(Flags::LETTER) {
+                C_ALPHA
+            } else if f.has(Flags::SINGLE) {
+                C_SINGLE
+            } else if f.has(Flags::MIDNUMLET) {
+                C_MID
+            } else {
+                C_OTHER
+            };
+            (cl, c.len_utf8())
+        }
     };
-    for word in normalised.unicode_words() {
-        if word.chars().any(is_unspaced_script) {
-            // A UAX #29 "word" in these scripts is one ideograph or a kana/Thai run; split
-            // mixed tokens so Latin/digit parts stay words.
-            let mut latin = String::new();
-            for c in word.chars() {
-                if is_unspaced_script(c) {
-                    if !latin.is_empty() {
-                        flush(&mut run, &mut out);
-                        out.push(std::mem::take(&mut latin));
+    let mut i = 0;
+    while i < n {
+        let (cl, w) = class_at(i);
+        match cl {
+            C_ALPHA | C_DIGIT | C_UNDER => {
+                let start = i;
+                let mut prev = cl;
+                let mut alnum = cl != C_UNDER;
+                i += w;
+                while i < n {
+                    let (c2, w2) = class_at(i);
+                    if matches!(c2, C_ALPHA | C_DIGIT | C_UNDER) {
+                        prev = c2;
+                        alnum |= c2 != C_UNDER;
+                        i += w2;
+                        continue;
                     }
-                    run.push(c);
-                } else {
-                    latin.push(c);
+                    if c2 == C_MID && i + w2 < n {
+                        let (next, _) = class_at(i + w2);
+                        if (prev == C_DIGIT && next == C_DIGIT)
+                            || (prev == C_ALPHA && next == C_ALPHA)
+                        {
+                            i += w2;
+                            continue;
+                        }
+                    }
+                    if i + 1 < n && matches!(b[i], b'.' | b',' | b';' | b'\'' | b':') {
+                        let (next, _) = class_at(i + 1);
+                        let infix = match b[i] {
+                            b'.' | b',' | b';' | b'\'' if prev == C_DIGIT && next == C_DIGIT => {
+                                true
+                            }
+                            b'\'' | b'.' | b':' if prev == C_ALPHA && next == C_ALPHA => true,
+                            _ => false,
+                        };
+                        if infix {
+                            i += 1;
+                            continue;
+                        }
+                    }
+                    break;
+                }
+                if alnum {
+                    emit(&s[start..i]);
                 }
             }
-            if !latin.is_empty() {
-                flush(&mut run, &mut out);
-                out.push(latin);
+            C_SINGLE => {
+                emit(&s[i..i + w]);
+                i += w;
             }
-        } else {
-            flush(&mut run, &mut out);
-            out.push(word.to_string());
+            _ => i += w,
         }
     }
-    flush(&mut run, &mut out);
-    out
+}
+
+/// [`scan_words`] for pure ASCII text, on bytes.
+fn scan_ascii_words(b: &[u8], mut emit: impl FnMut(&[u8])) {
+    let n = b.len();
+    let mut i = 0;
+    while i < n {
+        let cl = ASCII_CLASS[b[i] as usize];
+        if cl == C_OTHER {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut prev = cl;
+        let mut alnum = cl != C_UNDER;
+        i += 1;
+        while i < n {
+            let c2 = ASCII_CLASS[b[i] as usize];
+            if c2 != C_OTHER {
+                prev = c2;
+                alnum |= c2 != C_UNDER;
+                i += 1;
+                continue;
+            }
+            if i + 1 < n {
+                let next = ASCII_CLASS[b[i + 1] as usize];
+                let infix = match b[i] {
+                    b'.' | b',' | b';' | b'\'' if prev == C_DIGIT && next == C_DIGIT => true,
+                    b'\'' | b'.' | b':' if prev == C_ALPHA && next == C_ALPHA => true,
+                    _ => false,
+                };
+                if infix {
+                    i += 1;
+                    continue;
+                }
+            }
+            break;
+        }
+        if alnum {
+            emit(&b[start..i]);
+        }
+    }
+}
+
+/// What the chunking needs to know about one raw character.
+#[derive(Clone, Copy)]
+struct CutInfo {
+    /// ASCII, or NFKC-stable, folds to itself and is one of [`Flags::SCANNED`]: normalises to
+    /// itself (ASCII: lower case) and [`scan_words`] takes it.
+    fast: bool,
+    /// ASCII white space.
+    ws: bool,
+    /// `fast` and `Word_Break = Other` ([`Flags::SINGLE`] or [`Flags::PUNCT`]).
+    single: bool,
+    /// ASCII, or NFKC-stable, folds to itself and is not Extend, Format or ZWJ
+    /// ([`Flags::NOT_EFZ`]).
+    plain: bool,
+}
+
+impl CutInfo {
+    #[inline]
+    fn of(c: char) -> CutInfo {
+        if c.is_ascii() {
+            let ws = is_ascii_ws(c as u8);
+            return CutInfo {
+                fast: true,
+                ws,
+                single: false,
+                plain: true,
+            };
+        }
+        let f = flags(c);
+        let same = f.has(Flags::STABLE) && f.has(Flags::FOLD_ID);
+        let fast = same && f.has(Flags::SCANNED);
+        CutInfo {
+            fast,
+            ws: false,
+            single: fast && f.has(Flags::SINGLE | Flags::PUNCT),
+            plain: same && f.has(Flags::NOT_EFZ),
+        }
+    }
+}
+
+/// True when `text` can be cut before byte `q` (a char boundary, `0 < q < len`): the two
+/// characters `x`, `y` around it normalise to themselves (ASCII: lower case), `y` is an
+/// NFKC-stable starter (NFKC and case folding then work per piece, and `y` is not the U+0307
+/// the Turkish fix-up drops), and UAX #29 has a word boundary between them whatever
+/// surrounds them: white space followed by a letter, digit or other non-space character
+/// (WB3a/WB3b after newlines, WB999 otherwise; WB3d only joins spaces), or an alphanumeric
+/// `Word_Break = Other` character next to anything but Extend, Format or ZWJ (only WB3c and
+/// WB4 join those).
+fn is_cut(text: &str, q: usize) -> bool {
+    if q == 0 || q >= text.len() {
+        return false;
+    }
+    let x = text[..q].chars().next_back().expect("non-empty");
+    let y = text[q..].chars().next().expect("non-empty");
+    let (x, y) = (CutInfo::of(x), CutInfo::of(y));
+    (x.ws && y.fast && !y.ws) || (x.single && y.plain) || (y.single && x.plain)
+}
+
+/// Builds the [`Tokens`] of a text: words, and character bigrams for runs of unspaced
+/// scripts, with the same output as [`tokens`]`(&`[`normalise`]`(text))` (see the module
+/// documentation for the fast path).
+#[derive(Debug, Default)]
+pub struct Tokeniser {
+    tokens: Tokens,
+    scratch: String,
+    /// Last character of the pending run of unspaced-script characters, and the run's length.
+    run_last: char,
+    run_len: usize,
+}
+
+/// ASCII white space that ends a chunk when an ASCII non-space character follows.
+#[inline]
+fn is_ascii_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+impl Tokeniser {
+    /// A tokeniser with room for a text of about `bytes` bytes.
+    pub fn with_capacity(bytes: usize) -> Self {
+        Tokeniser {
+            tokens: Tokens {
+                arena: Vec::with_capacity(bytes + bytes / 4 + 16),
+                starts: Vec::with_capacity(bytes / 4 + 4),
+            },
+            scratch: String::new(),
+            run_last: '\0',
+            run_len: 0,
+        }
+    }
+
+    /// Normalises and tokenises a raw `text`.
+    pub fn tokenise(mut self, text: &str) -> Tokens {
+        let b = text.as_bytes();
+        let n = b.len();
+        let mut chunk_start = 0;
+        let mut i = 0;
+        while i < n {
+            // Skip ASCII eight bytes at a time.
+            while i + 8 <= n {
+                let w = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+                if w & 0x8080_8080_8080_8080 != 0 {
+                    break;
+                }
+                i += 8;
+            }
+            if i >= n {
+                break;
+            }
+            if b[i] < 0x80 {
+                i += 1;
+                continue;
+            }
+            let c = text[i..].chars().next().expect("char boundary");
+            if CutInfo::of(c).fast {
+                i += c.len_utf8();
+                continue;
+            }
+            // A character the fast chunks cannot take: it goes into a general chunk from the
+            // last cut before it to the first cut after it.
+            let mut cut = i;
+            while cut > chunk_start && !is_cut(text, cut) {
+                cut -= text[..cut].chars().next_back().map_or(1, char::len_utf8);
+            }
+            if cut > chunk_start {
+                self.fast_chunk(&text[chunk_start..cut]);
+            }
+            let mut end = i + c.len_utf8();
+            while end < n && !is_cut(text, end) {
+                end += text[end..].chars().next().map_or(1, char::len_utf8);
+            }
+            self.general_chunk(&text[cut..end]);
+            chunk_start = end;
+            i = end;
+        }
+        if chunk_start < n {
+            self.fast_chunk(&text[chunk_start..]);
+        }
+        self.flush();
+        self.tokens
+    }
+
+    /// Tokenises already-normalised text (no chunking, no normalisation).
+    pub fn segment(mut self, normalised: &str) -> Tokens {
+        for w in normalised.unicode_words() {
+            self.word(w);
+        }
+        self.flush();
+        self.tokens
+    }
+
+    /// A chunk of ASCII and [`CutInfo::fast`] characters: its normalisation is ASCII
+    /// lower-casing.
+    fn fast_chunk(&mut self, chunk: &str) {
+        if chunk.is_ascii() {
+            scan_ascii_words(chunk.as_bytes(), |w| {
+                self.flush();
+                self.tokens.push_ascii_lower(w);
+            });
+        } else {
+            let mut scratch = std::mem::take(&mut self.scratch);
+            scratch.clear();
+            scratch.push_str(chunk);
+            scratch.make_ascii_lowercase();
+            scan_words(&scratch, |w| self.word(w));
+            self.scratch = scratch;
+        }
+    }
+
+    fn general_chunk(&mut self, chunk: &str) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        normalise_into(chunk, &mut scratch);
+        let simple = scratch
+            .chars()
+            .all(|c| c.is_ascii() || flags(c).has(Flags::SCANNED));
+        if simple {
+            scan_words(&scratch, |w| self.word(w));
+        } else {
+            for w in scratch.unicode_words() {
+                self.word(w);
+            }
+        }
+        self.scratch = scratch;
+    }
+
+    #[inline]
+    fn flush(&mut self) {
+        if self.run_len == 1 {
+            self.tokens.push_chars(self.run_last, None);
+        }
+        self.run_len = 0;
+    }
+
+    #[inline]
+    fn run_push(&mut self, c: char) {
+        if self.run_len > 0 {
+            self.tokens.push_chars(self.run_last, Some(c));
+        }
+        self.run_last = c;
+        self.run_len += 1;
+    }
+
+    /// One UAX #29 word of normalised text.
+    fn word(&mut self, w: &str) {
+        if w.is_ascii() || !w.chars().any(is_unspaced_script) {
+            self.flush();
+            self.tokens.push_str(w);
+            return;
+        }
+        // A UAX #29 "word" in these scripts is one ideograph or a kana/Thai run; split mixed
+        // tokens so Latin/digit parts stay words.
+        let mut latin: Option<usize> = None;
+        for (k, c) in w.char_indices() {
+            if is_unspaced_script(c) {
+                if let Some(s) = latin.take() {
+                    self.flush();
+                    self.tokens.push_str(&w[s..k]);
+                }
+                self.run_push(c);
+            } else if latin.is_none() {
+                latin = Some(k);
+            }
+        }
+        if let Some(s) = latin {
+            self.flush();
+            self.tokens.push_str(&w[s..]);
+        }
+    }
+}
+
+/// Splits already-normalised text into tokens: words, and character bigrams for runs of
+/// unspaced scripts (a run of one character yields that character). Runs continue across
+/// the spaces and punctuation between UAX #29 words.
+pub fn tokens(normalised: &str) -> Vec<String> {
+    Tokeniser::with_capacity(normalised.len())
+        .segment(normalised)
+        .to_strings()
+}
+
+/// Normalised tokens of a raw text, as [`tokens`]`(&`[`normalise`]`(text))` but faster.
+pub fn text_tokens(text: &str) -> Tokens {
+    Tokeniser::with_capacity(text.len()).tokenise(text)
+}
+
+/// The straightforward implementation the fast path must match (used by the equivalence
+/// tests).
+#[cfg(test)]
+pub(crate) mod reference {
+    use super::is_unspaced_script;
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_segmentation::UnicodeSegmentation;
+
+    pub fn normalise(text: &str) -> String {
+        let nfkc: String = text.nfkc().collect();
+        let folded = caseless::default_case_fold_str(&nfkc);
+        let mut out = String::with_capacity(folded.len());
+        let mut prev_i = false;
+        for c in folded.chars() {
+            match c {
+                '\u{0307}' if prev_i => continue,
+                'ı' => {
+                    out.push('i');
+                    prev_i = true;
+                }
+                _ => {
+                    out.push(c);
+                    prev_i = c == 'i';
+                }
+            }
+        }
+        out
+    }
+
+    pub fn tokens(normalised: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut run: Vec<char> = Vec::new();
+        let flush = |run: &mut Vec<char>, out: &mut Vec<String>| {
+            match run.len() {
+                0 => {}
+                1 => out.push(run[0].to_string()),
+                _ => {
+                    for w in run.windows(2) {
+                        out.push(w.iter().collect());
+                    }
+                }
+            }
+            run.clear();
+        };
+        for word in normalised.unicode_words() {
+            if word.chars().any(is_unspaced_script) {
+                let mut latin = String::new();
+                for c in word.chars() {
+                    if is_unspaced_script(c) {
+                        if !latin.is_empty() {
+                            flush(&mut run, &mut out);
+                            out.push(std::mem::take(&mut latin));
+                        }
+                        run.push(c);
+                    } else {
+                        latin.push(c);
+                    }
+                }
+                if !latin.is_empty() {
+                    flush(&mut run, &mut out);
+                    out.push(latin);
+                }
+            } else {
+                flush(&mut run, &mut out);
+                out.push(word.to_string());
+            }
+        }
+        flush(&mut run, &mut out);
+        out
+    }
 }
 
 #[cfg(test)]
