@@ -1472,7 +1472,7 @@ fn scored(page: &[Block], doc: &Html) -> (Vec<usize>, f64) {
             // Table rows count only when they hold prose (layout tables), not data.
             Kind::Cell => len >= 120,
         };
-        let s = if content && scorable {
+        let s = if content && scorable && !is_truncated_teaser(&b.text) {
             let commas = b
                 .text
                 .matches([',', '\u{3001}', '\u{ff0c}', '\u{060c}'])
@@ -1677,6 +1677,32 @@ fn scored(page: &[Block], doc: &Html) -> (Vec<usize>, f64) {
         }
     }
     (out, best_score)
+}
+
+/// Whether a block is a truncated teaser: text cut off with an ellipsis (`…`, `...`, `[…]`,
+/// `[...]`, `(…)`), as "You may also like" / "Related posts" lists show the first lines of other
+/// stories. Such blocks never add to a container's content score, so a list of teasers does
+/// not outscore the article it sits under (a content farm's template around a copy).
+fn is_truncated_teaser(text: &str) -> bool {
+    let t = text.trim_end();
+    let t = t
+        .strip_suffix(']')
+        .and_then(|t| t.strip_suffix(['…']).or_else(|| t.strip_suffix("...")))
+        .and_then(|t| t.strip_suffix('['))
+        .or_else(|| {
+            t.strip_suffix(')')
+                .and_then(|t| t.strip_suffix(['…']))
+                .and_then(|t| t.strip_suffix('('))
+        })
+        .or_else(|| t.strip_suffix('…'))
+        .or_else(|| t.strip_suffix("..."));
+    // A word must precede the ellipsis ("…" alone, or "?!..." is not a teaser cut).
+    t.is_some_and(|rest| {
+        rest.trim_end()
+            .chars()
+            .last()
+            .is_some_and(char::is_alphanumeric)
+    })
 }
 
 /// Minimum score of the best container for [`scored`]'s result to be trusted.
@@ -2169,6 +2195,67 @@ mod tests {
         // A clear article container is trusted: the default engine does not fall back.
         let auto = select_body(&html, &doc, &base(), BodyEngine::Auto);
         assert_eq!(auto.strategy, Strategy::Scored);
+    }
+
+    #[test]
+    fn truncated_teasers_do_not_outscore_the_article() {
+        // A content farm's template: the copied story in one <article>, then a "you may also
+        // like" list (in the site's own language, no class naming it) of long teasers cut off
+        // with an ellipsis, in another.
+        let para = "Lynn said after the game that the team saw winning as the most important step.";
+        let teaser = "A vida requer da gente otimismo e coragem, para esperar o melhor, fazer o \
+                      melhor acontecer, levantar, partir para a luta novamente, sem perder o \
+                      entusiasmo, a adrenalina, a esperança de que o bem está logo ali";
+        let mut html = format!(
+            "<html><body><article class=\"fundo\"><h1>Title</h1><div><p>{para}</p>\
+             <p>{para} Again.</p><p>{para} Third.</p></div></article>\
+             <article class=\"fundo postbox\"><h3>Você pode gostar...</h3>"
+        );
+        for (i, end) in ["…", " …", "...", " [...]", " […]"].iter().enumerate() {
+            html.push_str(&format!(
+                "<article class=\"fundo postbox\"><p>{teaser} {i}{end}</p></article>"
+            ));
+        }
+        html.push_str("</article></body></html>");
+        let doc = Html::parse_document(&html);
+        let page = blocks_from_node(*doc.root_element(), &base());
+        let (chosen, _) = scored(&page, &doc);
+        let texts: Vec<&str> = chosen.iter().map(|&i| page[i].text.as_str()).collect();
+        assert!(
+            !texts.is_empty() && texts.iter().all(|t| t.starts_with("Lynn said")),
+            "{texts:?}"
+        );
+        let body = select_body(&html, &doc, &base(), BodyEngine::Auto);
+        let text = join_text(
+            &body
+                .body
+                .iter()
+                .map(|&i| body.page[i].clone())
+                .collect::<Vec<_>>(),
+        );
+        assert!(text.contains("Lynn said"), "{text}");
+        assert!(!text.contains("A vida requer"), "{text}");
+    }
+
+    #[test]
+    fn truncated_teaser_endings() {
+        for t in [
+            "cut off here…",
+            "cut off here …",
+            "cut off here...",
+            "cut off [...]",
+            "cut (…)",
+        ] {
+            assert!(is_truncated_teaser(t), "{t}");
+        }
+        for t in [
+            "A full sentence.",
+            "Really?!...",
+            "…",
+            "Wait for it: \u{2026}!",
+        ] {
+            assert!(!is_truncated_teaser(t), "{t}");
+        }
     }
 
     #[test]
