@@ -12,7 +12,8 @@
 //! **Layout** (a small log-structured merge of sorted runs): a sorted *base* run and a sorted
 //! *delta* run, each two parallel vectors — keys (`u64`) and page ids (`u32`), 12 bytes per
 //! posting — with a radix directory on the keys' leading bits (≈ 0.5 byte per posting), plus
-//! an *insert buffer* (hash map, at most [`BUFFER_CAP`] postings). A full buffer is sorted and
+//! an *insert buffer* (postings chained per key from a hash map, at most [`BUFFER_CAP`]
+//! postings). A full buffer is sorted and
 //! merged into the delta; the delta is merged into the base once it holds an eighth of it, so
 //! each posting is copied O(1) times amortised per doubling of the index. A lookup is one
 //! directory probe and a short binary search in each run, plus a hash lookup in the buffer.
@@ -90,7 +91,12 @@ impl Run {
         let (lo, hi) = (self.dir[b] as usize, self.dir[b + 1] as usize);
         let slice = &self.keys[lo..hi];
         let start = lo + slice.partition_point(|&k| k < key);
-        let end = lo + slice.partition_point(|&k| k <= key);
+        // Usually zero or a few postings: scan rather than a second binary search.
+        let end = start
+            + self.keys[start..hi]
+                .iter()
+                .take_while(|&&k| k == key)
+                .count();
         start..end
     }
 
@@ -165,8 +171,92 @@ pub enum Posted {
 pub struct ShinglePostings {
     base: Run,
     delta: Run,
-    buffer: HashMap<u64, Vec<u32>>,
-    buffered: usize,
+    buffer: Buffer,
+}
+
+/// No posting: end of a chain in [`Buffer`].
+const NONE: u32 = u32::MAX;
+
+/// Hasher of the insert buffer's keys, which are already uniform 64-bit hashes (XXH3) except
+/// for their low bits (sampled keys are 0 mod 4): one multiply (Fibonacci hashing, Knuth
+/// TAOCP vol. 3 §6.4) spreads them, much cheaper than SipHash.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, k: u64) {
+        self.0 = (k ^ self.0)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(32);
+    }
+}
+
+type KeyMap = HashMap<u64, u32, std::hash::BuildHasherDefault<KeyHasher>>;
+
+/// The insert buffer: postings in arrival order, each key's postings chained from its latest
+/// (`head[key]` → index, `next[index]` → previous posting of the same key), so an insert
+/// allocates nothing per key.
+#[derive(Debug, Default)]
+struct Buffer {
+    keys: Vec<u64>,
+    pages: Vec<u32>,
+    next: Vec<u32>,
+    head: KeyMap,
+}
+
+impl Buffer {
+    fn push(&mut self, key: u64, page: u32) {
+        let i = self.keys.len() as u32;
+        let prev = self.head.insert(key, i).unwrap_or(NONE);
+        self.keys.push(key);
+        self.pages.push(page);
+        self.next.push(prev);
+    }
+
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The pages posting `key`, latest first.
+    fn pages_of(&self, key: u64) -> impl Iterator<Item = u32> + '_ {
+        let mut i = self.head.get(&key).copied().unwrap_or(NONE);
+        std::iter::from_fn(move || {
+            (i != NONE).then(|| {
+                let p = self.pages[i as usize];
+                i = self.next[i as usize];
+                p
+            })
+        })
+    }
+
+    fn take_pairs(&mut self) -> Vec<(u64, u32)> {
+        let pairs = self
+            .keys
+            .iter()
+            .copied()
+            .zip(self.pages.iter().copied())
+            .collect();
+        self.keys.clear();
+        self.pages.clear();
+        self.next.clear();
+        self.head.clear();
+        pairs
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.keys.capacity() * 8
+            + self.pages.capacity() * 4
+            + self.next.capacity() * 4
+            + self.head.capacity() * 13
+    }
 }
 
 /// Errors of [`ShinglePostings`].
@@ -213,21 +303,16 @@ impl ShinglePostings {
     pub fn insert(&mut self, id: i64, keys: &[u64]) -> Result<(), PostingsError> {
         let p = page_u32(id)?;
         for &k in keys {
-            self.buffer.entry(k).or_default().push(p);
+            self.buffer.push(k, p);
         }
-        self.buffered += keys.len();
-        if self.buffered >= BUFFER_CAP {
+        if self.buffer.len() >= BUFFER_CAP {
             self.flush_buffer();
         }
         Ok(())
     }
 
     fn flush_buffer(&mut self) {
-        let mut pairs = Vec::with_capacity(self.buffered);
-        for (k, ps) in self.buffer.drain() {
-            pairs.extend(ps.into_iter().map(|p| (k, p)));
-        }
-        self.buffered = 0;
+        let pairs = self.buffer.take_pairs();
         let run = Run::from_pairs(pairs);
         let delta = std::mem::take(&mut self.delta);
         self.delta = Run::merge(delta, run);
@@ -245,20 +330,18 @@ impl ShinglePostings {
     pub fn lookup(&self, key: u64, exclude: i64, cap: usize) -> Posted {
         let rb = self.base.range(key);
         let rd = self.delta.range(key);
-        let buf: &[u32] = self.buffer.get(&key).map_or(&[], |v| v.as_slice());
         let ex = u32::try_from(exclude).ok();
-        let all = self.base.pages[rb.clone()]
-            .iter()
-            .chain(&self.delta.pages[rd.clone()])
-            .chain(buf);
-        let total = rb.len() + rd.len() + buf.len();
         // Quick reject without reading the page lists (`exclude` is posted at most once).
-        if total > cap.saturating_add(1) {
+        if rb.len() + rd.len() > cap.saturating_add(1) {
             return Posted::Saturated;
         }
-        let ids: Vec<i64> = all
-            .filter(|&&p| Some(p) != ex)
-            .map(|&p| i64::from(p))
+        let ids: Vec<i64> = self.base.pages[rb]
+            .iter()
+            .chain(&self.delta.pages[rd])
+            .copied()
+            .chain(self.buffer.pages_of(key))
+            .filter(|&p| Some(p) != ex)
+            .map(i64::from)
             .collect();
         if ids.len() > cap {
             Posted::Saturated
@@ -276,18 +359,22 @@ impl ShinglePostings {
         if gone.is_empty() {
             return;
         }
-        self.buffer.retain(|_, ps| {
-            ps.retain(|p| !gone.contains(p));
-            !ps.is_empty()
-        });
-        self.buffered = self.buffer.values().map(Vec::len).sum();
+        let kept: Vec<(u64, u32)> = self
+            .buffer
+            .take_pairs()
+            .into_iter()
+            .filter(|(_, p)| !gone.contains(p))
+            .collect();
+        for (k, p) in kept {
+            self.buffer.push(k, p);
+        }
         self.base.retain_pages(&gone);
         self.delta.retain_pages(&gone);
     }
 
     /// Number of postings (key, page) held.
     pub fn len(&self) -> usize {
-        self.base.len() + self.delta.len() + self.buffered
+        self.base.len() + self.delta.len() + self.buffer.len()
     }
 
     /// True when no page posts anything.
@@ -295,17 +382,10 @@ impl ShinglePostings {
         self.len() == 0
     }
 
-    /// Heap bytes held (vector capacities; the insert buffer's hash map estimated at 16 bytes
-    /// per key plus 4 per posting).
+    /// Heap bytes held (vector capacities; the insert buffer's hash map estimated at 13 bytes
+    /// per slot).
     pub fn heap_bytes(&self) -> usize {
-        self.base.heap_bytes()
-            + self.delta.heap_bytes()
-            + self.buffer.capacity() * 16
-            + self
-                .buffer
-                .values()
-                .map(|v| v.capacity() * 4)
-                .sum::<usize>()
+        self.base.heap_bytes() + self.delta.heap_bytes() + self.buffer.heap_bytes()
     }
 }
 
