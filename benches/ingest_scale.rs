@@ -7,9 +7,11 @@
 //! ingest` does on its workers. Prints, for each window of `INGEST_SCALE_WINDOW` (default
 //! 10,000) pages, the single writer's cost (`add_prepared`, µs/page and pages/s, wall clock,
 //! commits included) — to see whether it stays flat as the store grows — and the analysis
-//! cost on the other thread; then the cost of `finish` (last commit and relinking), total
-//! pages/s and the final database size (bytes of every file in the store's directory: DB +
-//! WAL). `INGEST_SCALE_BATCH` sets the pages per commit (default
+//! cost on the other thread, and their ratio `st/an` (which cancels most of the machine's
+//! load, since both run in the same minutes); then the cost of `finish` (last commit and relinking), total
+//! pages/s, the final database size (bytes of every file in the store's directory: DB +
+//! WAL), the size of the in-memory shingle postings, and the time to reopen the store (the
+//! writer rebuilds its in-memory indexes from the fingerprints). `INGEST_SCALE_BATCH` sets the pages per commit (default
 //! `BatchLimits::default().max_pages`; 1 = one transaction per page, the old behaviour).
 //!
 //! Pages (deterministic, fixed seed): a vocabulary of 4,000 made-up words picked with a skewed
@@ -259,8 +261,8 @@ fn main() -> anyhow::Result<()> {
         "ingest_scale: {n} pages through PageSink::add_prepared into a file-backed store, windows of {window}, batches of {batch} pages"
     );
     println!(
-        "{:>16} {:>12} {:>12} {:>12} {:>12}",
-        "pages", "store us/pg", "store pg/s", "analyse us/pg", "db bytes"
+        "{:>16} {:>12} {:>12} {:>12} {:>8} {:>12}",
+        "pages", "store us/pg", "store pg/s", "analyse us/pg", "st/an", "db bytes"
     );
     let wall = Instant::now();
     let mut total_add = Duration::ZERO;
@@ -283,11 +285,12 @@ fn main() -> anyhow::Result<()> {
         if done.is_multiple_of(window) || done == n {
             let count = done - win_start;
             println!(
-                "{:>16} {:>12.1} {:>12.0} {:>12.1} {:>12}",
+                "{:>16} {:>12.1} {:>12.0} {:>12.1} {:>8.3} {:>12}",
                 format!("{}-{}", win_start + 1, done),
                 win_time.as_secs_f64() * 1e6 / count as f64,
                 count as f64 / win_time.as_secs_f64(),
                 win_analyse.as_secs_f64() * 1e6 / count as f64,
+                win_time.as_secs_f64() / win_analyse.as_secs_f64().max(1e-9),
                 dir_bytes(dir.path())
             );
             std::io::stdout().flush()?;
@@ -299,6 +302,7 @@ fn main() -> anyhow::Result<()> {
     let (copies, full_copies) = producer
         .join()
         .map_err(|_| anyhow::anyhow!("page producer panicked"))?;
+    let (postings, postings_bytes) = (sink.postings().len(), sink.postings().heap_bytes());
     let t = Instant::now();
     let store = sink.finish()?;
     let finish = t.elapsed();
@@ -335,6 +339,21 @@ fn main() -> anyhow::Result<()> {
         dir_bytes(dir.path()),
         dir_bytes(dir.path()) as f64 / 1e6,
         dir_bytes(dir.path()) as f64 / n as f64
+    );
+    println!(
+        "shingle postings in memory: {postings} ({:.1} per page), {postings_bytes} heap bytes ({:.1} bytes/posting)",
+        postings as f64 / n as f64,
+        postings_bytes as f64 / postings.max(1) as f64
+    );
+    // Reopening rebuilds the SimHash index and the postings from the stored fingerprints.
+    let t = Instant::now();
+    let reopened = PageSink::new(Store::open(&db)?)?;
+    let reopen = t.elapsed();
+    println!(
+        "reopen (rebuild SimHash index + {} postings from the fingerprints) {:.2} s; rebuilt postings {} heap bytes",
+        reopened.postings().len(),
+        reopen.as_secs_f64(),
+        reopened.postings().heap_bytes()
     );
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! original → one link per copy, with whether the copy credits its original.
 //!
 //! **Candidates** come from the inverted index of sampled shingle hashes
-//! (`shingle_postings`), never from a scan of stored pages. Shingles that occur on more than
+//! ([`crate::ingest::postings`], in memory), never from a scan of stored pages. Shingles that occur on more than
 //! [`LinkConfig::max_postings`] pages are boilerplate ("stop shingles") and are not used.
 //!
 //! **Verification** compares the full shingle sets: with `shared = |A ∩ B|`, the directed
@@ -28,6 +28,7 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use crate::fingerprint::{Fingerprint, hamming, intersection_size};
+use crate::ingest::postings::{Posted, ShinglePostings};
 use crate::store::{PageInfo, Store, StoreError, site_of};
 
 /// Thresholds of candidate search and verification.
@@ -203,18 +204,24 @@ impl MatchCache {
 
 /// Finds and stores the verified matches of a newly stored page `id` (whose fingerprint is
 /// `fp` and site `site`) against earlier pages: candidates are the pages sharing index keys
-/// (sampled shingles) and `simhash_candidates` (pages within [`LinkConfig::simhash_k`] bits).
+/// (sampled shingles) in `postings` (the writer's in-memory index of the stored pages; `id`'s
+/// own postings, if already there, are ignored) and `simhash_candidates` (pages within
+/// [`LinkConfig::simhash_k`] bits).
 /// Returns the matched page ids. Call it inside the transaction (or savepoint) that stored
 /// the page; `cache` is the writer's [`MatchCache`] (see there for its commit/rollback).
 ///
 /// # Errors
 /// SQLite errors.
+// The writer's state is passed piecewise (transaction, indexes, cache) so each can be
+// borrowed from a different field of `PageSink`.
+#[allow(clippy::too_many_arguments)]
 pub fn match_new_page(
     tx: &Connection,
     id: i64,
     site: &str,
     fp: &Fingerprint,
     simhash_candidates: &[i64],
+    postings: &ShinglePostings,
     cfg: &LinkConfig,
     cache: &mut MatchCache,
 ) -> Result<Vec<i64>, StoreError> {
@@ -225,26 +232,18 @@ pub fn match_new_page(
             *counts.entry(*c).or_default() += usize::MAX / 2;
         }
     }
-    {
-        let mut st = tx.prepare_cached(
-            "SELECT page_id FROM shingle_postings WHERE hash = ?1 AND page_id != ?2 LIMIT ?3",
-        )?;
-        let mut ids: Vec<i64> = Vec::with_capacity(cfg.max_postings + 1);
-        for key in index_keys(fp) {
-            if cache.is_saturated(key) {
-                continue;
-            }
-            ids.clear();
-            let mut rows = st.query(params![key as i64, id, cfg.max_postings as i64 + 1])?;
-            while let Some(r) = rows.next()? {
-                ids.push(r.get(0)?);
-            }
-            if ids.len() > cfg.max_postings {
+    for key in index_keys(fp) {
+        if cache.is_saturated(key) {
+            continue;
+        }
+        match postings.lookup(key, id, cfg.max_postings) {
+            Posted::Saturated => {
                 cache.pending_saturated.insert(key);
-                continue;
             }
-            for &p in &ids {
-                *counts.entry(p).or_default() += 1;
+            Posted::Pages(ids) => {
+                for p in ids {
+                    *counts.entry(p).or_default() += 1;
+                }
             }
         }
     }

@@ -2,6 +2,7 @@
 //! JSON Lines ([`publisher`]), directories of them — and the [`PageSink`] through which every
 //! page (ingested or crawled) enters the store.
 
+pub mod postings;
 pub mod publisher;
 pub mod run;
 pub mod warc;
@@ -9,6 +10,7 @@ pub mod warc;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use crate::fingerprint::Fingerprint;
 use crate::fingerprint::index::SimHashIndex;
 use crate::link::{self, LinkConfig, RelinkStats};
 use crate::page::Page;
@@ -53,7 +55,8 @@ struct Batch {
     opened: Option<Instant>,
     /// Pages added in it.
     pages: usize,
-    /// `(id, simhash)` inserted into the SimHash index by this batch.
+    /// `(id, simhash)` inserted into the SimHash index (and whose keys were posted in the
+    /// shingle postings) by this batch.
     indexed: Vec<(u64, u64)>,
     /// Pages whose clusters need relinking once the batch is committed.
     touched: HashSet<i64>,
@@ -77,7 +80,12 @@ struct Batch {
 /// committed, so a crash loses at most the open batch and leaves the store consistent.
 /// Dropping a sink without `flush`/`finish` discards the open batch like a crash. If the
 /// whole transaction is lost (commit fails, or SQLite rolls it back after an I/O error),
-/// the batch's SimHash index entries and relink bookkeeping are undone too.
+/// the batch's SimHash index entries, shingle postings and relink bookkeeping are undone too.
+///
+/// **In-memory indexes.** Both near-duplicate indexes live in memory and are rebuilt from the
+/// `fingerprints` table when the sink opens: the SimHash index and the sampled-shingle
+/// postings ([`postings::ShinglePostings`], ~12.5 bytes per posting, ~150 postings per
+/// page of 600 shingles).
 pub struct PageSink {
     store: Store,
     cfg: LinkConfig,
@@ -86,6 +94,9 @@ pub struct PageSink {
     /// SimHash index of every stored fingerprint (committed, plus the open batch's), rebuilt
     /// from the store when the sink opens.
     simhash: SimHashIndex,
+    /// Sampled-shingle postings of every stored fingerprint (committed, plus the open
+    /// batch's), rebuilt from the store when the sink opens.
+    postings: postings::ShinglePostings,
     /// Pages stored since the last relink that carry anchors (translation candidates).
     with_anchors: Vec<i64>,
     /// What candidate matching remembers between pages (saturated keys, fingerprints).
@@ -105,17 +116,53 @@ impl PageSink {
     /// Wraps a store with explicit linking thresholds.
     ///
     /// # Errors
-    /// [`StoreError`] if the stored fingerprints cannot be read to rebuild the SimHash index.
+    /// [`StoreError`] if the stored fingerprints cannot be read to rebuild the in-memory
+    /// indexes; [`StoreError::Malformed`] if a page id does not fit the postings index.
     pub fn with_config(store: Store, cfg: LinkConfig) -> Result<Self, StoreError> {
-        let items: Vec<(u64, u64)> = {
+        let mut items: Vec<(u64, u64)> = Vec::new();
+        let mut failed = None;
+        let postings = {
             let mut st = store
                 .conn()
-                .prepare("SELECT page_id, simhash FROM fingerprints")?;
-            st.query_map([], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
-            })?
-            .collect::<Result<_, _>>()?
+                .prepare("SELECT page_id, simhash, shingles FROM fingerprints")?;
+            let mut rows = st.query([])?;
+            // Streamed into the postings builder: one fingerprint decoded at a time.
+            let fps = std::iter::from_fn(|| match rows.next() {
+                Ok(Some(r)) => {
+                    let row = (|| {
+                        let id: i64 = r.get(0)?;
+                        let simhash = r.get::<_, i64>(1)? as u64;
+                        let blob = r.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?;
+                        Ok::<_, rusqlite::Error>((id, simhash, store::blob_to_shingles(blob)))
+                    })();
+                    match row {
+                        Ok((id, simhash, shingles)) => {
+                            items.push((id as u64, simhash));
+                            let fp = Fingerprint {
+                                simhash,
+                                n_tokens: 0,
+                                shingles,
+                            };
+                            Some((id, fp))
+                        }
+                        Err(e) => {
+                            failed = Some(e);
+                            None
+                        }
+                    }
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    failed = Some(e);
+                    None
+                }
+            });
+            postings::ShinglePostings::build(fps)
         };
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        let postings = postings.map_err(|e| StoreError::Malformed(e.to_string()))?;
         let simhash = SimHashIndex::build(cfg.simhash_k, items);
         Ok(PageSink {
             store,
@@ -123,6 +170,7 @@ impl PageSink {
             limits: BatchLimits::default(),
             touched: HashSet::new(),
             simhash,
+            postings,
             with_anchors: Vec::new(),
             matching: link::MatchCache::default(),
             batch: Batch::default(),
@@ -135,6 +183,11 @@ impl PageSink {
             max_pages: limits.max_pages.max(1),
             ..limits
         };
+    }
+
+    /// The in-memory sampled-shingle postings (sizes, for benchmarks and diagnostics).
+    pub fn postings(&self) -> &postings::ShinglePostings {
+        &self.postings
     }
 
     /// Pages in the open (uncommitted) batch.
@@ -251,20 +304,37 @@ impl PageSink {
         };
         let id = store::insert_page(&sp, page, hash, analysis, body_gz)?;
         let matched = match &analysis.fingerprint {
-            Some(fp) => {
-                link::match_new_page(&sp, id, &site, fp, &near, &self.cfg, &mut self.matching)?
-            }
+            Some(fp) => link::match_new_page(
+                &sp,
+                id,
+                &site,
+                fp,
+                &near,
+                &self.postings,
+                &self.cfg,
+                &mut self.matching,
+            )?,
             None => Vec::new(),
         };
+        let keys = analysis.fingerprint.as_ref().map(link::index_keys);
+        if keys.is_some() && u32::try_from(id).is_err() {
+            // Checked before the savepoint commits, so the page is not stored.
+            return Err(StoreError::Malformed(
+                postings::PostingsError::PageIdTooLarge(id).to_string(),
+            ));
+        }
         sp.commit()?;
         self.batch.pages += 1;
         if !analysis.anchors.is_empty() {
             self.batch.with_anchors.push(id);
         }
-        if let Some(fp) = &analysis.fingerprint {
+        if let (Some(fp), Some(keys)) = (&analysis.fingerprint, keys) {
             // Pages later in the same batch must find this one.
             self.simhash.insert(id as u64, fp.simhash);
             self.batch.indexed.push((id as u64, fp.simhash));
+            self.postings
+                .insert(id, &keys)
+                .map_err(|e| StoreError::Malformed(e.to_string()))?;
         }
         if !matched.is_empty() {
             self.batch.touched.insert(id);
@@ -289,12 +359,14 @@ impl PageSink {
     }
 
     /// Forgets the open batch after its transaction was rolled back: removes its SimHash
-    /// index entries, what candidate matching learnt from it and its relink bookkeeping, so
-    /// memory matches the store again.
+    /// index entries, its shingle postings, what candidate matching learnt from it and its
+    /// relink bookkeeping, so memory matches the store again.
     fn abandon_batch(&mut self, why: &str) {
         let batch = std::mem::take(&mut self.batch);
         self.matching
             .rollback(batch.indexed.iter().map(|(id, _)| *id as i64));
+        self.postings
+            .remove_pages(batch.indexed.iter().map(|(id, _)| *id as i64));
         for (id, fp) in batch.indexed {
             self.simhash.remove(id, fp);
         }
@@ -365,7 +437,12 @@ mod tests {
 
     /// A news-like page whose body is `story` (distinct sentences per story number), on `host`.
     fn page(host: &str, path: &str, story: u32) -> Page {
-        let paras: String = (0..6)
+        page_paras(host, path, story, 6)
+    }
+
+    /// As [`page`], with only the first `n` of the story's paragraphs (an excerpt for n < 6).
+    fn page_paras(host: &str, path: &str, story: u32, n: u32) -> Page {
+        let paras: String = (0..n)
             .map(|p| {
                 let words: Vec<String> = (0..40)
                     .map(|w| format!("w{}x{}", (story * 7919 + p * 131 + w * 17) % 9973, w % 5))
@@ -403,12 +480,47 @@ mod tests {
         sink
     }
 
-    /// The in-memory SimHash index holds exactly the stored fingerprints.
+    /// The in-memory SimHash index holds exactly the stored fingerprints, and the shingle
+    /// postings exactly their index keys.
     fn assert_index_matches_store(sink: &PageSink) {
         assert_eq!(
             sink.simhash.len() as i64,
             count(&sink.store, "fingerprints"),
             "SimHash index and fingerprints table disagree"
+        );
+        let mut st = sink
+            .store
+            .conn()
+            .prepare("SELECT page_id, shingles FROM fingerprints")
+            .unwrap();
+        let stored: Vec<(i64, Vec<u64>)> = st
+            .query_map([], |r| {
+                Ok((r.get(0)?, store::blob_to_shingles(&r.get::<_, Vec<u8>>(1)?)))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut expected = 0;
+        for (id, shingles) in stored {
+            let fp = Fingerprint {
+                simhash: 0,
+                n_tokens: 0,
+                shingles,
+            };
+            let keys = link::index_keys(&fp);
+            expected += keys.len();
+            for k in keys {
+                // The page itself posts every one of its keys.
+                match sink.postings.lookup(k, -1, usize::MAX - 1) {
+                    postings::Posted::Pages(ids) => assert!(ids.contains(&id), "key {k:x}"),
+                    postings::Posted::Saturated => panic!("uncapped lookup saturated"),
+                }
+            }
+        }
+        assert_eq!(
+            sink.postings.len(),
+            expected,
+            "shingle postings and fingerprints table disagree"
         );
     }
 
@@ -464,16 +576,6 @@ mod tests {
         for table in ["pages", "articles", "fingerprints"] {
             assert_eq!(count(&reopened.store, table), 3, "{table}");
         }
-        let orphans: i64 = reopened
-            .store
-            .conn()
-            .query_row(
-                "SELECT COUNT(*) FROM shingle_postings WHERE page_id NOT IN (SELECT id FROM pages)",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(orphans, 0);
         let check: String = reopened
             .store
             .conn()
@@ -559,5 +661,127 @@ mod tests {
         assert_eq!(count(&store, "pages"), 4);
         assert_eq!(count(&store, "matches"), 1);
         assert_eq!(count(&store, "links"), 1);
+    }
+
+    /// Originals of stories 0..8 then their excerpts (first 2 of 6 paragraphs, so their
+    /// SimHash is far from the original's: only the shingle postings find them) on another
+    /// site, interleaved with unrelated stories.
+    fn corpus() -> Vec<Page> {
+        let mut v = Vec::new();
+        for s in 0..8 {
+            v.push(page("www.orig.example", &format!("/o{s}"), s));
+            v.push(page("www.other.example", &format!("/u{s}"), 100 + s));
+        }
+        for s in 0..8 {
+            v.push(page_paras("www.copy.example", &format!("/c{s}"), s, 2));
+            v.push(page("www.other.example", &format!("/v{s}"), 200 + s));
+        }
+        v
+    }
+
+    /// Links and matches of a store, as comparable text.
+    fn links_and_matches(store: &Store) -> (Vec<String>, Vec<String>) {
+        let rows = |sql: &str| -> Vec<String> {
+            let mut st = store.conn().prepare(sql).unwrap();
+            st.query_map([], |r| r.get::<_, String>(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        (
+            rows(
+                "SELECT copy_id || ' ' || original_id || ' ' || source_id || ' ' || kind || ' ' \
+                 || distance || ' ' || containment || ' ' || credited || ' ' || decided_by \
+                 FROM links ORDER BY copy_id",
+            ),
+            rows(
+                "SELECT a || ' ' || b || ' ' || shared || ' ' || ca || ' ' || cb || ' ' || kind \
+                 FROM matches ORDER BY a, b",
+            ),
+        )
+    }
+
+    #[test]
+    fn reopening_rebuilds_the_shingle_postings_and_gives_the_same_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let pages = corpus();
+        // One run.
+        let mut sink = sink_at(&dir.path().join("one.db"), 5);
+        for p in pages.clone() {
+            sink.add(p).unwrap();
+        }
+        let one = links_and_matches(&sink.finish().unwrap());
+        let partial = one.0.iter().filter(|l| l.contains(" partial ")).count();
+        assert_eq!(partial, 8, "every excerpt linked as partial: {:?}", one.0);
+        // Half, close, reopen (postings rebuilt from the fingerprints), the rest.
+        let path = dir.path().join("two.db");
+        let mut sink = sink_at(&path, 5);
+        for p in pages[..16].iter().cloned() {
+            sink.add(p).unwrap();
+        }
+        drop(sink.finish().unwrap());
+        let mut sink = sink_at(&path, 5);
+        assert_index_matches_store(&sink);
+        for p in pages[16..].iter().cloned() {
+            sink.add(p).unwrap();
+        }
+        sink.flush().unwrap();
+        assert_index_matches_store(&sink);
+        let two = links_and_matches(&sink.finish().unwrap());
+        assert_eq!(one, two);
+    }
+
+    #[test]
+    fn an_old_store_with_a_postings_table_opens_and_keeps_matching() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let pages = corpus();
+        let mut sink = sink_at(&path, 5);
+        for p in pages[..16].iter().cloned() {
+            sink.add(p).unwrap();
+        }
+        drop(sink.finish().unwrap());
+        // Make it a version-2 store, as written before the postings moved to memory.
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE shingle_postings (
+                    hash INTEGER NOT NULL,
+                    page_id INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE,
+                    PRIMARY KEY (hash, page_id)
+                 ) WITHOUT ROWID;
+                 INSERT INTO shingle_postings SELECT 42, id FROM pages;
+                 PRAGMA user_version = 2;",
+            )
+            .unwrap();
+        }
+        let mut sink = sink_at(&path, 5);
+        let version: i64 = sink
+            .store
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, store::MIGRATIONS.len() as i64);
+        let tables: i64 = sink
+            .store
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'shingle_postings'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 0, "old postings table not dropped");
+        assert_index_matches_store(&sink);
+        for p in pages[16..].iter().cloned() {
+            sink.add(p).unwrap();
+        }
+        let store = sink.finish().unwrap();
+        let (links, _) = links_and_matches(&store);
+        assert_eq!(
+            links.iter().filter(|l| l.contains(" partial ")).count(),
+            8,
+            "{links:?}"
+        );
     }
 }

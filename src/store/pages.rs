@@ -1,4 +1,5 @@
-//! Reading and writing pages, articles, fingerprints, postings and matches.
+//! Reading and writing pages, articles, fingerprints, anchor postings and matches (the
+//! sampled-shingle postings are in memory: `crate::ingest::postings`).
 
 use std::io::{Read, Write};
 
@@ -208,7 +209,8 @@ impl Store {
 }
 
 /// Inserts a page with its analysis; `body_gz` is [`compress`] of `page.body`. Returns the
-/// new page id. Call it inside a transaction (or savepoint) on `tx`, so the page and its rows
+/// new page id. Its sampled-shingle postings are not stored (the writer keeps them in memory,
+/// rebuilt from the fingerprints: `crate::ingest::postings`). Call it inside a transaction (or savepoint) on `tx`, so the page and its rows
 /// are stored as a unit.
 ///
 /// # Errors
@@ -277,12 +279,6 @@ pub fn insert_page(
             fp.n_tokens as i64,
             shingles_to_blob(&fp.shingles),
         ])?;
-        let mut st = tx.prepare_cached(
-            "INSERT OR IGNORE INTO shingle_postings (hash, page_id) VALUES (?1, ?2)",
-        )?;
-        for h in crate::link::index_keys(fp) {
-            st.execute(params![h as i64, id])?;
-        }
     }
     if !analysis.anchors.is_empty() {
         tx.prepare_cached("INSERT INTO anchors (page_id, language, anchors) VALUES (?1, ?2, ?3)")?

@@ -111,8 +111,18 @@ CREATE TABLE failures (
 );
 ";
 
+/// Version 3: the sampled-shingle postings moved to memory (`crate::ingest::postings`, rebuilt
+/// from `fingerprints` when the writer opens); their table is dropped. Its random B-tree
+/// inserts (~150 per page) made the writer's cost per page grow with the store. The freed
+/// pages are reused by later writes (the file does not shrink without `VACUUM`).
+const POSTINGS_IN_MEMORY_V3: &str = "DROP TABLE IF EXISTS shingle_postings;";
+
 /// Every migration in order; migration `i` brings the schema to version `i + 1`.
-pub const MIGRATIONS: &[&str] = &[CORE_V1, crate::crawl::schema::FRONTIER_V1];
+pub const MIGRATIONS: &[&str] = &[
+    CORE_V1,
+    crate::crawl::schema::FRONTIER_V1,
+    POSTINGS_IN_MEMORY_V3,
+];
 
 /// Applies the migrations the file has not seen yet, each in its own transaction.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

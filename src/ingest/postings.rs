@@ -1,0 +1,483 @@
+//! The in-memory inverted index of sampled shingle hashes ([`crate::link::index_keys`]):
+//! which stored pages post each key. It answers candidate lookups for
+//! [`crate::link::match_new_page`] and replaces the SQLite table `shingle_postings` (dropped
+//! by schema migration 3), whose random B-tree inserts (~150 per page, each dirtying its own
+//! leaf once the tree outgrows the page cache) made the writer's cost per page grow with the
+//! store.
+//!
+//! The index is derived data: [`ShinglePostings::build`] rebuilds it from the stored
+//! fingerprints (the key set of a page is a deterministic function of its shingle hashes), as
+//! [`crate::ingest::PageSink`] does when it opens.
+//!
+//! **Layout** (a small log-structured merge of sorted runs): a sorted *base* run and a sorted
+//! *delta* run, each two parallel vectors — keys (`u64`) and page ids (`u32`), 12 bytes per
+//! posting — with a radix directory on the keys' leading bits (≈ 0.5 byte per posting), plus
+//! an *insert buffer* (postings chained per key from a hash map, at most [`BUFFER_CAP`]
+//! postings). A full buffer is sorted and
+//! merged into the delta; the delta is merged into the base once it holds an eighth of it, so
+//! each posting is copied O(1) times amortised per doubling of the index. A lookup is one
+//! directory probe and a short binary search in each run, plus a hash lookup in the buffer.
+//!
+//! Pages are never deleted from the store; [`ShinglePostings::remove_pages`] exists to undo
+//! the postings of a batch of pages that SQLite rolled back (O(n), rare).
+
+use std::collections::{HashMap, HashSet};
+
+use crate::fingerprint::Fingerprint;
+
+/// Postings held in the insert buffer before it is merged into the delta run.
+pub const BUFFER_CAP: usize = 1 << 16;
+
+/// The delta run is merged into the base once it holds more than `base / DELTA_RATIO`
+/// postings.
+const DELTA_RATIO: usize = 8;
+
+/// Average postings per directory bucket (the directory has a power of two ≥ len / this).
+const BUCKET_TARGET: usize = 8;
+
+/// One sorted run of postings: `(keys[i], pages[i])` sorted by key then page, with a
+/// directory `dir[b]` = first index whose key's leading `bits` bits are ≥ `b`.
+#[derive(Debug, Default)]
+struct Run {
+    keys: Vec<u64>,
+    pages: Vec<u32>,
+    dir: Vec<u32>,
+    bits: u32,
+}
+
+impl Run {
+    fn from_sorted(keys: Vec<u64>, pages: Vec<u32>) -> Run {
+        let mut run = Run {
+            keys,
+            pages,
+            dir: Vec::new(),
+            bits: 0,
+        };
+        run.index();
+        run
+    }
+
+    /// Rebuilds the directory (O(len)).
+    fn index(&mut self) {
+        let n = self.keys.len();
+        let buckets = (n / BUCKET_TARGET).max(1).next_power_of_two();
+        self.bits = buckets.trailing_zeros();
+        let mut dir = Vec::with_capacity(buckets + 1);
+        let mut i = 0usize;
+        for b in 0..buckets as u64 {
+            while i < n && self.bucket(self.keys[i]) < b {
+                i += 1;
+            }
+            dir.push(i as u32);
+        }
+        dir.push(n as u32);
+        self.dir = dir;
+    }
+
+    fn bucket(&self, key: u64) -> u64 {
+        if self.bits == 0 {
+            0
+        } else {
+            key >> (64 - self.bits)
+        }
+    }
+
+    /// Index range of `key`'s postings.
+    fn range(&self, key: u64) -> std::ops::Range<usize> {
+        if self.keys.is_empty() {
+            return 0..0;
+        }
+        let b = self.bucket(key) as usize;
+        let (lo, hi) = (self.dir[b] as usize, self.dir[b + 1] as usize);
+        let slice = &self.keys[lo..hi];
+        let start = lo + slice.partition_point(|&k| k < key);
+        // Usually zero or a few postings: scan rather than a second binary search.
+        let end = start
+            + self.keys[start..hi]
+                .iter()
+                .take_while(|&&k| k == key)
+                .count();
+        start..end
+    }
+
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.keys.capacity() * 8 + self.pages.capacity() * 4 + self.dir.capacity() * 4
+    }
+
+    /// Merges two sorted runs into one (O(a + b)).
+    fn merge(a: Run, b: Run) -> Run {
+        let n = a.len() + b.len();
+        let (mut keys, mut pages) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            if (a.keys[i], a.pages[i]) <= (b.keys[j], b.pages[j]) {
+                keys.push(a.keys[i]);
+                pages.push(a.pages[i]);
+                i += 1;
+            } else {
+                keys.push(b.keys[j]);
+                pages.push(b.pages[j]);
+                j += 1;
+            }
+        }
+        keys.extend_from_slice(&a.keys[i..]);
+        pages.extend_from_slice(&a.pages[i..]);
+        keys.extend_from_slice(&b.keys[j..]);
+        pages.extend_from_slice(&b.pages[j..]);
+        drop((a, b));
+        Run::from_sorted(keys, pages)
+    }
+
+    fn from_pairs(mut pairs: Vec<(u64, u32)>) -> Run {
+        pairs.sort_unstable();
+        pairs.dedup();
+        let keys = pairs.iter().map(|p| p.0).collect();
+        let pages = pairs.iter().map(|p| p.1).collect();
+        Run::from_sorted(keys, pages)
+    }
+
+    fn retain_pages(&mut self, gone: &HashSet<u32>) {
+        let mut w = 0;
+        for r in 0..self.keys.len() {
+            if !gone.contains(&self.pages[r]) {
+                self.keys[w] = self.keys[r];
+                self.pages[w] = self.pages[r];
+                w += 1;
+            }
+        }
+        self.keys.truncate(w);
+        self.pages.truncate(w);
+        self.index();
+    }
+}
+
+/// What a lookup of one key found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Posted {
+    /// More than the cap's pages post the key (boilerplate, a "stop shingle").
+    Saturated,
+    /// The pages posting the key (at most the cap), in no particular order.
+    Pages(Vec<i64>),
+}
+
+/// In-memory inverted index: sampled shingle hash → ids of the pages posting it (see the
+/// module documentation for the layout and costs). Page ids are SQLite row ids that must fit
+/// in 32 bits (4.29 billion pages).
+#[derive(Debug, Default)]
+pub struct ShinglePostings {
+    base: Run,
+    delta: Run,
+    buffer: Buffer,
+}
+
+/// No posting: end of a chain in [`Buffer`].
+const NONE: u32 = u32::MAX;
+
+/// Hasher of the insert buffer's keys, which are already uniform 64-bit hashes (XXH3) except
+/// for their low bits (sampled keys are 0 mod 4): one multiply (Fibonacci hashing, Knuth
+/// TAOCP vol. 3 §6.4) spreads them, much cheaper than SipHash.
+#[derive(Debug, Default, Clone, Copy)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, k: u64) {
+        self.0 = (k ^ self.0)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(32);
+    }
+}
+
+type KeyMap = HashMap<u64, u32, std::hash::BuildHasherDefault<KeyHasher>>;
+
+/// The insert buffer: postings in arrival order, each key's postings chained from its latest
+/// (`head[key]` → index, `next[index]` → previous posting of the same key), so an insert
+/// allocates nothing per key.
+#[derive(Debug, Default)]
+struct Buffer {
+    keys: Vec<u64>,
+    pages: Vec<u32>,
+    next: Vec<u32>,
+    head: KeyMap,
+}
+
+impl Buffer {
+    fn push(&mut self, key: u64, page: u32) {
+        let i = self.keys.len() as u32;
+        let prev = self.head.insert(key, i).unwrap_or(NONE);
+        self.keys.push(key);
+        self.pages.push(page);
+        self.next.push(prev);
+    }
+
+    fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The pages posting `key`, latest first.
+    fn pages_of(&self, key: u64) -> impl Iterator<Item = u32> + '_ {
+        let mut i = self.head.get(&key).copied().unwrap_or(NONE);
+        std::iter::from_fn(move || {
+            (i != NONE).then(|| {
+                let p = self.pages[i as usize];
+                i = self.next[i as usize];
+                p
+            })
+        })
+    }
+
+    fn take_pairs(&mut self) -> Vec<(u64, u32)> {
+        let pairs = self
+            .keys
+            .iter()
+            .copied()
+            .zip(self.pages.iter().copied())
+            .collect();
+        self.keys.clear();
+        self.pages.clear();
+        self.next.clear();
+        self.head.clear();
+        pairs
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.keys.capacity() * 8
+            + self.pages.capacity() * 4
+            + self.next.capacity() * 4
+            + self.head.capacity() * 13
+    }
+}
+
+/// Errors of [`ShinglePostings`].
+#[derive(Debug, thiserror::Error)]
+pub enum PostingsError {
+    /// A page id does not fit in the index's 32-bit page ids.
+    #[error("page id {0} does not fit in the in-memory postings index (32-bit page ids)")]
+    PageIdTooLarge(i64),
+}
+
+fn page_u32(id: i64) -> Result<u32, PostingsError> {
+    u32::try_from(id).map_err(|_| PostingsError::PageIdTooLarge(id))
+}
+
+impl ShinglePostings {
+    /// An empty index.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bulk build from `(page id, fingerprint)` pairs: every page posts
+    /// [`crate::link::index_keys`] of its fingerprint. O(n log n) in postings (one sort).
+    ///
+    /// # Errors
+    /// [`PostingsError::PageIdTooLarge`] for a page id beyond `u32::MAX`.
+    pub fn build(
+        pages: impl IntoIterator<Item = (i64, Fingerprint)>,
+    ) -> Result<Self, PostingsError> {
+        let mut pairs = Vec::new();
+        for (id, fp) in pages {
+            let p = page_u32(id)?;
+            pairs.extend(crate::link::index_keys(&fp).into_iter().map(|k| (k, p)));
+        }
+        Ok(ShinglePostings {
+            base: Run::from_pairs(pairs),
+            ..Self::default()
+        })
+    }
+
+    /// Posts `keys` for page `id` (a page posts each key once; `keys` are distinct).
+    ///
+    /// # Errors
+    /// [`PostingsError::PageIdTooLarge`] for a page id beyond `u32::MAX` (nothing is posted).
+    pub fn insert(&mut self, id: i64, keys: &[u64]) -> Result<(), PostingsError> {
+        let p = page_u32(id)?;
+        for &k in keys {
+            self.buffer.push(k, p);
+        }
+        if self.buffer.len() >= BUFFER_CAP {
+            self.flush_buffer();
+        }
+        Ok(())
+    }
+
+    fn flush_buffer(&mut self) {
+        let pairs = self.buffer.take_pairs();
+        let run = Run::from_pairs(pairs);
+        let delta = std::mem::take(&mut self.delta);
+        self.delta = Run::merge(delta, run);
+        if self.delta.len() * DELTA_RATIO > self.base.len() {
+            let (base, delta) = (
+                std::mem::take(&mut self.base),
+                std::mem::take(&mut self.delta),
+            );
+            self.base = Run::merge(base, delta);
+        }
+    }
+
+    /// The pages other than `exclude` posting `key`, or [`Posted::Saturated`] when more than
+    /// `cap` of them do (the semantics of `LinkConfig::max_postings`).
+    pub fn lookup(&self, key: u64, exclude: i64, cap: usize) -> Posted {
+        let rb = self.base.range(key);
+        let rd = self.delta.range(key);
+        let ex = u32::try_from(exclude).ok();
+        // Quick reject without reading the page lists (`exclude` is posted at most once).
+        if rb.len() + rd.len() > cap.saturating_add(1) {
+            return Posted::Saturated;
+        }
+        let ids: Vec<i64> = self.base.pages[rb]
+            .iter()
+            .chain(&self.delta.pages[rd])
+            .copied()
+            .chain(self.buffer.pages_of(key))
+            .filter(|&p| Some(p) != ex)
+            .map(i64::from)
+            .collect();
+        if ids.len() > cap {
+            Posted::Saturated
+        } else {
+            Posted::Pages(ids)
+        }
+    }
+
+    /// Removes every posting of the pages `ids` (a batch of pages rolled back). O(n).
+    pub fn remove_pages(&mut self, ids: impl IntoIterator<Item = i64>) {
+        let gone: HashSet<u32> = ids
+            .into_iter()
+            .filter_map(|id| u32::try_from(id).ok())
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        let kept: Vec<(u64, u32)> = self
+            .buffer
+            .take_pairs()
+            .into_iter()
+            .filter(|(_, p)| !gone.contains(p))
+            .collect();
+        for (k, p) in kept {
+            self.buffer.push(k, p);
+        }
+        self.base.retain_pages(&gone);
+        self.delta.retain_pages(&gone);
+    }
+
+    /// Number of postings (key, page) held.
+    pub fn len(&self) -> usize {
+        self.base.len() + self.delta.len() + self.buffer.len()
+    }
+
+    /// True when no page posts anything.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Heap bytes held (vector capacities; the insert buffer's hash map estimated at 13 bytes
+    /// per slot).
+    pub fn heap_bytes(&self) -> usize {
+        self.base.heap_bytes() + self.delta.heap_bytes() + self.buffer.heap_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reference: a plain map.
+    fn reference_lookup(
+        map: &HashMap<u64, Vec<u32>>,
+        key: u64,
+        exclude: i64,
+        cap: usize,
+    ) -> Posted {
+        let mut ids: Vec<i64> = map
+            .get(&key)
+            .map(|v| v.iter().map(|&p| i64::from(p)).collect())
+            .unwrap_or_default();
+        ids.retain(|&p| p != exclude);
+        if ids.len() > cap {
+            Posted::Saturated
+        } else {
+            Posted::Pages(ids)
+        }
+    }
+
+    fn sorted(p: Posted) -> Posted {
+        match p {
+            Posted::Pages(mut v) => {
+                v.sort_unstable();
+                Posted::Pages(v)
+            }
+            s => s,
+        }
+    }
+
+    #[test]
+    fn lookups_agree_with_a_plain_map_across_merges_and_removals() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut idx = ShinglePostings::new();
+        let mut map: HashMap<u64, Vec<u32>> = HashMap::new();
+        // Few distinct keys (some saturate), enough postings for several buffer flushes
+        // and base merges.
+        let n_pages = 2_500u32;
+        for page in 1..=n_pages {
+            let mut keys: Vec<u64> = (0..60).map(|_| rng.u64(..4_000) << 50).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            idx.insert(i64::from(page), &keys).unwrap();
+            for k in keys {
+                map.entry(k).or_default().push(page);
+            }
+        }
+        assert!(idx.base.len() > 0 && idx.len() == map.values().map(Vec::len).sum::<usize>());
+        let gone: Vec<i64> = (2_000..2_100).collect();
+        idx.remove_pages(gone.iter().copied());
+        for v in map.values_mut() {
+            v.retain(|&p| !(2_000..2_100).contains(&p));
+        }
+        for key in (0..4_100u64).map(|k| k << 50) {
+            for cap in [0, 20, 40, 64] {
+                let exclude = i64::from(rng.u32(1..=n_pages));
+                assert_eq!(
+                    sorted(idx.lookup(key, exclude, cap)),
+                    sorted(reference_lookup(&map, key, exclude, cap)),
+                    "key {key:x} cap {cap}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn build_posts_the_index_keys_of_each_fingerprint() {
+        let fp = crate::fingerprint::fingerprint(
+            "The port authority approved a dredging plan for the inner harbour on Wednesday.",
+        )
+        .unwrap();
+        let idx = ShinglePostings::build([(3, fp.clone()), (5, fp.clone())]).unwrap();
+        let keys = crate::link::index_keys(&fp);
+        assert_eq!(idx.len(), 2 * keys.len());
+        assert_eq!(sorted(idx.lookup(keys[0], 3, 64)), Posted::Pages(vec![5]));
+        assert_eq!(sorted(idx.lookup(keys[0], 0, 1)), Posted::Saturated);
+        assert_eq!(idx.lookup(keys[0] ^ 1, 0, 64), Posted::Pages(vec![]));
+    }
+
+    #[test]
+    fn page_ids_beyond_32_bits_are_an_error_not_a_wrap() {
+        let mut idx = ShinglePostings::new();
+        assert!(matches!(
+            idx.insert(1 << 32, &[4]),
+            Err(PostingsError::PageIdTooLarge(_))
+        ));
+        assert!(idx.is_empty());
+    }
+}
