@@ -143,16 +143,67 @@ pub fn fingerprint(text: &str) -> Option<Fingerprint> {
     if n < MIN_TOKENS {
         return None;
     }
-    let mut shingles: Vec<u64> = (0..=n - SHINGLE_TOKENS)
+    let hashes: Vec<u64> = (0..=n - SHINGLE_TOKENS)
         .map(|i| xxh3_64_with_seed(toks.joined(i, SHINGLE_TOKENS), HASH_SEED))
         .collect();
-    shingles.sort_unstable();
-    shingles.dedup();
+    let shingles = sorted_distinct(hashes);
     Some(Fingerprint {
         simhash: simhash(&shingles),
         n_tokens: n,
         shingles,
     })
+}
+
+/// The values of `v` sorted ascending, each once (what `sort_unstable` + `dedup` give).
+///
+/// Shingle hashes are uniformly distributed, so a bucket sort on the top bits is used: a
+/// counting pass over the top `b` bits (2^b ≥ `v.len()` buckets, about one value each), a
+/// stable scatter into bucket order, then one insertion-sort pass, which only moves values
+/// within their (tiny) bucket. Any input gets the exact result; on skewed input (more than
+/// 8·n moves) the pass gives up and finishes with `sort_unstable`. Short lists use `sort_unstable`.
+fn sorted_distinct(mut v: Vec<u64>) -> Vec<u64> {
+    let n = v.len();
+    if n < 64 {
+        v.sort_unstable();
+        v.dedup();
+        return v;
+    }
+    let bits = (usize::BITS - (n - 1).leading_zeros()).min(16);
+    let shift = 64 - bits;
+    let mut starts = vec![0u32; (1usize << bits) + 1];
+    for &h in &v {
+        starts[(h >> shift) as usize + 1] += 1;
+    }
+    for k in 1..starts.len() {
+        starts[k] += starts[k - 1];
+    }
+    let mut out = vec![0u64; n];
+    for &h in &v {
+        let slot = &mut starts[(h >> shift) as usize];
+        out[*slot as usize] = h;
+        *slot += 1;
+    }
+    // Moves allowed before giving up on a skewed input (crafted hashes): `sort_unstable`.
+    let mut budget = 8 * n;
+    for i in 1..n {
+        let x = out[i];
+        if out[i - 1] <= x {
+            continue;
+        }
+        let mut j = i;
+        while j > 0 && out[j - 1] > x {
+            out[j] = out[j - 1];
+            j -= 1;
+        }
+        out[j] = x;
+        budget = budget.saturating_sub(i - j);
+        if budget == 0 {
+            out.sort_unstable();
+            break;
+        }
+    }
+    out.dedup();
+    out
 }
 
 /// Hamming distance of two 64-bit fingerprints, in bits.
@@ -562,6 +613,22 @@ mod tests {
         assert_eq!(shingles(&t).len(), 1);
         assert!(shingles(&[]).is_empty());
         assert!(fingerprint("Too short to be a story.").is_none());
+    }
+
+    proptest! {
+        #[test]
+        fn sorted_distinct_equals_sort_dedup(
+            mut v in proptest::collection::vec(any::<u64>(), 0..3000),
+            small in proptest::collection::vec(0u64..50, 0..500),
+            shift in 0u32..64,
+        ) {
+            // Random, heavily duplicated, and skewed (all in a few buckets) inputs.
+            v.extend(small.iter().map(|x| x << shift));
+            let mut want = v.clone();
+            want.sort_unstable();
+            want.dedup();
+            prop_assert_eq!(sorted_distinct(v), want);
+        }
     }
 
     #[test]

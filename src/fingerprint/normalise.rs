@@ -346,6 +346,31 @@ impl Tokens {
         self.arena.push(b' ');
     }
 
+    /// Appends the ASCII word `text[start..end]`, lower-cased. A word of at most 15 bytes
+    /// with 16 bytes of `text` from `start` is copied as one fixed 16-byte block (lower-cased
+    /// eight bytes at a time) and the bytes after the word are cut off again, which avoids a
+    /// `memcpy` call and a second pass per word.
+    #[inline]
+    fn push_ascii_word(&mut self, text: &[u8], start: usize, end: usize) {
+        if end - start < 16
+            && let Some(block) = text.get(start..start + 16)
+        {
+            let at = self.arena.len();
+            self.starts.push(at);
+            let lo = u64::from_le_bytes(block[..8].try_into().expect("8 bytes"));
+            let hi = u64::from_le_bytes(block[8..].try_into().expect("8 bytes"));
+            let mut buf = [0u8; 16];
+            buf[..8].copy_from_slice(&ascii_lower8(lo).to_le_bytes());
+            buf[8..].copy_from_slice(&ascii_lower8(hi).to_le_bytes());
+            self.arena.extend_from_slice(&buf);
+            let len = end - start;
+            self.arena[at + len] = b' ';
+            self.arena.truncate(at + len + 1);
+        } else {
+            self.push_ascii_lower(&text[start..end]);
+        }
+    }
+
     #[inline]
     fn push_ascii_lower(&mut self, s: &[u8]) {
         let start = self.arena.len();
@@ -484,10 +509,24 @@ fn scan_words(s: &str, mut emit: impl FnMut(&str)) {
     }
 }
 
-/// [`scan_words`] for pure ASCII text, on bytes.
-fn scan_ascii_words(b: &[u8], mut emit: impl FnMut(&[u8])) {
-    let n = b.len();
-    let mut i = 0;
+/// Lower-cases the ASCII bytes of eight bytes at once (SWAR): a byte `c < 0x80` gets 0x20
+/// added when `'A' <= c <= 'Z'` (`c + 0x3f` reaches 0x80 from `'A'` on, `c + 0x25` from
+/// `'['` on). Bytes `>= 0x80` may come out changed (and carry into the bytes above them);
+/// callers only keep the bytes up to the first such byte.
+#[inline]
+fn ascii_lower8(w: u64) -> u64 {
+    const H: u64 = 0x8080_8080_8080_8080;
+    let ge_a = w.wrapping_add(0x3f3f_3f3f_3f3f_3f3f);
+    let gt_z = w.wrapping_add(0x2525_2525_2525_2525);
+    w | ((ge_a & !gt_z & !w & H) >> 2)
+}
+
+/// [`scan_words`] for the pure ASCII bytes `b[lo..hi]`; `emit` gets each word's byte range
+/// in `b`.
+fn scan_ascii_words(b: &[u8], lo: usize, hi: usize, mut emit: impl FnMut(usize, usize)) {
+    let b = &b[..hi];
+    let n = hi;
+    let mut i = lo;
     while i < n {
         let cl = ASCII_CLASS[b[i] as usize];
         if cl == C_OTHER {
@@ -521,7 +560,7 @@ fn scan_ascii_words(b: &[u8], mut emit: impl FnMut(&[u8])) {
             break;
         }
         if alnum {
-            emit(&b[start..i]);
+            emit(start, i);
         }
     }
 }
@@ -649,7 +688,7 @@ impl Tokeniser {
                 cut -= text[..cut].chars().next_back().map_or(1, char::len_utf8);
             }
             if cut > chunk_start {
-                self.fast_chunk(&text[chunk_start..cut]);
+                self.fast_chunk(text, chunk_start, cut);
             }
             let mut end = i + c.len_utf8();
             while end < n && !is_cut(text, end) {
@@ -660,7 +699,7 @@ impl Tokeniser {
             i = end;
         }
         if chunk_start < n {
-            self.fast_chunk(&text[chunk_start..]);
+            self.fast_chunk(text, chunk_start, n);
         }
         self.flush();
         self.tokens
@@ -677,11 +716,13 @@ impl Tokeniser {
 
     /// A chunk of ASCII and [`CutInfo::fast`] characters: its normalisation is ASCII
     /// lower-casing.
-    fn fast_chunk(&mut self, chunk: &str) {
+    fn fast_chunk(&mut self, text: &str, lo: usize, hi: usize) {
+        let chunk = &text[lo..hi];
         if chunk.is_ascii() {
-            scan_ascii_words(chunk.as_bytes(), |w| {
+            let b = text.as_bytes();
+            scan_ascii_words(b, lo, hi, |start, end| {
                 self.flush();
-                self.tokens.push_ascii_lower(w);
+                self.tokens.push_ascii_word(b, start, end);
             });
         } else {
             let mut scratch = std::mem::take(&mut self.scratch);
