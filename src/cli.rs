@@ -185,12 +185,31 @@ pub fn ingest_config(a: &IngestArgs) -> Result<IngestConfig, String> {
     })
 }
 
+/// Writes one line to standard output. A closed stdout (`copytrail … | head`) ends the process
+/// quietly with exit code 0, as other command-line tools do; any other write error ends it with
+/// exit code 1 and a message (`println!` would panic instead).
+pub(crate) fn print_line(line: &str) {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if let Err(e) = out
+        .write_all(line.as_bytes())
+        .and_then(|()| out.write_all(b"\n"))
+    {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("copytrail: cannot write output: {e}");
+        std::process::exit(1);
+    }
+}
+
 fn print_summary(s: &IngestSummary, json: bool) {
     if json {
-        println!("{}", serde_json::to_string(s).unwrap_or_default());
+        print_line(&serde_json::to_string(s).unwrap_or_default());
         return;
     }
-    println!(
+    print_line(&format!(
         "pages read: {} ({} unchanged)\narticles: {}\noriginals: {}\ncopies linked: {}\nuncredited copies: {}\nfailures: {}\ntime: {:.2} s ({:.0} pages/s)",
         s.pages_read,
         s.unchanged,
@@ -201,7 +220,7 @@ fn print_summary(s: &IngestSummary, json: bool) {
         s.failures,
         s.seconds,
         s.pages_read as f64 / s.seconds.max(1e-9)
-    );
+    ));
 }
 
 fn run_ingest(db: &Path, a: &IngestArgs) -> ExitCode {
@@ -263,7 +282,7 @@ fn run_eval_origins(a: &EvalOriginsArgs) -> ExitCode {
     match report::eval::read_labels(&a.labels) {
         Ok(labels) => {
             for h in report::eval::origin_hosts(&labels) {
-                println!("{h}");
+                print_line(&h);
             }
             ExitCode::SUCCESS
         }

@@ -293,37 +293,37 @@ pub fn run_eval(args: &EvalExtractArgs) -> ExitCode {
         _ => None,
     };
     let s = summarize(&scores.iter().map(|x| x.2).collect::<Vec<_>>());
-    println!(
+    crate::cli::print_line(&format!(
         "pages {}  F1 {:.4}  precision {:.4}  recall {:.4}  accuracy {:.4}  empty {}",
         s.pages, s.f1, s.precision, s.recall, s.accuracy, s.empty
-    );
+    ));
     if args.time {
         let n = loaded.len() as f64 * f64::from(args.repeat.max(1));
-        println!(
+        crate::cli::print_line(&format!(
             "time {:.3} s for {} page extractions on one thread: {:.1} pages/s",
             elapsed,
             n,
             n / elapsed.max(1e-9)
-        );
+        ));
         if let Some(cpu) = cpu {
-            println!(
+            crate::cli::print_line(&format!(
                 "cpu {:.3} s (this thread's CPU time): {:.1} pages/s per core",
                 cpu,
                 n / cpu.max(1e-9)
-            );
+            ));
         }
     }
     if args.worst > 0 {
         scores.sort_by(|a, b| a.2.f1().total_cmp(&b.2.f1()));
         for (id, url, sc) in scores.iter().take(args.worst) {
-            println!(
+            crate::cli::print_line(&format!(
                 "{:.3}  P {:.3}  R {:.3}  {}  {}",
                 sc.f1(),
                 sc.precision(),
                 sc.recall(),
                 &id[..id.len().min(12)],
                 url
-            );
+            ));
         }
     }
     if failed > 0 {

@@ -580,3 +580,36 @@ fn read_only_commands_refuse_a_missing_store() {
         assert!(!db.exists(), "{args:?} created the store");
     }
 }
+
+/// `copytrail ingest … | head -0`-like: stdout is closed before the summary is printed. The
+/// command must still finish its work and exit 0 without a panic (it used `println!`).
+#[test]
+fn cli_ingest_with_closed_stdout_finishes_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("--db")
+        .arg(&db)
+        .arg("ingest")
+        .arg(sample())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {:?}: {stderr}",
+        out.status.code()
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The work was done: the pages are in the store.
+    let store = Store::open(&db).unwrap();
+    let n: i64 = store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM pages", [], |r| r.get(0))
+        .unwrap();
+    assert!(n > 50, "{n} pages stored");
+}
