@@ -1009,7 +1009,7 @@ fn canonical_anchors<'s>(
         .collect()
 }
 
-/// Scores two anchor sequences (see [`canonical_anchors`] for how names meet). A shared
+/// Scores two anchor sequences (see `canonical_anchors` for how names meet). A shared
 /// anchor weighs the smaller `idf` of its forms on the two pages (a weak name that is a
 /// common word on one side weighs little however rare the name is on the other); the
 /// evidence is the heaviest set of shared anchors whose first occurrences are in the same

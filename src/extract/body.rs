@@ -36,7 +36,7 @@ pub struct Block {
     pub kind: Kind,
     /// Whitespace-collapsed text.
     pub text: String,
-    /// Word count of `text` (see [`words`]: CJK runs count one word per two characters),
+    /// Word count of `text` (see `words`: CJK runs count one word per two characters),
     /// computed once.
     pub words: usize,
     /// Links inside the block (absolute http(s) hrefs).
@@ -1175,7 +1175,7 @@ impl Reference {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BodyEngine {
     /// Our own block scorer over the one shared parse ([`BodyEngine::Scored`]); when its
-    /// result is doubtful (see [`doubtful`]) the page goes through [`BodyEngine::Agreement`].
+    /// result is doubtful (see `doubtful`) the page goes through [`BodyEngine::Agreement`].
     /// F1 0.979 on the bundled 123 pages (24 of them fall back); ≈ 4.4× Python trafilatura
     /// per core.
     #[default]
@@ -1296,8 +1296,8 @@ fn words_of(page: &[Block], idx: &[usize]) -> usize {
 /// Chooses the body blocks of a page.
 ///
 /// The page is split into blocks in document order ([`blocks_from_node`]). With
-/// [`BodyEngine::Scored`] / [`BodyEngine::Auto`], [`scored`] picks the article container (for
-/// `Auto`, unless [`doubtful`]); otherwise (or as `Auto`'s fallback) trafilatura's output
+/// [`BodyEngine::Scored`] / [`BodyEngine::Auto`], `scored` picks the article container (for
+/// `Auto`, unless `doubtful`); otherwise (or as `Auto`'s fallback) trafilatura's output
 /// marks the blocks it covers (≥ 50% of a block's 4-token shingles, or the whole line for short
 /// blocks); when that selection is thin (under 60% of the words dom_smoothie's Readability
 /// selects, or under 25 words), Readability's selection is used instead. Blocks inside cookie

@@ -41,7 +41,7 @@ pub fn content_hash(body: &[u8]) -> String {
 /// for 8.5 % more bytes (see NOTES-store.md).
 pub const BODY_GZIP_LEVEL: u32 = 1;
 
-/// gzip-compresses bytes (level [`BODY_GZIP_LEVEL`]). Callers may run it on any thread (the
+/// gzip-compresses bytes (level `BODY_GZIP_LEVEL`). Callers may run it on any thread (the
 /// ingest and crawl workers do) and hand the result to [`insert_page`].
 pub fn compress(data: &[u8]) -> Vec<u8> {
     let mut enc =
@@ -68,7 +68,7 @@ pub fn shingles_to_blob(s: &[u64]) -> Vec<u8> {
     s.iter().flat_map(|h| h.to_le_bytes()).collect()
 }
 
-/// Inverse of [`shingles_to_blob`].
+/// Inverse of `shingles_to_blob`.
 pub fn blob_to_shingles(b: &[u8]) -> Vec<u64> {
     b.chunks_exact(8)
         .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
