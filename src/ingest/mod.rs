@@ -164,14 +164,25 @@ impl PageSink {
         }
         let postings = postings.map_err(|e| StoreError::Malformed(e.to_string()))?;
         let simhash = SimHashIndex::build(cfg.simhash_k, items);
+        // Relinking left over by a run that stopped before it (killed, crashed).
+        let (touched, with_anchors) = {
+            let mut st = store
+                .conn()
+                .prepare("SELECT page_id, anchors FROM relink_pending ORDER BY page_id")?;
+            let rows: Vec<(i64, bool)> = st
+                .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)))?
+                .collect::<Result<_, _>>()?;
+            let with_anchors = rows.iter().filter(|r| r.1).map(|r| r.0).collect();
+            (rows.into_iter().map(|r| r.0).collect(), with_anchors)
+        };
         Ok(PageSink {
             store,
             cfg,
             limits: BatchLimits::default(),
-            touched: HashSet::new(),
+            touched,
             simhash,
             postings,
-            with_anchors: Vec::new(),
+            with_anchors,
             matching: link::MatchCache::default(),
             batch: Batch::default(),
         })
@@ -323,6 +334,16 @@ impl PageSink {
                 postings::PostingsError::PageIdTooLarge(id).to_string(),
             ));
         }
+        if !matched.is_empty() || !analysis.anchors.is_empty() {
+            // Queued on disk with the page: a run killed before the relink leaves it to the next.
+            sp.prepare_cached(
+                "INSERT OR REPLACE INTO relink_pending (page_id, anchors) VALUES (?1, ?2)",
+            )?
+            .execute(rusqlite::params![
+                id,
+                i64::from(!analysis.anchors.is_empty())
+            ])?;
+        }
         sp.commit()?;
         self.batch.pages += 1;
         if !analysis.anchors.is_empty() {
@@ -413,10 +434,27 @@ impl PageSink {
         // Translations are matched in a batch: their evidence is weighted by how rare each
         // anchor is in the whole store.
         let fresh = std::mem::take(&mut self.with_anchors);
-        let translated = link::match_translations(&mut self.store, &fresh, &self.cfg)?;
+        let queued: Vec<i64> = fresh.iter().chain(self.touched.iter()).copied().collect();
+        let translated = match link::match_translations(&mut self.store, &fresh, &self.cfg) {
+            Ok(t) => t,
+            Err(e) => {
+                self.with_anchors = fresh;
+                return Err(e);
+            }
+        };
         self.touched.extend(translated);
         let touched = std::mem::take(&mut self.touched);
-        link::relink(&mut self.store, &touched, &self.cfg)
+        let stats = link::relink(&mut self.store, &touched, &self.cfg)?;
+        // Done: take the pages off the on-disk queue (kept there if anything above failed).
+        let tx = self.store.conn_mut().transaction()?;
+        {
+            let mut del = tx.prepare_cached("DELETE FROM relink_pending WHERE page_id = ?1")?;
+            for id in queued {
+                del.execute([id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(stats)
     }
 
     /// Commits the open batch, recomputes links (see [`PageSink::relink`]) and returns the
@@ -583,6 +621,59 @@ mod tests {
             .unwrap();
         assert_eq!(check, "ok");
         assert_index_matches_store(&reopened);
+    }
+
+    #[test]
+    fn a_run_killed_before_its_relink_leaves_the_relink_to_the_next_run() {
+        fn links(store: &Store) -> Vec<(String, String)> {
+            let mut st = store
+                .conn()
+                .prepare(
+                    "SELECT c.url, o.url FROM links l JOIN pages c ON c.id = l.copy_id
+                     JOIN pages o ON o.id = l.original_id ORDER BY c.url",
+                )
+                .unwrap();
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        }
+        let pages = || {
+            vec![
+                page("www.orig.example", "/a", 1),
+                page("www.copy.example", "/b", 1),
+                page("www.other.example", "/c", 2),
+                page_paras("www.farm.example", "/d", 1, 3),
+            ]
+        };
+        // Reference: one uninterrupted run.
+        let dir = tempfile::tempdir().unwrap();
+        let mut whole = sink_at(&dir.path().join("whole.db"), 100);
+        for p in pages() {
+            whole.add(p).unwrap();
+        }
+        let whole = whole.finish().unwrap();
+        let want = links(&whole);
+        assert_eq!(want.len(), 2, "{want:?}");
+
+        // The pages are committed, then the process dies before the relink.
+        let path = dir.path().join("killed.db");
+        let mut sink = sink_at(&path, 100);
+        for p in pages() {
+            sink.add(p).unwrap();
+        }
+        sink.flush().unwrap();
+        drop(sink);
+        let store = Store::open(&path).unwrap();
+        assert!(links(&store).is_empty());
+        assert!(count(&store, "relink_pending") >= 2);
+        drop(store);
+
+        // The next run (with nothing new to add) does the relink that was left over.
+        let sink = sink_at(&path, 100);
+        let store = sink.finish().unwrap();
+        assert_eq!(links(&store), want);
+        assert_eq!(count(&store, "relink_pending"), 0);
     }
 
     #[test]

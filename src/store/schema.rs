@@ -117,11 +117,23 @@ CREATE TABLE failures (
 /// pages are reused by later writes (the file does not shrink without `VACUUM`).
 const POSTINGS_IN_MEMORY_V3: &str = "DROP TABLE IF EXISTS shingle_postings;";
 
+/// Version 4: the relink queue on disk. A page whose story cluster (or translation matching)
+/// still has to be recomputed is recorded in the same transaction that stores it, and removed
+/// once its links are recomputed, so a process killed between the two leaves the work queued
+/// for the next run instead of losing those links for good.
+const RELINK_PENDING_V4: &str = "
+CREATE TABLE IF NOT EXISTS relink_pending (
+    page_id INTEGER PRIMARY KEY REFERENCES pages(id) ON DELETE CASCADE,
+    anchors INTEGER NOT NULL          -- 1 = the page has anchors (translation candidate)
+);
+";
+
 /// Every migration in order; migration `i` brings the schema to version `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
     CORE_V1,
     crate::crawl::schema::FRONTIER_V1,
     POSTINGS_IN_MEMORY_V3,
+    RELINK_PENDING_V4,
 ];
 
 /// Applies the migrations the file has not seen yet, each in its own transaction.
