@@ -237,8 +237,43 @@ fn kind_of(name: &str) -> Kind {
     }
 }
 
+/// Deepest element nesting [`walk`] recurses into; below it a subtree's text is gathered
+/// without recursion into the current block (pathological markup keeps its text and cannot
+/// exhaust the stack of a 2 MiB thread).
+const MAX_WALK_DEPTH: usize = 256;
+
+/// The text of a subtree too deep for [`walk`], in document order, without recursion: skipped
+/// elements (scripts, styles, …) left out, a space between elements that are not inline, `<br>`
+/// kept as a line break.
+fn flatten_deep(node: NodeRef<Node>, st: &mut State) {
+    let mut skip = 0usize;
+    for edge in node.traverse() {
+        match edge {
+            ego_tree::iter::Edge::Open(n) => match n.value() {
+                Node::Element(e) => {
+                    if skip > 0 || is_skipped(e.name()) {
+                        skip += 1;
+                    } else if e.name() == "br" {
+                        st.buf.push(BR);
+                    } else if !is_inline(e.name()) {
+                        st.buf.push(' ');
+                    }
+                }
+                Node::Text(t) if skip == 0 => st.buf.push_str(t),
+                _ => {}
+            },
+            ego_tree::iter::Edge::Close(n) => {
+                if n.value().is_element() && skip > 0 {
+                    skip -= 1;
+                }
+            }
+        }
+    }
+}
+
 fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
-    if depth > 256 {
+    if depth > MAX_WALK_DEPTH {
+        flatten_deep(node, st);
         return;
     }
     match node.value() {
@@ -2255,6 +2290,29 @@ mod tests {
             "Wait for it: \u{2026}!",
         ] {
             assert!(!is_truncated_teaser(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn text_below_the_walk_depth_is_kept() {
+        let para = "The river rose two metres overnight, and the town council closed the bridge \
+                    while engineers checked its pillars for damage.";
+        for depth in [MAX_WALK_DEPTH - 5, MAX_WALK_DEPTH + 5, 1000] {
+            let mut html = String::from("<html><body>");
+            html.push_str(&"<div>".repeat(depth));
+            for i in 0..6 {
+                html.push_str(&format!("<p>{para} {i}</p><script>var x{i} = 1;</script>"));
+            }
+            html.push_str(&"</div>".repeat(depth));
+            html.push_str("</body></html>");
+            let a = crate::extract::extract(&html, &base());
+            assert!(
+                a.text.contains("closed the bridge"),
+                "depth {depth}: {:?}",
+                a.text
+            );
+            assert!(a.text.contains(" 5"), "depth {depth}");
+            assert!(!a.text.contains("var x"), "depth {depth}");
         }
     }
 
