@@ -20,6 +20,11 @@ use crate::page::{Page, PageSource};
 /// Largest decompressed record accepted, in bytes (a defence against gzip bombs).
 pub const MAX_RECORD_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Most decompressed bytes (1 GiB) read and discarded to skip the rest of an oversized gzip
+/// member; beyond it the reader searches the next gzip header instead (a decompression bomb
+/// must not stall ingest).
+const MAX_SKIP_BYTES: u64 = 1024 * 1024 * 1024;
+
 /// Largest page body analysed, in bytes (the crawler's default body cap is 10 MiB too): a
 /// larger response is reported and skipped instead of exhausting memory in extraction.
 pub const MAX_PAGE_BYTES: u64 = 10 * 1024 * 1024;
@@ -137,13 +142,32 @@ impl WarcFile {
         let record = self.next_record;
         self.next_record += 1;
         let mut block = Vec::new();
-        let res = {
-            let mut dec = GzDecoder::new(&mut self.reader).take(MAX_RECORD_BYTES + 1);
-            dec.read_to_end(&mut block)
+        let (res, drained) = {
+            let mut dec = GzDecoder::new(&mut self.reader);
+            let res = (&mut dec)
+                .take(MAX_RECORD_BYTES + 1)
+                .read_to_end(&mut block);
+            // An oversized record is skipped: the rest of its member is decompressed into
+            // nothing (up to MAX_SKIP_BYTES, then by searching the next gzip header), so
+            // reading goes on with the next record.
+            let drained = match &res {
+                Ok(_) if block.len() as u64 > MAX_RECORD_BYTES => {
+                    block = Vec::new();
+                    let mut rest = (&mut dec).take(MAX_SKIP_BYTES);
+                    Some(matches!(
+                        std::io::copy(&mut rest, &mut std::io::sink()),
+                        Ok(n) if n < MAX_SKIP_BYTES
+                    ))
+                }
+                _ => None,
+            };
+            (res, drained)
         };
         match res {
-            Ok(_) if block.len() as u64 > MAX_RECORD_BYTES => {
-                self.done = true;
+            Ok(_) if drained.is_some() => {
+                if drained == Some(false) && !self.resync(offset) {
+                    self.done = true;
+                }
                 Some(Err(RecordError {
                     file: self.path.clone(),
                     record,

@@ -613,3 +613,27 @@ fn cli_ingest_with_closed_stdout_finishes_quietly() {
         .unwrap();
     assert!(n > 50, "{n} pages stored");
 }
+
+/// A gzip member that decompresses past the record limit (64 MiB) is reported and skipped;
+/// the records after it are still read (they used to be dropped silently).
+#[test]
+fn an_oversized_warc_record_is_skipped_and_reading_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample_bytes = std::fs::read(sample()).unwrap();
+    let mut big = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    big.write_all(b"WARC/1.1\r\nWARC-Type: response\r\nContent-Length: 73400320\r\n\r\n")
+        .unwrap();
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..70 {
+        big.write_all(&chunk).unwrap();
+    }
+    let mut bytes = sample_bytes.clone();
+    bytes.extend_from_slice(&big.finish().unwrap());
+    bytes.extend_from_slice(&sample_bytes);
+    let path = dir.path().join("three.warc.gz");
+    std::fs::write(&path, &bytes).unwrap();
+    let (pages, errors) = count_pages(&path);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("larger than"), "{}", errors[0]);
+    assert_eq!(pages, 2 * 63);
+}
