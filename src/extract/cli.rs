@@ -1,5 +1,6 @@
 //! `copytrail extract` and `copytrail eval extract`.
 
+use crate::ingest::warc::MAX_PAGE_BYTES;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -96,28 +97,52 @@ pub enum ExtractCliError {
         url: String,
         source: url::ParseError,
     },
+    /// The page (after gunzip) is larger than the page limit that `ingest` also applies.
+    #[error("{path}: page larger than {limit} bytes; skipped")]
+    TooLarge { path: PathBuf, limit: u64 },
     /// The ground-truth file is not the expected JSON.
     #[error("ground truth {path}: {msg}")]
     Truth { path: PathBuf, msg: String },
 }
 
-/// Reads a file (`-` = stdin); `.gz` files are gunzipped.
+/// Reads a file (`-` = stdin); gzip data is gunzipped.
+///
+/// # Errors
+/// [`ExtractCliError::Read`] if the file cannot be read or its gzip data is corrupt or
+/// truncated; [`ExtractCliError::TooLarge`] if the page (after gunzip) is larger than
+/// [`MAX_PAGE_BYTES`] (10 MiB, the limit `ingest` applies too), read no further than that.
 pub fn read_page(path: &Path) -> Result<Vec<u8>, ExtractCliError> {
     let err = |source| ExtractCliError::Read {
         path: path.to_path_buf(),
         source,
     };
+    let too_large = || ExtractCliError::TooLarge {
+        path: path.to_path_buf(),
+        limit: MAX_PAGE_BYTES,
+    };
     let mut raw = Vec::new();
     if path.as_os_str() == "-" {
-        std::io::stdin().read_to_end(&mut raw).map_err(err)?;
+        std::io::stdin()
+            .take(MAX_PAGE_BYTES + 1)
+            .read_to_end(&mut raw)
+            .map_err(err)?;
     } else {
-        raw = std::fs::read(path).map_err(err)?;
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_PAGE_BYTES + 1).read_to_end(&mut raw))
+            .map_err(err)?;
+    }
+    if raw.len() as u64 > MAX_PAGE_BYTES {
+        return Err(too_large());
     }
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(&raw[..])
+            .take(MAX_PAGE_BYTES + 1)
             .read_to_end(&mut out)
             .map_err(err)?;
+        if out.len() as u64 > MAX_PAGE_BYTES {
+            return Err(too_large());
+        }
         raw = out;
     }
     Ok(raw)

@@ -464,3 +464,44 @@ fn cli_extract_stops_quietly_on_broken_pipe() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `extract` applies the page limit `ingest` applies (10 MiB after gunzip), reading no further
+/// (a gzip bomb used to be inflated whole), and reports a truncated `.html.gz`.
+#[test]
+fn cli_extract_refuses_oversized_and_truncated_pages() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let chunk = vec![b' '; 1 << 20];
+    for _ in 0..11 {
+        gz.write_all(&chunk).unwrap();
+    }
+    let bomb = dir.path().join("bomb.html.gz");
+    std::fs::write(&bomb, gz.finish().unwrap()).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(
+        &std::fs::read(root().join("data/golden/11-jsonld-graph-author-refs/page.html")).unwrap(),
+    )
+    .unwrap();
+    let whole = gz.finish().unwrap();
+    let cut = dir.path().join("cut.html.gz");
+    std::fs::write(&cut, &whole[..whole.len() / 2]).unwrap();
+    let ok = dir.path().join("ok.html.gz");
+    std::fs::write(&ok, &whole).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("extract")
+        .args([&bomb, &cut, &ok])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("bomb.html.gz: page larger than"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cut.html.gz"), "{stderr}");
+    // The readable page is still extracted.
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(stdout.contains("ok.html.gz"));
+}
