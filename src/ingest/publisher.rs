@@ -44,9 +44,18 @@ pub fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
 /// Parses one line into a URL and an [`Article`].
 ///
 /// # Errors
-/// A reason when the line is not a JSON object with a valid absolute `url`.
+/// A reason when the line is not a JSON object with a valid absolute `url`, or when its `text`
+/// is larger than the page limit ([`super::warc::MAX_PAGE_BYTES`], 10 MiB) that WARC and HTML
+/// pages get too.
 pub fn parse_line(line: &str) -> Result<(url::Url, Article), String> {
     let a: SuppliedArticle = serde_json::from_str(line).map_err(|e| format!("bad JSON: {e}"))?;
+    if a.text.len() as u64 > super::warc::MAX_PAGE_BYTES {
+        return Err(format!(
+            "text of {} bytes is larger than the {}-byte page limit; skipped",
+            a.text.len(),
+            super::warc::MAX_PAGE_BYTES
+        ));
+    }
     let url = url::Url::parse(&a.url).map_err(|e| format!("bad url {:?}: {e}", a.url))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(format!("url {:?} is not an http(s) URL", a.url));
@@ -85,5 +94,11 @@ mod tests {
         );
         assert!(parse_line(r#"{"url":"ftp://x/y","text":""}"#).is_err());
         assert!(parse_line("not json").is_err());
+        let huge = format!(
+            r#"{{"url":"https://ft.example/b","text":"{}"}}"#,
+            "a ".repeat(6 * 1024 * 1024)
+        );
+        let e = parse_line(&huge).unwrap_err();
+        assert!(e.contains("page limit"), "{e}");
     }
 }
