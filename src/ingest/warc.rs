@@ -107,7 +107,14 @@ impl WarcFile {
             inner: BufReader::with_capacity(256 * 1024, file),
             pos: 0,
         };
-        let gzip = reader.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+        // Gzip by content; a `.gz` file that does not start like a plain WARC is read as gzip
+        // too, so damage to its first member costs that member, not the whole file.
+        let head = reader.fill_buf()?;
+        let gzip = head.starts_with(&[0x1f, 0x8b])
+            || (path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+                && !head.starts_with(b"WARC/"));
         let mut wf = WarcFile {
             path: path.display().to_string(),
             reader,

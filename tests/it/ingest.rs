@@ -637,3 +637,19 @@ fn an_oversized_warc_record_is_skipped_and_reading_goes_on() {
     assert!(errors[0].contains("larger than"), "{}", errors[0]);
     assert_eq!(pages, 2 * 63);
 }
+
+/// Damage to the first gzip member of a `.warc.gz` (its magic bytes) costs that member only: the
+/// file is still read as gzip and resynchronised at the next member (it used to be read as a
+/// plain WARC and lost whole).
+#[test]
+fn a_warc_gz_with_a_damaged_first_member_keeps_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = std::fs::read(sample()).unwrap();
+    bytes[..4].copy_from_slice(&[0, 0, 0, 0]);
+    let path = dir.path().join("hdr.warc.gz");
+    std::fs::write(&path, &bytes).unwrap();
+    let (pages, errors) = count_pages(&path);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    // The first member is the warcinfo record: every page survives.
+    assert_eq!(pages, 63);
+}
