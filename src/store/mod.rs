@@ -37,6 +37,10 @@ pub enum StoreError {
     /// `crate::ingest::PageSink`): its pages are not stored.
     #[error("batch of pages lost: {0}")]
     BatchLost(String),
+    /// The file is an SQLite database of something else (tables, schema version 0): copytrail
+    /// does not add its tables to it.
+    #[error("not a copytrail store: an SQLite database with other tables ({0}); give another --db")]
+    Foreign(String),
     /// Stored data could not be (de)serialised.
     #[error("stored data is malformed: {0}")]
     Malformed(String),
@@ -79,6 +83,19 @@ impl Store {
 
     fn init(mut conn: Connection) -> Result<Store, StoreError> {
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        // Schema version 0 with tables in it: another program's database.
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version == 0 {
+            let tables: Vec<String> = conn
+                .prepare(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name LIMIT 5",
+                )?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if !tables.is_empty() {
+                return Err(StoreError::Foreign(tables.join(", ")));
+            }
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -103,5 +120,32 @@ impl Store {
     /// Mutable access to the connection (transactions).
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+}
+
+#[cfg(test)]
+mod foreign_tests {
+    use super::*;
+
+    #[test]
+    fn another_programs_database_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("other.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch("CREATE TABLE foo (x); INSERT INTO foo VALUES (1);")
+                .unwrap();
+        }
+        let e = Store::open(&path).err().expect("refused");
+        assert!(matches!(e, StoreError::Foreign(ref t) if t == "foo"), "{e}");
+        let c = Connection::open(&path).unwrap();
+        let n: i64 = c
+            .query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1, "no copytrail table was added");
+        // A new, empty file becomes a store; reopening it works.
+        let fresh = dir.path().join("new.db");
+        drop(Store::open(&fresh).unwrap());
+        Store::open(&fresh).unwrap();
     }
 }
