@@ -1719,25 +1719,18 @@ fn scored(page: &[Block], doc: &Html) -> (Vec<usize>, f64) {
 /// stories. Such blocks never add to a container's content score, so a list of teasers does
 /// not outscore the article it sits under (a content farm's template around a copy).
 fn is_truncated_teaser(text: &str) -> bool {
+    const ELLIPSES: &[&str] = &["[…]", "[...]", "(…)", "…", "..."];
     let t = text.trim_end();
-    let t = t
-        .strip_suffix(']')
-        .and_then(|t| t.strip_suffix(['…']).or_else(|| t.strip_suffix("...")))
-        .and_then(|t| t.strip_suffix('['))
-        .or_else(|| {
-            t.strip_suffix(')')
-                .and_then(|t| t.strip_suffix(['…']))
-                .and_then(|t| t.strip_suffix('('))
-        })
-        .or_else(|| t.strip_suffix('…'))
-        .or_else(|| t.strip_suffix("..."));
     // A word must precede the ellipsis ("…" alone, or "?!..." is not a teaser cut).
-    t.is_some_and(|rest| {
-        rest.trim_end()
-            .chars()
-            .last()
-            .is_some_and(char::is_alphanumeric)
-    })
+    ELLIPSES
+        .iter()
+        .find_map(|e| t.strip_suffix(e))
+        .is_some_and(|rest| {
+            rest.trim_end()
+                .chars()
+                .last()
+                .is_some_and(char::is_alphanumeric)
+        })
 }
 
 /// Minimum score of the best container for [`scored`]'s result to be trusted.

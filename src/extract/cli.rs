@@ -1,7 +1,7 @@
 //! `copytrail extract` and `copytrail eval extract`.
 
 use crate::ingest::warc::MAX_PAGE_BYTES;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -164,8 +164,6 @@ fn page_url(args_url: Option<&str>, path: &Path) -> Result<Url, ExtractCliError>
 /// read, 1 when some could not be (reported on stderr) or stdout failed, 2 on a bad `--url`.
 /// A closed stdout (broken pipe) ends the run with 0.
 pub fn run_extract(args: &ExtractArgs) -> ExitCode {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     let mut failed = 0;
     for f in &args.files {
         let url = match page_url(args.url.as_deref(), f) {
@@ -192,16 +190,7 @@ pub fn run_extract(args: &ExtractArgs) -> ExitCode {
                 serde_json::Value::String(f.display().to_string()),
             );
         }
-        match writeln!(out, "{v}") {
-            Ok(()) => {}
-            // The reader went away (`copytrail extract … | head`): stop quietly, as other
-            // command-line tools do.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("copytrail extract: cannot write output: {e}");
-                return ExitCode::from(1);
-            }
-        }
+        crate::cli::print_line(&v.to_string());
     }
     if failed > 0 {
         ExitCode::from(1)

@@ -435,13 +435,8 @@ impl PageSink {
         // anchor is in the whole store.
         let fresh = std::mem::take(&mut self.with_anchors);
         let queued: Vec<i64> = fresh.iter().chain(self.touched.iter()).copied().collect();
-        let translated = match link::match_translations(&mut self.store, &fresh, &self.cfg) {
-            Ok(t) => t,
-            Err(e) => {
-                self.with_anchors = fresh;
-                return Err(e);
-            }
-        };
+        // On an error the pages stay in `relink_pending` and the next sink opened retries them.
+        let translated = link::match_translations(&mut self.store, &fresh, &self.cfg)?;
         self.touched.extend(translated);
         let touched = std::mem::take(&mut self.touched);
         let stats = link::relink(&mut self.store, &touched, &self.cfg)?;

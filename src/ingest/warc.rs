@@ -149,7 +149,7 @@ impl WarcFile {
         let record = self.next_record;
         self.next_record += 1;
         let mut block = Vec::new();
-        let (res, drained) = {
+        let (res, oversized, skipped) = {
             let mut dec = GzDecoder::new(&mut self.reader);
             let res = (&mut dec)
                 .take(MAX_RECORD_BYTES + 1)
@@ -157,22 +157,18 @@ impl WarcFile {
             // An oversized record is skipped: the rest of its member is decompressed into
             // nothing (up to MAX_SKIP_BYTES, then by searching the next gzip header), so
             // reading goes on with the next record.
-            let drained = match &res {
-                Ok(_) if block.len() as u64 > MAX_RECORD_BYTES => {
+            let oversized = res.is_ok() && block.len() as u64 > MAX_RECORD_BYTES;
+            let skipped = oversized
+                && {
                     block = Vec::new();
                     let mut rest = (&mut dec).take(MAX_SKIP_BYTES);
-                    Some(matches!(
-                        std::io::copy(&mut rest, &mut std::io::sink()),
-                        Ok(n) if n < MAX_SKIP_BYTES
-                    ))
-                }
-                _ => None,
-            };
-            (res, drained)
+                    matches!(std::io::copy(&mut rest, &mut std::io::sink()), Ok(n) if n < MAX_SKIP_BYTES)
+                };
+            (res, oversized, skipped)
         };
         match res {
-            Ok(_) if drained.is_some() => {
-                if drained == Some(false) && !self.resync(offset) {
+            Ok(_) if oversized => {
+                if !skipped && !self.resync(offset) {
                     self.done = true;
                 }
                 Some(Err(RecordError {
