@@ -159,9 +159,9 @@ pub fn verify(a: &Fingerprint, b: &Fingerprint, cfg: &LinkConfig) -> Option<Matc
 /// that are not stored.
 #[derive(Debug, Default)]
 pub struct MatchCache {
-    saturated: HashSet<u64>,
-    pending_saturated: HashSet<u64>,
-    fingerprints: HashMap<i64, std::sync::Arc<(Fingerprint, String)>>,
+    saturated: crate::inthash::IntSet<u64>,
+    pending_saturated: crate::inthash::IntSet<u64>,
+    fingerprints: crate::inthash::IntMap<i64, std::sync::Arc<(Fingerprint, String)>>,
     shingles: usize,
 }
 
@@ -225,7 +225,7 @@ pub fn match_new_page(
     cfg: &LinkConfig,
     cache: &mut MatchCache,
 ) -> Result<Vec<i64>, StoreError> {
-    let mut counts: HashMap<i64, usize> = HashMap::new();
+    let mut counts = crate::inthash::IntMap::<i64, usize>::default();
     for c in simhash_candidates {
         if *c != id {
             // Near-identical by SimHash: verify first.
@@ -1059,7 +1059,12 @@ pub fn anchor_evidence(a: &[String], b: &[String], idf: &dyn Fn(&str) -> f64) ->
             .collect()
     };
     let (sa, sb) = (first(&ca), first(&cb));
-    let total: f64 = weight.values().sum();
+    // Sums in a fixed order (by anchor), so the same pages always give the same figures.
+    let sorted_sum = |mut v: Vec<(&str, f64)>| -> f64 {
+        v.sort_by(|x, y| x.0.cmp(y.0));
+        v.iter().map(|x| x.1).sum()
+    };
+    let total: f64 = sorted_sum(weight.iter().map(|(k, w)| (*k, *w)).collect());
     let evidence = heaviest_common_subsequence(&sa, &sb, &|x| weight[x]);
     // Coverage is measured on the page with fewer distinct anchors, unless a page has weak
     // names (most of them are ordinary words): then on the other one.
@@ -1070,7 +1075,11 @@ pub fn anchor_evidence(a: &[String], b: &[String], idf: &dyn Fn(&str) -> f64) ->
             .filter(|x| !x.starts_with("w:"))
             .collect();
         let weak = v.iter().any(|x| x.starts_with("w:"));
-        (weak, d.len(), d.iter().map(|x| idf(x)).sum())
+        (
+            weak,
+            d.len(),
+            sorted_sum(d.iter().map(|x| (*x, idf(x))).collect()),
+        )
     };
     let (wa, wb) = (own_weight(a), own_weight(b));
     let (smaller, larger) = match (wa.0, wb.0) {
@@ -1148,6 +1157,28 @@ fn load_anchor_page(store: &Store, id: i64) -> Result<Option<AnchorPage>, StoreE
         language,
         anchors: serde_json::from_str(&json).unwrap_or_default(),
     }))
+}
+
+/// Fills `df` with the document frequency of every anchor in `anchors` it lacks: the number
+/// of pages in the store carrying it, read up to `max_postings + 2` (above the cap the exact
+/// count does not matter: such an anchor is never a candidate key and weighs almost nothing).
+fn document_frequencies(
+    store: &Store,
+    anchors: &[String],
+    cfg: &LinkConfig,
+    df: &mut HashMap<String, i64>,
+) -> Result<(), StoreError> {
+    let mut st = store.conn().prepare_cached(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM anchor_postings WHERE anchor = ?1 LIMIT ?2)",
+    )?;
+    for a in anchors {
+        if df.contains_key(a) {
+            continue;
+        }
+        let n: i64 = st.query_row(params![a, cfg.max_postings as i64 + 2], |r| r.get(0))?;
+        df.insert(a.clone(), n.max(1));
+    }
+    Ok(())
 }
 
 /// Caches of one translation-matching pass.
@@ -1232,6 +1263,10 @@ fn best_per_language(
         if qp.language == p.language || qp.site == p.site {
             continue;
         }
+        // The candidate's own anchors weigh into its coverage: their document frequencies
+        // are read from the store too, so the evidence does not depend on which pages
+        // happened to be looked up earlier in this pass.
+        document_frequencies(store, &qp.anchors, cfg, &mut ctx.df)?;
         let (n, df) = (ctx.n, &ctx.df);
         // IDF in units of ln N: an anchor on no other page weighs 1.
         let idf = |x: &str| -> f64 {
@@ -1324,6 +1359,8 @@ pub fn match_translations(
             }
         }
     }
+    // The per-language maps above are unordered: fix the order before anything depends on it.
+    new_matches.sort_by_key(|m| (m.0, m.1));
     keep_anchored_to_origins(store, &mut new_matches)?;
     let tx = store.conn_mut().transaction()?;
     {
@@ -1399,4 +1436,59 @@ fn keep_anchored_to_origins(
     }
     *new_matches = keep;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh_context(store: &Store) -> AnchorContext {
+        let n: i64 = store
+            .conn()
+            .query_row("SELECT COUNT(*) FROM anchors", [], |r| r.get(0))
+            .unwrap();
+        AnchorContext {
+            n: n.max(1) as f64,
+            df: HashMap::new(),
+            best: HashMap::new(),
+        }
+    }
+
+    /// A page's best cross-language candidates (and their evidence, coverage included) are
+    /// a function of the store: looking other pages up first in the same pass — which fills
+    /// the document-frequency cache — must not change them.
+    #[test]
+    fn anchor_evidence_does_not_depend_on_earlier_lookups() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample-xling");
+        let cfg = crate::ingest::run::IngestConfig {
+            paths: vec![dir.join("sample.warc.gz")],
+            origin_domains: Vec::new(),
+            threads: 1,
+            progress: false,
+            link: LinkConfig::default(),
+        };
+        let (store, _) = crate::ingest::run::run(Store::open_in_memory().unwrap(), &cfg).unwrap();
+        let ids: Vec<i64> = {
+            let mut st = store
+                .conn()
+                .prepare("SELECT page_id FROM anchors ORDER BY page_id")
+                .unwrap();
+            st.query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert!(ids.len() > 20);
+        let link = LinkConfig::default();
+        let mut warm = fresh_context(&store);
+        let mut compared = 0;
+        for &id in ids.iter().rev() {
+            let p = load_anchor_page(&store, id).unwrap().unwrap();
+            let warmed = best_per_language(&store, &p, &link, &mut warm).unwrap();
+            let cold = best_per_language(&store, &p, &link, &mut fresh_context(&store)).unwrap();
+            assert_eq!(warmed, cold, "page {id}");
+            compared += cold.len();
+        }
+        assert!(compared > 10, "pages with a best candidate: {compared}");
+    }
 }

@@ -504,6 +504,61 @@ fn translated_copies_are_linked_to_their_originals() {
     assert!(ev.credited_accuracy >= 0.9, "{}", ev.credited_accuracy);
 }
 
+/// Translation matches of the pages `ids`, recomputed from scratch in that order.
+fn translation_matches(store: &mut Store, ids: &[i64]) -> Vec<(i64, i64)> {
+    store
+        .conn()
+        .execute("DELETE FROM matches WHERE kind = 'translation'", [])
+        .unwrap();
+    copytrail::link::match_translations(store, ids, &LinkConfig::default()).unwrap();
+    let mut st = store
+        .conn()
+        .prepare("SELECT a, b FROM matches WHERE kind = 'translation' ORDER BY a, b")
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn translation_matching_does_not_depend_on_the_order_pages_are_visited() {
+    // Anchor weights (document frequencies) once depended on which pages had been looked up
+    // earlier in a pass, so the same store could give different links from run to run.
+    let dir = root().join("data/sample-xling");
+    let origins: Vec<String> = std::fs::read_to_string(dir.join("origins.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect();
+    let (mut store, _) = ingest(
+        Store::open_in_memory().unwrap(),
+        &[dir.join("sample.warc.gz")],
+        origins,
+    );
+    let ids: Vec<i64> = {
+        let mut st = store
+            .conn()
+            .prepare("SELECT page_id FROM anchors ORDER BY page_id")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert!(ids.len() > 20, "pages with anchors: {}", ids.len());
+    let forward = translation_matches(&mut store, &ids);
+    assert!(!forward.is_empty());
+    let mut reversed = ids.clone();
+    reversed.reverse();
+    assert_eq!(translation_matches(&mut store, &reversed), forward);
+    // Interleaved: odd positions first.
+    let mut mixed: Vec<i64> = ids.iter().skip(1).step_by(2).copied().collect();
+    mixed.extend(ids.iter().step_by(2));
+    assert_eq!(translation_matches(&mut store, &mixed), forward);
+}
+
 #[test]
 fn without_origin_domains_the_original_is_inferred_from_evidence() {
     // The sample's records are shuffled, so copies often come before their originals.
