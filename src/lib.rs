@@ -11,6 +11,7 @@ pub mod crawl;
 pub mod extract;
 pub mod fingerprint;
 pub mod ingest;
+pub(crate) mod inthash;
 pub mod link;
 pub mod page;
 pub mod pipeline;

@@ -21,7 +21,7 @@
 //! Pages are never deleted from the store; [`ShinglePostings::remove_pages`] exists to undo
 //! the postings of a batch of pages that SQLite rolled back (O(n), rare).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::fingerprint::Fingerprint;
 
@@ -177,29 +177,8 @@ pub struct ShinglePostings {
 /// No posting: end of a chain in [`Buffer`].
 const NONE: u32 = u32::MAX;
 
-/// Hasher of the insert buffer's keys, which are already uniform 64-bit hashes (XXH3) except
-/// for their low bits (sampled keys are 0 mod 4): one multiply (Fibonacci hashing, Knuth
-/// TAOCP vol. 3 §6.4) spreads them, much cheaper than SipHash.
-#[derive(Debug, Default, Clone, Copy)]
-struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u64(&mut self, k: u64) {
-        self.0 = (k ^ self.0)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .rotate_left(32);
-    }
-}
-
-type KeyMap = HashMap<u64, u32, std::hash::BuildHasherDefault<KeyHasher>>;
+/// The insert buffer's key → latest posting map (keys are already uniform XXH3 hashes).
+type KeyMap = crate::inthash::IntMap<u64, u32>;
 
 /// The insert buffer: postings in arrival order, each key's postings chained from its latest
 /// (`head[key]` → index, `next[index]` → previous posting of the same key), so an insert
@@ -392,6 +371,7 @@ impl ShinglePostings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     /// Reference: a plain map.
     fn reference_lookup(
