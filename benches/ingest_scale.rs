@@ -24,6 +24,8 @@
 //!
 //! Run: `cargo bench --bench ingest_scale` (`INGEST_SCALE_PAGES=50000` for a shorter run).
 
+mod common;
+
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -43,22 +45,7 @@ const COPY_SHARE: f64 = 0.05;
 
 /// Made-up words from syllables, deterministic.
 fn vocabulary() -> Vec<String> {
-    const SYL: [&str; 40] = [
-        "ba", "ce", "di", "fo", "gu", "ha", "je", "ki", "lo", "mu", "na", "pe", "ri", "so", "tu",
-        "va", "we", "xi", "yo", "za", "bra", "cle", "dri", "fla", "gro", "pla", "sti", "tro",
-        "ven", "mar", "lin", "sor", "tal", "ber", "kon", "ras", "mel", "dun", "pir", "gos",
-    ];
-    let mut rng = fastrand::Rng::with_seed(SEED);
-    let mut seen = std::collections::HashSet::new();
-    let mut words = Vec::with_capacity(VOCAB);
-    while words.len() < VOCAB {
-        let n = rng.usize(1..=4);
-        let w: String = (0..n).map(|_| SYL[rng.usize(..SYL.len())]).collect();
-        if seen.insert(w.clone()) {
-            words.push(w);
-        }
-    }
-    words
+    common::vocabulary(VOCAB, SEED)
 }
 
 /// A story: where it was first published and its text.
@@ -67,12 +54,6 @@ struct Story {
     title: String,
     published: String,
     paragraphs: Vec<String>,
-}
-
-fn pick<'a>(rng: &mut fastrand::Rng, vocab: &'a [String]) -> &'a str {
-    // Skewed choice: low indices (frequent words) much more likely.
-    let u = rng.f64();
-    &vocab[((u * u * u) * vocab.len() as f64) as usize]
 }
 
 fn capitalise(w: &str) -> String {
@@ -89,7 +70,7 @@ fn story(i: u64, vocab: &[String]) -> Story {
     let title_len = rng.usize(6..=10);
     let title = capitalise(
         &(0..title_len)
-            .map(|_| pick(&mut rng, vocab))
+            .map(|_| common::pick(&mut rng, vocab))
             .collect::<Vec<_>>()
             .join(" "),
     );
@@ -103,7 +84,7 @@ fn story(i: u64, vocab: &[String]) -> Story {
             if n == 0 {
                 break;
             }
-            let words: Vec<&str> = (0..n).map(|_| pick(&mut rng, vocab)).collect();
+            let words: Vec<&str> = (0..n).map(|_| common::pick(&mut rng, vocab)).collect();
             if !para.is_empty() {
                 para.push(' ');
             }

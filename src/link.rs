@@ -143,6 +143,45 @@ pub fn verify(a: &Fingerprint, b: &Fingerprint, cfg: &LinkConfig) -> Option<Matc
     })
 }
 
+/// True when a candidate sharing `shared_keys` sampled index keys with a page cannot be a
+/// near-duplicate of it, so the exact check ([`verify`], a merge of both shingle lists) is
+/// skipped. `usable`: the share (0..1) of the page's index keys that were looked up (keys
+/// posted by more than [`LinkConfig::max_postings`] pages are not, so they cannot count);
+/// `n_a`, `n_b`: the two pages' shingle counts.
+///
+/// Both pages of at least [`LONG_TEXT_SHINGLES`] shingles post a content-defined 1-in-
+/// [`crate::fingerprint::SAMPLE_MODULUS`] sample of them (Broder's "0 mod p" sample): a shingle
+/// they share is in both samples or in neither, so the shared keys are a binomial sample of
+/// the shared shingles with p = 1/SAMPLE_MODULUS. A match needs the shorter page to have at
+/// least [`LinkConfig::min_containment`] of its shingles in the other, i.e. an expected
+/// `usable · min_containment · min(n_a, n_b) / SAMPLE_MODULUS` shared keys; a candidate with fewer than
+/// [`MIN_KEY_SHARE`] of that is skipped. At the smallest length this applies to (256
+/// shingles, 0.35 containment: 22.4 keys expected, σ ≈ 4.1) the skip threshold (4.5) is 4.4 σ
+/// below the mean (a true match is skipped with probability ≈ 10⁻⁵), and further away for
+/// longer texts. Shorter pages are always verified.
+pub fn too_few_shared_keys(
+    shared_keys: usize,
+    usable: f64,
+    n_a: usize,
+    n_b: usize,
+    cfg: &LinkConfig,
+) -> bool {
+    let small = n_a.min(n_b);
+    if small < LONG_TEXT_SHINGLES {
+        return false;
+    }
+    let expected =
+        usable * cfg.min_containment * small as f64 / crate::fingerprint::SAMPLE_MODULUS as f64;
+    (shared_keys as f64) < MIN_KEY_SHARE * expected
+}
+
+/// Shingle count from which [`too_few_shared_keys`] may skip a candidate.
+pub const LONG_TEXT_SHINGLES: usize = 4 * POST_ALL_BELOW;
+
+/// Share (0..1) of the expected shared index keys under which a candidate is skipped (see
+/// [`too_few_shared_keys`]).
+pub const MIN_KEY_SHARE: f64 = 0.2;
+
 /// What [`match_new_page`] remembers between pages (owned by the single writer, e.g.
 /// [`crate::ingest::PageSink`]): neither changes any result, both only save reads.
 ///
@@ -232,7 +271,11 @@ pub fn match_new_page(
             *counts.entry(*c).or_default() += usize::MAX / 2;
         }
     }
-    for key in index_keys(fp) {
+    let keys = index_keys(fp);
+    // Keys looked up (not over the postings cap): the share of a true match's shared keys
+    // that can be counted.
+    let mut usable = 0usize;
+    for &key in &keys {
         if cache.is_saturated(key) {
             continue;
         }
@@ -241,6 +284,7 @@ pub fn match_new_page(
                 cache.pending_saturated.insert(key);
             }
             Posted::Pages(ids) => {
+                usable += 1;
                 for p in ids {
                     *counts.entry(p).or_default() += 1;
                 }
@@ -259,7 +303,7 @@ pub fn match_new_page(
         "INSERT OR REPLACE INTO matches (a, b, shared, ca, cb, distance, kind)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'text')",
     )?;
-    for (cand, _) in cands {
+    for (cand, shared_keys) in cands {
         let other = match cache.fingerprints.get(&cand) {
             Some(f) => std::sync::Arc::clone(f),
             None => {
@@ -285,6 +329,17 @@ pub fn match_new_page(
         };
         let (other, other_site) = (&other.0, &other.1);
         if other_site == site {
+            continue;
+        }
+        if shared_keys < usize::MAX / 4
+            && too_few_shared_keys(
+                shared_keys,
+                usable as f64 / keys.len().max(1) as f64,
+                other.shingles.len(),
+                fp.shingles.len(),
+                cfg,
+            )
+        {
             continue;
         }
         if let Some(m) = verify(other, fp, cfg) {
@@ -1452,6 +1507,71 @@ mod tests {
             df: HashMap::new(),
             best: HashMap::new(),
         }
+    }
+
+    /// Two sorted shingle lists: `n_a` and `n_b` hashes sharing `shared` of them.
+    fn pair(
+        rng: &mut fastrand::Rng,
+        n_a: usize,
+        n_b: usize,
+        shared: usize,
+    ) -> (Fingerprint, Fingerprint) {
+        let common: Vec<u64> = (0..shared).map(|_| rng.u64(..)).collect();
+        let mk = |rng: &mut fastrand::Rng, n: usize| {
+            let mut v = common.clone();
+            v.extend((shared..n).map(|_| rng.u64(..)));
+            v.sort_unstable();
+            v.dedup();
+            Fingerprint {
+                simhash: 0,
+                n_tokens: n + 3,
+                shingles: v,
+            }
+        };
+        (mk(rng, n_a), mk(rng, n_b))
+    }
+
+    fn shared_sample(a: &Fingerprint, b: &Fingerprint) -> usize {
+        let bs: HashSet<u64> = b.sample().collect();
+        a.sample().filter(|h| bs.contains(h)).count()
+    }
+
+    /// The key-count prefilter never skips a pair that [`verify`] accepts (checked on 20,000
+    /// random pairs at and just above the containment threshold, all lengths), and does
+    /// skip long pages that share almost nothing.
+    #[test]
+    fn too_few_shared_keys_never_drops_a_verified_match() {
+        let cfg = LinkConfig::default();
+        let mut rng = fastrand::Rng::with_seed(11);
+        let mut skipped_unrelated = 0;
+        for i in 0..20_000 {
+            let n_a = rng.usize(20..3_000);
+            let n_b = rng.usize(20..3_000);
+            let small = n_a.min(n_b);
+            let c = cfg.min_containment + rng.f64() * 0.1;
+            let shared = ((c * small as f64).ceil() as usize).min(small);
+            let (a, b) = pair(&mut rng, n_a, n_b, shared);
+            let keys = shared_sample(&a, &b);
+            if verify(&a, &b, &cfg).is_some() {
+                assert!(
+                    !too_few_shared_keys(keys, 1.0, a.shingles.len(), b.shingles.len(), &cfg),
+                    "case {i}: {n_a}/{n_b} shingles, {shared} shared, {keys} shared keys"
+                );
+            }
+            // An unrelated long pair sharing one sampled key (a boilerplate sentence).
+            if small >= LONG_TEXT_SHINGLES {
+                let (a, b) = pair(&mut rng, n_a, n_b, 4);
+                if !too_few_shared_keys(1, 1.0, a.shingles.len(), b.shingles.len(), &cfg) {
+                    panic!("case {i}: one shared key of {small} shingles not skipped");
+                }
+                skipped_unrelated += 1;
+            }
+        }
+        assert!(skipped_unrelated > 1_000);
+        // Short pages are always verified; so is a page whose keys were mostly over the cap.
+        assert!(!too_few_shared_keys(0, 1.0, 100, 5_000, &cfg));
+        assert!(!too_few_shared_keys(3, 0.05, 2_000, 2_000, &cfg));
+        assert!(too_few_shared_keys(3, 1.0, 2_000, 2_000, &cfg));
     }
 
     /// A page's best cross-language candidates (and their evidence, coverage included) are
