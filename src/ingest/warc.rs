@@ -8,7 +8,7 @@
 //! gzip/deflate content coding.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -276,8 +276,7 @@ impl Iterator for WarcFile {
                 Some(Ok(rec))
             }
             Some((offset, Err(reason))) => {
-                // A plain file cannot be resynchronised reliably: stop after the first error.
-                self.done = true;
+                // `PlainIter` has moved to the next record start (or ended).
                 let record = self.next_record;
                 self.next_record += 1;
                 Some(Err(RecordError {
@@ -292,16 +291,62 @@ impl Iterator for WarcFile {
 }
 
 /// Records of an uncompressed WARC stream, with their start offsets.
+///
+/// A record whose framing is broken (no valid `Content-Length`, a header over 1 MiB, a block
+/// cut short) is reported, then the stream is resynchronised at the next line that starts with
+/// `WARC/1.` (the version line that opens every record, ISO 28500 §4), as warcio's and JWAT's
+/// recovery modes do; a record with sound framing but bad fields is reported and reading goes
+/// on right after it; a block over [`MAX_RECORD_BYTES`] is skipped by its length.
 struct PlainIter {
     inner: Counting<BufReader<File>>,
     done: bool,
+    /// The version line found by [`PlainIter::resync`] (with its offset): the start of the
+    /// next record.
+    pending: Option<(u64, Vec<u8>)>,
 }
+
+/// Longest piece of one line [`PlainIter::resync`] holds in memory while it scans.
+const RESYNC_CHUNK: u64 = 64 * 1024;
 
 impl PlainIter {
     fn new(reader: Counting<BufReader<File>>) -> Self {
         PlainIter {
             inner: reader,
             done: false,
+            pending: None,
+        }
+    }
+
+    /// Reports `reason` for the record at `offset` and moves to the next record start (or to
+    /// the end of the stream).
+    fn broken(&mut self, offset: u64, reason: String) -> Option<(u64, Result<WarcRecord, String>)> {
+        if !self.resync() {
+            self.done = true;
+        }
+        Some((offset, Err(reason)))
+    }
+
+    /// Scans forward to the next line starting with `WARC/1.`; false at the end of the stream
+    /// or on a read error.
+    fn resync(&mut self) -> bool {
+        let mut at_line_start = true;
+        loop {
+            let pos = self.inner.pos;
+            let mut piece = Vec::new();
+            match self
+                .inner
+                .by_ref()
+                .take(RESYNC_CHUNK)
+                .read_until(b'\n', &mut piece)
+            {
+                Ok(0) | Err(_) => return false,
+                Ok(_) => {}
+            }
+            if at_line_start && piece.starts_with(b"WARC/1.") {
+                self.pending = Some((pos, piece));
+                return true;
+            }
+            at_line_start = piece.ends_with(b"\n");
         }
     }
 }
@@ -313,14 +358,16 @@ impl Iterator for PlainIter {
         if self.done {
             return None;
         }
-        let r = &mut self.inner;
-        let offset = r.pos;
         // Read one record's bytes: header block up to the blank line, then Content-Length
         // bytes of block and the closing CRLF CRLF.
-        let mut head = Vec::new();
+        let (offset, mut head) = match self.pending.take() {
+            Some((offset, line)) => (offset, line),
+            None => (self.inner.pos, Vec::new()),
+        };
+        let mut offset = offset;
         loop {
             let before = head.len();
-            match r.read_until(b'\n', &mut head) {
+            match self.inner.read_until(b'\n', &mut head) {
                 Ok(0) => {
                     self.done = true;
                     if head.iter().all(|b| b.is_ascii_whitespace()) {
@@ -338,49 +385,118 @@ impl Iterator for PlainIter {
             if head.len() == line.len() && (line == b"\r\n" || line == b"\n") {
                 // Blank lines between records.
                 head.clear();
+                offset = self.inner.pos;
                 continue;
             }
             if line == b"\r\n" || line == b"\n" {
                 break;
             }
             if head.len() > 1024 * 1024 {
-                self.done = true;
-                return Some((offset, Err("record header longer than 1 MiB".into())));
+                return self.broken(offset, "record header longer than 1 MiB".into());
             }
         }
+        if !head.starts_with(b"WARC/") {
+            return self.broken(
+                offset,
+                "record does not start with a WARC version line".into(),
+            );
+        }
         let Some(len) = content_length(&head) else {
-            self.done = true;
-            return Some((offset, Err("record has no valid Content-Length".into())));
+            return self.broken(offset, "record has no valid Content-Length".into());
         };
         if len > MAX_RECORD_BYTES {
-            self.done = true;
-            return Some((
-                offset,
-                Err(format!("record block of {len} bytes is too large")),
-            ));
+            let reason = format!("record block of {len} bytes is too large; skipped");
+            // Skip the block by its length when a record (or the end of the file) follows it;
+            // otherwise the length is wrong: scan for the next record instead.
+            let start = self.inner.pos;
+            let after = start.saturating_add(len).saturating_add(4);
+            if self.record_or_end_at(after) {
+                return Some((offset, Err(reason)));
+            }
+            return match self.inner.inner.seek(std::io::SeekFrom::Start(start)) {
+                Ok(_) => {
+                    self.inner.pos = start;
+                    self.broken(offset, reason)
+                }
+                Err(_) => {
+                    self.done = true;
+                    Some((offset, Err(reason)))
+                }
+            };
         }
         let mut rest = Vec::with_capacity(len as usize + 4);
-        if let Err(e) = r.by_ref().take(len + 4).read_to_end(&mut rest) {
+        if let Err(e) = self.inner.by_ref().take(len + 4).read_to_end(&mut rest) {
             self.done = true;
             return Some((offset, Err(format!("read error: {e}"))));
         }
         if (rest.len() as u64) < len {
-            self.done = true;
-            return Some((
-                offset,
-                Err(format!(
-                    "truncated record: block has {} of {len} bytes; the rest of this uncompressed file is skipped",
-                    rest.len()
-                )),
-            ));
+            // Cut short: either the end of the file, or a wrong Content-Length that ran into
+            // the next records; look for the next record start inside what was read.
+            let reason = format!("truncated record: block has {} of {len} bytes", rest.len());
+            return self.resync_within(offset, head.len() as u64, rest, reason);
         }
         if rest.len() < len as usize + 4 {
             // Missing trailer at end of file: accept the record, the block is complete.
             rest.resize(len as usize + 4, b'\n');
             rest[len as usize..].copy_from_slice(b"\r\n\r\n");
+        } else if !(rest[len as usize..].starts_with(b"\r\n") || rest[len as usize] == b'\n') {
+            // The block does not end where Content-Length says: the length is wrong, and the
+            // bytes read may hold the next records.
+            let reason =
+                format!("record block does not end after its Content-Length ({len} bytes)");
+            return self.resync_within(offset, head.len() as u64, rest, reason);
         }
         head.extend_from_slice(&rest);
         Some((offset, parse_record(&head, 0, offset)))
+    }
+}
+
+impl PlainIter {
+    /// Moves to byte `at` if the file ends there (give or take blank lines) or a record starts
+    /// there; false (position unspecified) otherwise.
+    fn record_or_end_at(&mut self, at: u64) -> bool {
+        let Ok(size) = self.inner.inner.get_ref().metadata().map(|m| m.len()) else {
+            return false;
+        };
+        if at > size.saturating_add(4) {
+            return false;
+        }
+        if self.inner.inner.seek(std::io::SeekFrom::Start(at)).is_err() {
+            return false;
+        }
+        self.inner.pos = at;
+        let Ok(buf) = self.inner.fill_buf() else {
+            return false;
+        };
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            None => true,
+            Some(i) => buf[i..].starts_with(b"WARC/1."),
+        }
+    }
+
+    /// Reports a record whose block (`block`, read from `offset + head_len`) is not framed as
+    /// its header says, and restarts at the first `WARC/1.` line inside that block if there is
+    /// one, else after it.
+    fn resync_within(
+        &mut self,
+        offset: u64,
+        head_len: u64,
+        block: Vec<u8>,
+        reason: String,
+    ) -> Option<(u64, Result<WarcRecord, String>)> {
+        let start = offset + head_len;
+        let found = memchr::memmem::find_iter(&block, b"WARC/1.")
+            .find(|&i| i == 0 || block[i - 1] == b'\n');
+        if let Some(i) = found {
+            // Read on from there (the file is seekable; the buffer is dropped).
+            let at = start + i as u64;
+            match self.inner.inner.seek(std::io::SeekFrom::Start(at)) {
+                Ok(_) => self.inner.pos = at,
+                Err(_) => self.done = true,
+            }
+            return Some((offset, Err(reason)));
+        }
+        self.broken(offset, reason)
     }
 }
 

@@ -173,6 +173,72 @@ fn warc_plain_gzipped_and_truncated() {
     assert!(pc_err[0].contains("truncated"), "{}", pc_err[0]);
 }
 
+/// Starts of the records of a plain WARC (offsets of `WARC/1.` version lines).
+fn record_starts(bytes: &[u8]) -> Vec<usize> {
+    (0..bytes.len())
+        .filter(|&i| bytes[i..].starts_with(b"WARC/1.") && (i == 0 || bytes[i - 1] == b'\n'))
+        .collect()
+}
+
+/// Replaces the value of the first `Content-Length:` header at or after `from`.
+fn set_content_length(bytes: &[u8], from: usize, value: &str) -> Vec<u8> {
+    let at = from
+        + bytes[from..]
+            .windows(15)
+            .position(|w| w.eq_ignore_ascii_case(b"Content-Length:"))
+            .unwrap();
+    let end = at + bytes[at..].iter().position(|&b| b == b'\r').unwrap();
+    let mut out = bytes[..at].to_vec();
+    out.extend_from_slice(format!("Content-Length: {value}").as_bytes());
+    out.extend_from_slice(&bytes[end..]);
+    out
+}
+
+#[test]
+fn a_plain_warc_goes_on_after_a_broken_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = gunzip_all(&sample());
+    let starts = record_starts(&plain);
+    assert!(starts.len() > 60);
+    let (all_pages, _) = {
+        let p = dir.path().join("ok.warc");
+        std::fs::write(&p, &plain).unwrap();
+        count_pages(&p)
+    };
+    // Which records are pages: drop one record at a time and count.
+    let pages_without = |i: usize| -> usize {
+        let mut b = plain[..starts[i]].to_vec();
+        b.extend_from_slice(
+            plain
+                .get(starts.get(i + 1).copied().unwrap_or(plain.len())..)
+                .unwrap(),
+        );
+        let p = dir.path().join("drop.warc");
+        std::fs::write(&p, &b).unwrap();
+        count_pages(&p).0
+    };
+    for (name, value) in [
+        ("length too large", "99999"),
+        ("length too small", "10"),
+        ("length missing", "x"),
+        ("length over the record cap", "999999999999"),
+    ] {
+        // Break the record at a third and the one at two thirds of the file.
+        let (i, j) = (starts.len() / 3, 2 * starts.len() / 3);
+        let broken = set_content_length(&plain, starts[j], value);
+        let broken = set_content_length(&broken, starts[i], value);
+        let p = dir.path().join("broken.warc");
+        std::fs::write(&p, &broken).unwrap();
+        let (pages, errors) = count_pages(&p);
+        let lost = (all_pages - pages_without(i)) + (all_pages - pages_without(j));
+        assert_eq!(pages, all_pages - lost, "{name}: {errors:?}");
+        assert!(
+            !errors.is_empty() && errors.len() <= 2,
+            "{name}: {errors:?}"
+        );
+    }
+}
+
 #[test]
 fn cli_reports_broken_inputs_and_keeps_the_rest() {
     let dir = tempfile::tempdir().unwrap();
