@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::ingest::run::{IngestConfig, IngestSummary};
 use crate::link::LinkConfig;
 use crate::report::{self, Format};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// copytrail: find where news stories get republished and whether the copies credit them.
 #[derive(Debug, Parser)]
@@ -134,7 +134,18 @@ fn open_existing_store(db: &Path) -> Result<Store, ExitCode> {
             db.display()
         )));
     }
-    open_store(db)
+    // A store that cannot be written (read-only file, directory or medium) is read as it is.
+    match Store::open(db) {
+        Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
+            if matches!(
+                e.code,
+                rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen
+            ) =>
+        {
+            Store::open_read_only(db).map_err(|e| fail(format!("{}: {e}", db.display())))
+        }
+        r => r.map_err(|e| fail(format!("{}: {e}", db.display()))),
+    }
 }
 
 /// Reads a file of domains (one per line, `#` comments).

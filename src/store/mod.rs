@@ -41,6 +41,17 @@ pub enum StoreError {
     /// does not add its tables to it.
     #[error("not a copytrail store: an SQLite database with other tables ({0}); give another --db")]
     Foreign(String),
+    /// The store's schema is older than this build's and a read-only open cannot migrate it
+    /// (see [`Store::open_read_only`]).
+    #[error(
+        "database schema version {found} is older than this copytrail's ({supported}); it is upgraded when opened for writing"
+    )]
+    NeedsMigration {
+        /// Version in the file.
+        found: i64,
+        /// Highest version this build knows.
+        supported: i64,
+    },
     /// Stored data could not be (de)serialised.
     #[error("stored data is malformed: {0}")]
     Malformed(String),
@@ -71,6 +82,62 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let conn = Connection::open(path)?;
         Self::init(conn)
+    }
+
+    /// Opens an existing store without writing to it (the read commands fall back to it when
+    /// [`Store::open`] cannot write): no migration and no journal-mode change, so it works on
+    /// a read-only file or directory and beside a running writer. When SQLite cannot
+    /// read a WAL-mode file read-only (no `-shm` file and a read-only directory) it is
+    /// reopened as immutable (SQLite URI parameter `immutable=1`).
+    ///
+    /// # Errors
+    /// [`StoreError::NeedsMigration`] if the schema is older than this build (open it with
+    /// [`Store::open`] to migrate); [`StoreError::TooNew`], [`StoreError::Foreign`] as in
+    /// [`Store::open`]; [`StoreError::Sqlite`] if the file cannot be read.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let version = |c: &Connection| -> rusqlite::Result<i64> {
+            c.query_row("PRAGMA user_version", [], |r| r.get(0))
+        };
+        let mut conn = Connection::open_with_flags(path, flags)?;
+        let found = match version(&conn) {
+            Ok(v) => v,
+            Err(e) => {
+                let Some(uri) = std::path::absolute(path)
+                    .ok()
+                    .and_then(|p| url::Url::from_file_path(p).ok())
+                else {
+                    return Err(e.into());
+                };
+                conn = Connection::open_with_flags(format!("{uri}?immutable=1"), flags)?;
+                version(&conn)?
+            }
+        };
+        let supported = MIGRATIONS.len() as i64;
+        if found == 0 {
+            let tables: Vec<String> = conn
+                .prepare(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name LIMIT 5",
+                )?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if !tables.is_empty() {
+                return Err(StoreError::Foreign(tables.join(", ")));
+            }
+        }
+        if found > supported {
+            return Err(StoreError::TooNew { found, supported });
+        }
+        if found < supported {
+            return Err(StoreError::NeedsMigration { found, supported });
+        }
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
+        conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
+        Ok(Store { conn })
     }
 
     /// An in-memory store (tests, benchmarks).
@@ -126,6 +193,68 @@ impl Store {
 #[cfg(test)]
 mod foreign_tests {
     use super::*;
+
+    fn dir_listing(dir: &Path) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    e.metadata().unwrap().len(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn read_only_open_reads_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        {
+            let s = Store::open(&path).unwrap();
+            s.conn()
+                .execute("INSERT INTO origin_domains (domain) VALUES ('ft.com')", [])
+                .unwrap();
+        }
+        let before = dir_listing(dir.path());
+        let bytes = std::fs::read(&path).unwrap();
+        {
+            let s = Store::open_read_only(&path).unwrap();
+            assert_eq!(s.origin_domains().unwrap(), vec!["ft.com".to_string()]);
+            let w = s
+                .conn()
+                .execute("INSERT INTO origin_domains (domain) VALUES ('x.com')", []);
+            assert!(w.is_err(), "a read-only store accepted a write");
+        }
+        // SQLite may leave an empty `-wal` and the `-shm` index beside it; the database itself
+        // is untouched.
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        assert!(before.iter().all(|f| dir_listing(dir.path()).contains(f)));
+
+        // An older schema is not migrated by a read-only open.
+        Store::open(&path)
+            .unwrap()
+            .conn()
+            .pragma_update(None, "user_version", 2)
+            .unwrap();
+        assert!(matches!(
+            Store::open_read_only(&path).err(),
+            Some(StoreError::NeedsMigration { found: 2, .. })
+        ));
+        // Another program's database is refused read-only too.
+        let other = dir.path().join("other.db");
+        Connection::open(&other)
+            .unwrap()
+            .execute_batch("CREATE TABLE foo (x);")
+            .unwrap();
+        assert!(matches!(
+            Store::open_read_only(&other).err(),
+            Some(StoreError::Foreign(_))
+        ));
+    }
 
     #[test]
     fn another_programs_database_is_refused_and_left_alone() {
