@@ -113,7 +113,8 @@ impl Store {
     /// SQLite errors.
     pub fn record_failure(&self, source: &str, reason: &str) -> Result<(), StoreError> {
         self.conn.execute(
-            "INSERT INTO failures (source, reason, at) VALUES (?1, ?2, ?3)",
+            "INSERT INTO failures (source, reason, at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (source, reason) DO UPDATE SET at = excluded.at",
             params![source, reason, chrono::Utc::now().to_rfc3339()],
         )?;
         Ok(())

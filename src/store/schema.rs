@@ -128,12 +128,21 @@ CREATE TABLE IF NOT EXISTS relink_pending (
 );
 ";
 
+/// Version 5: one row per failure. Ingesting the same broken input again recorded its
+/// failure again; now `(source, reason)` is unique and a repeat only updates `at` (the last
+/// time it was seen). Existing duplicates keep their latest row.
+const FAILURES_UNIQUE_V5: &str = "
+DELETE FROM failures WHERE id NOT IN (SELECT MAX(id) FROM failures GROUP BY source, reason);
+CREATE UNIQUE INDEX IF NOT EXISTS failures_source_reason ON failures (source, reason);
+";
+
 /// Every migration in order; migration `i` brings the schema to version `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
     CORE_V1,
     crate::crawl::schema::FRONTIER_V1,
     POSTINGS_IN_MEMORY_V3,
     RELINK_PENDING_V4,
+    FAILURES_UNIQUE_V5,
 ];
 
 /// Applies the migrations the file has not seen yet, each in its own transaction.

@@ -82,14 +82,30 @@ fn sample_links_match_labels() {
 fn ingesting_twice_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("t.db");
-    let (store, first) = ingest(Store::open(&db).unwrap(), &[sample()], sample_origins());
+    // A broken input beside the sample: its failure is recorded once, however often it is
+    // ingested.
+    let bytes = std::fs::read(sample()).unwrap();
+    let cut = dir.path().join("cut.warc.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
+    let inputs = [sample(), cut];
+    let failure_rows = |s: &Store| -> i64 {
+        s.conn()
+            .query_row("SELECT COUNT(*) FROM failures", [], |r| r.get(0))
+            .unwrap()
+    };
+    let (store, first) = ingest(Store::open(&db).unwrap(), &inputs, sample_origins());
+    assert!(first.failures >= 1);
+    let failures1 = failure_rows(&store);
+    assert_eq!(failures1, first.failures as i64);
     let links1 = report::link_rows(&store).unwrap();
     let pages1: i64 = store
         .conn()
         .query_row("SELECT COUNT(*) FROM pages", [], |r| r.get(0))
         .unwrap();
     drop(store);
-    let (store, second) = ingest(Store::open(&db).unwrap(), &[sample()], sample_origins());
+    let (store, second) = ingest(Store::open(&db).unwrap(), &inputs, sample_origins());
+    assert_eq!(second.failures, first.failures);
+    assert_eq!(failure_rows(&store), failures1);
     let pages2: i64 = store
         .conn()
         .query_row("SELECT COUNT(*) FROM pages", [], |r| r.get(0))
