@@ -363,9 +363,28 @@ pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
             );
             return ExitCode::from(2);
         }
-        Ok((_, bad)) => {
+        Ok((n, bad)) => {
             for (line, e) in &bad {
                 eprintln!("{}:{line}: skipped: {e}", args.seeds.display());
+            }
+            if n == 0 {
+                // Nothing new to add: fine when resuming a crawl, an error on an empty frontier.
+                let known = crate::crawl::frontier::Frontier::open(db)
+                    .and_then(|f| f.counts())
+                    .map(|c| c.queued + c.done + c.failed + c.skipped);
+                if matches!(known, Ok(0)) {
+                    eprintln!(
+                        "copytrail crawl: {}: no seed URLs, and the frontier in {} is empty: nothing to crawl",
+                        args.seeds.display(),
+                        db.display()
+                    );
+                    return ExitCode::from(2);
+                }
+                eprintln!(
+                    "copytrail crawl: {}: no seed URLs in the file; continuing with the frontier in {}",
+                    args.seeds.display(),
+                    db.display()
+                );
             }
             Vec::new()
         }

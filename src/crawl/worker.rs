@@ -43,6 +43,11 @@ pub enum HostExit {
     Fatal(String),
 }
 
+/// Whole seconds of `d`, rounded up: a wait just over a cap of N s reads N + 1, not N.
+fn secs_up(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
 /// Internal control flow of a worker.
 enum Stop {
     Exit(HostExit),
@@ -53,8 +58,8 @@ impl From<GateStop> for Stop {
         match g {
             GateStop::Cancelled => Stop::Exit(HostExit::Cancelled),
             GateStop::Deferred { remaining } => Stop::Exit(HostExit::Deferred(format!(
-                "host paused for {} s more (over the cap)",
-                remaining.as_secs()
+                "host paused for {} s more (over the Retry-After cap)",
+                secs_up(remaining)
             ))),
         }
     }
@@ -214,8 +219,9 @@ async fn robots_rules(ctx: &Ctx, gate: &HostGate) -> Result<Arc<RobotsRules>, St
                 if wait > ctx.cfg.backoff.max_retry_after {
                     let until = ms_after(wait);
                     let note = format!(
-                        "robots.txt unreachable; retry in {} s (over the cap)",
-                        wait.as_secs()
+                        "robots.txt unreachable; retry in {} s (over the {} s cap)",
+                        secs_up(wait),
+                        ctx.cfg.backoff.max_retry_after.as_secs()
                     );
                     let h = host.clone();
                     let n = note.clone();
@@ -577,7 +583,11 @@ async fn process(ctx: &Ctx, gate: &HostGate, entry: Entry) -> Result<(), Stop> {
         }
         UrlAction::DeferHost { after } => {
             let until = ms_after(after);
-            let note = format!("{what}; host paused {} s (over the cap)", after.as_secs());
+            let note = format!(
+                "{what}; host paused {} s (over the {} s cap)",
+                secs_up(after),
+                ctx.cfg.backoff.max_retry_after.as_secs()
+            );
             let h = exchanges;
             ask(ctx, |reply| Cmd::Reschedule {
                 id: entry.id,
@@ -861,4 +871,19 @@ async fn complete(
         reply,
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_over_a_cap_never_print_as_the_cap() {
+        let cap = Duration::from_secs(3600);
+        let over = cap + Duration::from_millis(1);
+        assert!(secs_up(over) > cap.as_secs());
+        assert_eq!(secs_up(cap), 3600);
+        assert_eq!(secs_up(Duration::from_millis(1500)), 2);
+        assert_eq!(secs_up(Duration::ZERO), 0);
+    }
 }

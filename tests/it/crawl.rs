@@ -1442,4 +1442,20 @@ fn seeds_file_without_a_valid_url_is_a_usage_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("no valid seed URL"));
+
+    // A seeds file with no URL at all (only comments) and nothing in the frontier.
+    std::fs::write(&seeds, "# nothing yet\n\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("--db")
+        .arg(dir.path().join("empty.db"))
+        .arg("crawl")
+        .arg("--seeds")
+        .arg(&seeds)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nothing to crawl"),
+        "{out:?}"
+    );
 }
