@@ -30,15 +30,31 @@ pub struct SuppliedArticle {
     pub site_name: Option<String>,
 }
 
-/// Parses a publication time given as RFC 3339 or as a bare date.
+/// Parses a publication time given as RFC 3339, RFC 2822, an ISO 8601 date and time without
+/// offset (`2024-03-01T10:00:00` or with a space; read as UTC), or a bare date `YYYY-MM-DD`
+/// (midnight UTC). `None` for anything else.
 pub fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
     let s = s.trim();
-    DateTime::parse_from_rfc3339(s).ok().or_else(|| {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .or_else(|| DateTime::parse_from_rfc2822(s).ok())
+        .or_else(|| {
+            [
+                "%Y-%m-%dT%H:%M:%S%.f",
+                "%Y-%m-%d %H:%M:%S%.f",
+                "%Y-%m-%dT%H:%M",
+                "%Y-%m-%d %H:%M",
+            ]
+            .iter()
+            .find_map(|f| chrono::NaiveDateTime::parse_from_str(s, f).ok())
             .map(|dt| dt.and_utc().fixed_offset())
-    })
+        })
+        .or_else(|| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|dt| dt.and_utc().fixed_offset())
+        })
 }
 
 /// Parses one line into a URL and an [`Article`].
@@ -47,7 +63,9 @@ pub fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
 /// A reason when the line is not a JSON object with a valid absolute `url`, or when its `text`
 /// is larger than the page limit ([`super::warc::MAX_PAGE_BYTES`], 10 MiB) that WARC and HTML
 /// pages get too.
-pub fn parse_line(line: &str) -> Result<(url::Url, Article), String> {
+/// The third value is a warning when a field was present but could not be used (an
+/// unparseable `published`): the article is kept without it, and the caller reports it.
+pub fn parse_line(line: &str) -> Result<(url::Url, Article, Option<String>), String> {
     let a: SuppliedArticle = serde_json::from_str(line).map_err(|e| format!("bad JSON: {e}"))?;
     if a.text.len() as u64 > super::warc::MAX_PAGE_BYTES {
         return Err(format!(
@@ -60,6 +78,13 @@ pub fn parse_line(line: &str) -> Result<(url::Url, Article), String> {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(format!("url {:?} is not an http(s) URL", a.url));
     }
+    let published = a.published.as_deref().map(|p| (p, parse_time(p)));
+    let warning = match published {
+        Some((p, None)) if !p.trim().is_empty() => Some(format!(
+            "published {p:?} is not a date (RFC 3339, RFC 2822 or YYYY-MM-DD); the article is stored without it"
+        )),
+        _ => None,
+    };
     let language =
         whatlang::detect_lang(&a.text).map(|l| crate::extract::language_code(l).to_string());
     let art = Article {
@@ -67,13 +92,13 @@ pub fn parse_line(line: &str) -> Result<(url::Url, Article), String> {
         title: a.title.filter(|t| !t.trim().is_empty()),
         text: a.text.trim().to_string(),
         authors: a.authors,
-        published: a.published.as_deref().and_then(parse_time),
+        published: published.and_then(|(_, t)| t),
         canonical_url: Some(url.to_string()),
         site_name: a.site_name,
         language,
         ..Default::default()
     };
-    Ok((url, art))
+    Ok((url, art, warning))
 }
 
 #[cfg(test)]
@@ -82,10 +107,11 @@ mod tests {
 
     #[test]
     fn parses_line_with_optional_fields_missing() {
-        let (u, a) = parse_line(
+        let (u, a, w) = parse_line(
             r#"{"url":"https://ft.example/a","text":"Hello world","published":"2024-03-01"}"#,
         )
         .unwrap();
+        assert_eq!(w, None);
         assert_eq!(u.as_str(), "https://ft.example/a");
         assert_eq!(a.title, None);
         assert_eq!(
@@ -100,5 +126,28 @@ mod tests {
         );
         let e = parse_line(&huge).unwrap_err();
         assert!(e.contains("page limit"), "{e}");
+    }
+
+    #[test]
+    fn dates_in_common_forms_are_read_and_others_are_reported() {
+        for (given, want) in [
+            ("2024-03-01T10:20:30+02:00", "2024-03-01T08:20:30+00:00"),
+            ("Fri, 01 Mar 2024 10:20:30 GMT", "2024-03-01T10:20:30+00:00"),
+            ("2024-03-01T10:20:30", "2024-03-01T10:20:30+00:00"),
+            ("2024-03-01 10:20", "2024-03-01T10:20:00+00:00"),
+            (" 2024-03-01 ", "2024-03-01T00:00:00+00:00"),
+        ] {
+            let t = parse_time(given).unwrap_or_else(|| panic!("{given}"));
+            assert_eq!(t.with_timezone(&chrono::Utc).to_rfc3339(), want, "{given}");
+        }
+        let (_, a, w) = parse_line(
+            r#"{"url":"https://ft.example/a","text":"Hello world","published":"last Tuesday"}"#,
+        )
+        .unwrap();
+        assert_eq!(a.published, None);
+        assert!(w.unwrap().contains("last Tuesday"));
+        let (_, _, w) =
+            parse_line(r#"{"url":"https://ft.example/a","text":"x","published":null}"#).unwrap();
+        assert_eq!(w, None);
     }
 }

@@ -253,20 +253,27 @@ fn read_inputs(files: Vec<(PathBuf, Option<InputKind>)>, tx: SyncSender<Item>) {
                     };
                     let item = match publisher::parse_line(&text) {
                         Err(reason) => Item::Failure(src.describe(), reason),
-                        Ok((url, art)) => Item::Supplied(Box::new((
-                            Page {
-                                url,
-                                status: 200,
-                                headers: vec![(
-                                    "Content-Type".into(),
-                                    "application/x-copytrail-article+json".into(),
-                                )],
-                                body: line.to_vec(),
-                                fetched_at: None,
-                                source: src,
-                            },
-                            art,
-                        ))),
+                        Ok((url, art, warning)) => {
+                            if let Some(w) = warning
+                                && !send(Item::Failure(src.describe(), w))
+                            {
+                                return;
+                            }
+                            Item::Supplied(Box::new((
+                                Page {
+                                    url,
+                                    status: 200,
+                                    headers: vec![(
+                                        "Content-Type".into(),
+                                        "application/x-copytrail-article+json".into(),
+                                    )],
+                                    body: line.to_vec(),
+                                    fetched_at: None,
+                                    source: src,
+                                },
+                                art,
+                            )))
+                        }
                     };
                     if !send(item) {
                         return;
