@@ -1,7 +1,7 @@
 //! `copytrail ingest`: walks the inputs, reads pages on one thread, analyses them on worker
 //! threads, and stores them in input order through one [`PageSink`] (the single writer).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -104,29 +104,48 @@ enum Done {
     Failure(String, String),
 }
 
+/// What [`expand`] found at a path: an input of a known kind, or why it is not read.
+type Expanded = (PathBuf, Result<InputKind, String>);
+
 /// Every input file under `paths` (directories walked recursively in name order; files in
-/// directories that copytrail does not read are skipped; a named file of unknown kind is
-/// a failure).
-fn expand(paths: &[PathBuf], out: &mut Vec<(PathBuf, Option<InputKind>)>) {
+/// directories that copytrail does not read are skipped; a named file of unknown kind, an
+/// unreadable directory and a directory reached a second time — a symbolic link looping back —
+/// are failures). `visited`: canonical paths of the directories walked so far.
+fn expand(paths: &[PathBuf], out: &mut Vec<Expanded>, visited: &mut HashSet<PathBuf>) {
     for p in paths {
         if p.is_dir() {
+            let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            if !visited.insert(canonical) {
+                out.push((
+                    p.clone(),
+                    Err(
+                        "directory already walked (a symbolic link leads back to it); skipped"
+                            .into(),
+                    ),
+                ));
+                continue;
+            }
             let mut entries: Vec<PathBuf> = match std::fs::read_dir(p) {
                 Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
-                Err(_) => {
-                    out.push((p.clone(), None));
+                Err(e) => {
+                    out.push((p.clone(), Err(format!("cannot read directory: {e}"))));
                     continue;
                 }
             };
             entries.sort();
             for e in entries {
                 if e.is_dir() {
-                    expand(std::slice::from_ref(&e), out);
+                    expand(std::slice::from_ref(&e), out, visited);
                 } else if let Some(k) = input_kind(&e) {
-                    out.push((e, Some(k)));
+                    out.push((e, Ok(k)));
                 }
             }
         } else {
-            out.push((p.clone(), input_kind(p)));
+            out.push((
+                p.clone(),
+                input_kind(p)
+                    .ok_or_else(|| "not a WARC, HTML or JSON Lines file (by its name)".into()),
+            ));
         }
     }
 }
@@ -160,20 +179,17 @@ fn file_url(path: &Path) -> url::Url {
 }
 
 /// Reads every input and sends its pages (or failures) down `tx`.
-fn read_inputs(files: Vec<(PathBuf, Option<InputKind>)>, tx: SyncSender<Item>) {
+fn read_inputs(files: Vec<Expanded>, tx: SyncSender<Item>) {
     for (path, kind) in files {
         let name = path.display().to_string();
         let send = |it: Item| tx.send(it).is_ok();
         match kind {
-            None => {
-                if !send(Item::Failure(
-                    name.clone(),
-                    "not a WARC, HTML or JSON Lines file (by its name)".into(),
-                )) {
+            Err(reason) => {
+                if !send(Item::Failure(name.clone(), reason)) {
                     return;
                 }
             }
-            Some(InputKind::Warc) => {
+            Ok(InputKind::Warc) => {
                 let wf = match warc::WarcFile::open(&path) {
                     Ok(w) => w,
                     Err(e) => {
@@ -209,7 +225,7 @@ fn read_inputs(files: Vec<(PathBuf, Option<InputKind>)>, tx: SyncSender<Item>) {
                     return;
                 }
             }
-            Some(InputKind::Html) => {
+            Ok(InputKind::Html) => {
                 let item = match read_maybe_gz(&path).and_then(|b| {
                     if b.len() as u64 > MAX_HTML_BYTES {
                         Err(format!(
@@ -234,7 +250,7 @@ fn read_inputs(files: Vec<(PathBuf, Option<InputKind>)>, tx: SyncSender<Item>) {
                     return;
                 }
             }
-            Some(InputKind::Jsonl) => {
+            Ok(InputKind::Jsonl) => {
                 let data = match read_maybe_gz(&path) {
                     Ok(d) => d,
                     Err(reason) => {
@@ -331,7 +347,7 @@ pub fn run(store: Store, cfg: &IngestConfig) -> Result<(Store, IngestSummary), I
     let start = Instant::now();
     store.add_origin_domains(&cfg.origin_domains)?;
     let mut files = Vec::new();
-    expand(&cfg.paths, &mut files);
+    expand(&cfg.paths, &mut files, &mut HashSet::new());
     let total_bytes: u64 = files
         .iter()
         .filter_map(|(p, _)| std::fs::metadata(p).ok().map(|m| m.len()))

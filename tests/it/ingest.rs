@@ -549,6 +549,24 @@ fn html_files_and_directories_are_ingested() {
     );
     assert_eq!(s.pages_read, 2);
     assert_eq!(s.failures, 0);
+
+    // A symbolic link back to an enclosing directory: walked once, the loop reported.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(dir.path(), sub.join("loop")).unwrap();
+        let (store, s) = ingest(
+            Store::open_in_memory().unwrap(),
+            &[dir.path().to_path_buf()],
+            vec![],
+        );
+        assert_eq!(s.pages_read, 2);
+        assert_eq!(s.failures, 1);
+        let reason: String = store
+            .conn()
+            .query_row("SELECT reason FROM failures", [], |r| r.get(0))
+            .unwrap();
+        assert!(reason.contains("symbolic link"), "{reason}");
+    }
 }
 
 #[test]
