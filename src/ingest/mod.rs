@@ -102,6 +102,8 @@ pub struct PageSink {
     /// What candidate matching remembers between pages (saturated keys, fingerprints).
     matching: link::MatchCache,
     batch: Batch,
+    /// The store's writer lock ([`Store::lock_writer`]), held while the sink lives.
+    _writer_lock: Option<std::fs::File>,
 }
 
 impl PageSink {
@@ -116,9 +118,12 @@ impl PageSink {
     /// Wraps a store with explicit linking thresholds.
     ///
     /// # Errors
-    /// [`StoreError`] if the stored fingerprints cannot be read to rebuild the in-memory
-    /// indexes; [`StoreError::Malformed`] if a page id does not fit the postings index.
+    /// [`StoreError::Busy`] if another process is writing pages to the same store (its
+    /// in-memory indexes would not see this one's pages, nor this one its); [`StoreError`] if
+    /// the stored fingerprints cannot be read to rebuild the in-memory indexes;
+    /// [`StoreError::Malformed`] if a page id does not fit the postings index.
     pub fn with_config(store: Store, cfg: LinkConfig) -> Result<Self, StoreError> {
+        let writer_lock = store.lock_writer()?;
         let mut items: Vec<(u64, u64)> = Vec::new();
         let mut failed = None;
         let postings = {
@@ -185,6 +190,7 @@ impl PageSink {
             with_anchors,
             matching: link::MatchCache::default(),
             batch: Batch::default(),
+            _writer_lock: writer_lock,
         })
     }
 
@@ -555,6 +561,28 @@ mod tests {
             expected,
             "shingle postings and fingerprints table disagree"
         );
+    }
+
+    #[test]
+    fn one_page_writer_per_store_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let first = sink_at(&path, 3);
+        let second = PageSink::new(Store::open(&path).unwrap());
+        assert!(
+            matches!(second, Err(StoreError::Busy(ref p)) if p.ends_with("s.db")),
+            "{:?}",
+            second.err()
+        );
+        // Readers are not locked out.
+        assert_eq!(count(&Store::open(&path).unwrap(), "pages"), 0);
+        drop(first.finish().unwrap());
+        let mut again = sink_at(&path, 3);
+        again.add(page("www.orig.example", "/a", 1)).unwrap();
+        again.flush().unwrap();
+        // In-memory stores have no lock file.
+        let _a = PageSink::new(Store::open_in_memory().unwrap()).unwrap();
+        let _b = PageSink::new(Store::open_in_memory().unwrap()).unwrap();
     }
 
     #[test]

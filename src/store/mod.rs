@@ -52,6 +52,14 @@ pub enum StoreError {
         /// Highest version this build knows.
         supported: i64,
     },
+    /// Another process is writing pages to this store (`ingest` or `crawl`).
+    #[error(
+        "{0} is being written by another copytrail process (ingest or crawl); run this when it has finished"
+    )]
+    Busy(String),
+    /// The writer lock file could not be created or locked.
+    #[error("cannot take the store's writer lock {0}")]
+    Lock(String),
     /// Stored data could not be (de)serialised.
     #[error("stored data is malformed: {0}")]
     Malformed(String),
@@ -177,6 +185,40 @@ impl Store {
         conn.pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)?;
         schema::migrate(&mut conn)?;
         Ok(Store { conn })
+    }
+
+    /// Takes the store's writer lock: an exclusive advisory lock (`flock`) on the file
+    /// `<db>.writer-lock` beside the database, released when the returned file is dropped
+    /// (or the process ends). Writers of pages (`ingest`, `crawl`) keep indexes of the stored
+    /// pages in memory, so two at once would each miss the other's pages. `None` for an
+    /// in-memory store.
+    ///
+    /// # Errors
+    /// [`StoreError::Busy`] when another open handle (another process, usually) holds it;
+    /// [`StoreError::Lock`] when the lock file cannot be created.
+    pub fn lock_writer(&self) -> Result<Option<std::fs::File>, StoreError> {
+        let db = match self.conn.path() {
+            Some(p) if !p.is_empty() => std::path::PathBuf::from(p),
+            _ => return Ok(None),
+        };
+        let mut name = db.file_name().unwrap_or_default().to_os_string();
+        name.push(".writer-lock");
+        let lock_path = db.with_file_name(name);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::Lock(format!("{}: {e}", lock_path.display())))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                Err(StoreError::Busy(db.display().to_string()))
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                Err(StoreError::Lock(format!("{}: {e}", lock_path.display())))
+            }
+        }
     }
 
     /// The underlying connection (for modules that own tables, such as the crawl frontier).
