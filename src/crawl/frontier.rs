@@ -250,7 +250,39 @@ impl Frontier {
     /// [`FrontierError::Sqlite`].
     pub fn complete(&mut self, c: &Completion, now_ms: i64) -> Result<Vec<String>, FrontierError> {
         let tx = self.store.conn_mut().transaction()?;
-        let hosts = insert_urls(&tx, &c.discovered, now_ms)?;
+        let hosts = complete_in(&tx, c, now_ms)?;
+        tx.commit()?;
+        Ok(hosts)
+    }
+
+    /// [`Frontier::complete`] for several URLs in one transaction (the crawl writer's group
+    /// commit): all are recorded or none. Returns the hosts that got new rows, per URL.
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`]; nothing is recorded then.
+    pub fn complete_many(
+        &mut self,
+        cs: &[&Completion],
+        now_ms: i64,
+    ) -> Result<Vec<Vec<String>>, FrontierError> {
+        let tx = self.store.conn_mut().transaction()?;
+        let hosts = cs
+            .iter()
+            .map(|c| complete_in(&tx, c, now_ms))
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.commit()?;
+        Ok(hosts)
+    }
+}
+
+/// Records one URL's outcome inside `tx` (see [`Frontier::complete`]).
+fn complete_in(
+    tx: &rusqlite::Transaction<'_>,
+    c: &Completion,
+    now_ms: i64,
+) -> Result<Vec<String>, FrontierError> {
+    {
+        let hosts = insert_urls(tx, &c.discovered, now_ms)?;
         if let Some(alias) = &c.alias {
             tx.prepare_cached(
                 "INSERT INTO frontier(url, host, scope, depth, found_as, discovered_at, kind, state,
@@ -289,10 +321,11 @@ impl Frontier {
             c.attempts,
             now_ms
         ])?;
-        tx.commit()?;
         Ok(hosts)
     }
+}
 
+impl Frontier {
     /// Keeps a URL queued for a retry not before `not_before_ms`.
     ///
     /// # Errors
@@ -531,6 +564,55 @@ mod tests {
             discovered,
             alias: None,
         }
+    }
+
+    #[test]
+    fn completing_a_group_equals_completing_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let seeds = [
+            nu("https://a.example/1", FoundAs::Seed),
+            nu("https://a.example/2", FoundAs::Seed),
+            nu("https://b.example/1", FoundAs::Seed),
+        ];
+        let mut one = Frontier::open(&dir.path().join("one.db")).unwrap();
+        let mut many = Frontier::open(&dir.path().join("many.db")).unwrap();
+        one.add(&seeds, 0).unwrap();
+        many.add(&seeds, 0).unwrap();
+        let ids: Vec<i64> = one
+            .next_batch("https://a.example", 0, 10, 0)
+            .unwrap()
+            .iter()
+            .chain(&one.next_batch("https://b.example", 0, 10, 0).unwrap())
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(ids.len(), 3);
+        let cs = [
+            done(ids[0], vec![nu("https://c.example/x", FoundAs::Link)]),
+            done(ids[1], vec![nu("https://c.example/x", FoundAs::Link)]),
+            done(ids[2], vec![nu("https://d.example/y", FoundAs::Link)]),
+        ];
+        let single: Vec<Vec<String>> = cs.iter().map(|c| one.complete(c, 5).unwrap()).collect();
+        let grouped = many
+            .complete_many(&cs.iter().collect::<Vec<_>>(), 5)
+            .unwrap();
+        assert_eq!(grouped, single);
+        assert_eq!(
+            grouped[1],
+            Vec::<String>::new(),
+            "c.example/x is already queued"
+        );
+        let rows = |f: &Frontier| -> Vec<(String, String)> {
+            let mut st = f
+                .conn()
+                .prepare("SELECT url, state FROM frontier ORDER BY url")
+                .unwrap();
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(rows(&many), rows(&one));
+        assert_eq!(many.counts().unwrap().done, 3);
     }
 
     #[test]

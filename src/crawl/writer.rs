@@ -265,6 +265,7 @@ pub fn run_writer(
                 return;
             }
             let flushed = consumer.flush();
+            let mut recorded: Vec<Staged> = Vec::with_capacity(group.len());
             for mut st in group.drain(..) {
                 if let Some(e) = st.warc_error {
                     let _ = st.reply.send(Err(e));
@@ -282,15 +283,26 @@ pub fn run_writer(
                         }
                     }
                 }
-                let r = frontier
-                    .complete(&st.completion, super::engine::now_ms())
-                    .map_err(fe)
-                    .map(|hosts| {
+                recorded.push(st);
+            }
+            // Every URL of the group in one frontier transaction.
+            let completions: Vec<&super::frontier::Completion> =
+                recorded.iter().map(|st| &st.completion).collect();
+            match frontier.complete_many(&completions, super::engine::now_ms()) {
+                Ok(hosts) => {
+                    for (st, hosts) in recorded.into_iter().zip(hosts) {
                         if !hosts.is_empty() {
                             let _ = new_work.send(hosts);
                         }
-                    });
-                let _ = st.reply.send(r);
+                        let _ = st.reply.send(Ok(()));
+                    }
+                }
+                Err(e) => {
+                    let e = fe(e);
+                    for st in recorded {
+                        let _ = st.reply.send(Err(e.clone()));
+                    }
+                }
             }
         };
     let mut group: Vec<Staged> = Vec::new();
