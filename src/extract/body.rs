@@ -798,11 +798,16 @@ const ROLE_WORDS: &[&str] = &[
 
 /// All-capitals text (a teaser headline in caps), not ending like a sentence.
 fn is_shouting(text: &str) -> bool {
-    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
-    letters.len() >= 15
-        && letters.iter().all(|c| !c.is_lowercase())
-        && letters.iter().any(|c| c.is_uppercase())
-        && !text.trim_end().ends_with('.')
+    // One pass that stops at the first lower-case letter (the usual case: prose).
+    let (mut letters, mut upper) = (0usize, false);
+    for c in text.chars().filter(|c| c.is_alphabetic()) {
+        if c.is_lowercase() {
+            return false;
+        }
+        letters += 1;
+        upper |= c.is_uppercase();
+    }
+    letters >= 15 && upper && !text.trim_end().ends_with('.')
 }
 
 fn starts_with_any(lower: &str, cues: &[&str]) -> bool {
@@ -915,11 +920,19 @@ pub fn boilerplate_reason(b: &Block) -> Option<&'static str> {
     if b.credit {
         return None;
     }
-    let lower = lead(&b.text);
     let n = b.words;
     if b.caption {
         return Some("caption");
     }
+    if n > 90 {
+        // Every rule below except these two is for short blocks (≤ 90 words): no need to
+        // lower-case a long paragraph.
+        if is_shouting(&b.text) {
+            return Some("shouting-teaser");
+        }
+        return is_share_counter(&b.text).then_some("share");
+    }
+    let lower = lead(&b.text);
     if n <= 40 && {
         let t = lower.trim_end();
         t.ends_with(')')

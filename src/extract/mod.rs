@@ -113,16 +113,48 @@ pub const MAX_NESTING_DEPTH: usize = 5_000;
 /// content of `<script>`/`<style>` are skipped, and elements the parser closes implicitly
 /// (`p`, `li`, `td`, `tr`, `th`, `option`, `dt`, `dd`) do not nest.
 pub fn nesting_depth(html: &str) -> usize {
-    const FLAT: &[&str] = &[
-        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-        "source", "track", "wbr", "p", "li", "td", "tr", "th", "option", "dt", "dd", "!doctype",
-    ];
+    /// Whether a tag name (ASCII, any case) is a void or implicitly closed element.
+    fn flat(name: &[u8]) -> bool {
+        if name.len() > 9 {
+            return false;
+        }
+        let mut buf = [0u8; 9];
+        for (d, s) in buf.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        matches!(
+            &buf[..name.len()],
+            b"area"
+                | b"base"
+                | b"br"
+                | b"col"
+                | b"embed"
+                | b"hr"
+                | b"img"
+                | b"input"
+                | b"link"
+                | b"meta"
+                | b"param"
+                | b"source"
+                | b"track"
+                | b"wbr"
+                | b"p"
+                | b"li"
+                | b"td"
+                | b"tr"
+                | b"th"
+                | b"option"
+                | b"dt"
+                | b"dd"
+                | b"!doctype"
+        )
+    }
     let b = html.as_bytes();
     let (mut i, mut depth, mut max) = (0usize, 0usize, 0usize);
-    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         i += off + 1;
         if b[i..].starts_with(b"!--") {
-            match html[i..].find("-->") {
+            match memchr::memmem::find(&b[i..], b"-->") {
                 Some(e) => i += e + 3,
                 None => break,
             }
@@ -138,10 +170,7 @@ pub fn nesting_depth(html: &str) -> usize {
             continue;
         }
         let name = &b[start..end];
-        let tag_end = b[end..]
-            .iter()
-            .position(|&c| c == b'>')
-            .map_or(b.len(), |p| end + p);
+        let tag_end = memchr::memchr(b'>', &b[end..]).map_or(b.len(), |p| end + p);
         let self_closing = tag_end > 0 && b.get(tag_end - 1) == Some(&b'/');
         if close {
             depth = depth.saturating_sub(1);
@@ -160,7 +189,7 @@ pub fn nesting_depth(html: &str) -> usize {
                 None => break,
             }
             continue;
-        } else if !self_closing && !FLAT.iter().any(|f| name.eq_ignore_ascii_case(f.as_bytes())) {
+        } else if !self_closing && !flat(name) {
             depth += 1;
             max = max.max(depth);
         }
