@@ -233,7 +233,9 @@ pub fn extract_with(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
 }
 
 fn extract_inner(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
-    let doc = scraper::Html::parse_document(html);
+    // Our parse sees only the attributes we read; the fallback extractors in `select_body`
+    // get `html` with all attributes (they read `style`, `hidden`, `aria-*`, …).
+    let doc = scraper::Html::parse_document(&prestrip::strip_attributes(html));
     let m = meta::read(&doc, url);
     let sel = body::select_body(html, &doc, url, opts.body_engine);
     // Credit lines are looked for in every block of the page, not only in the body.
