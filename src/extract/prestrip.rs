@@ -147,6 +147,7 @@ const RAW_TEXT: &[&[u8]] = &[
 pub fn strip_attributes(html: &str) -> String {
     let b = html.as_bytes();
     let mut out = String::with_capacity(html.len());
+    let mut keep: Vec<(usize, usize)> = Vec::new();
     let mut copied = 0usize;
     let mut i = 0usize;
     while let Some(off) = memchr_lt(&b[i..]) {
@@ -169,7 +170,7 @@ pub fn strip_attributes(html: &str) -> String {
             .map_or(b.len(), |p| i + p);
         let name = &b[i..name_end];
         // Attributes: (start, end) byte ranges of the ones to keep.
-        let mut keep: Vec<(usize, usize)> = Vec::new();
+        keep.clear();
         let mut dropped = false;
         let mut k = name_end;
         let end = loop {
