@@ -129,6 +129,10 @@ const MAX_LINE_CHARS: usize = 300;
 /// Does `text` (whitespace collapsed) read as a credit line? Returns the credited name, if one
 /// can be isolated, as `Some(Some(name))`.
 pub fn credit_cue(text: &str) -> Option<Option<String>> {
+    // A char is at most 4 bytes: longer texts cannot be short enough (no char count needed).
+    if text.len() > 4 * MAX_LINE_CHARS {
+        return None;
+    }
     let n = text.chars().count();
     if n == 0 || n > MAX_LINE_CHARS {
         return None;
@@ -237,10 +241,11 @@ pub fn find(doc: &Html, url: &Url) -> Vec<CreditLine> {
     from_blocks(&blocks_from_node(*root, url))
 }
 
-/// Credit lines among already segmented blocks.
+/// Credit lines among already segmented blocks (as [`blocks_from_node`] makes them: a block
+/// whose `credit` flag is unset is not a credit line, so its text is not read again).
 pub fn from_blocks(blocks: &[Block]) -> Vec<CreditLine> {
     let mut out: Vec<CreditLine> = Vec::new();
-    for b in blocks {
+    for b in blocks.iter().filter(|b| b.credit) {
         let Some(name) = credit_cue(&b.text) else {
             continue;
         };

@@ -113,16 +113,48 @@ pub const MAX_NESTING_DEPTH: usize = 5_000;
 /// content of `<script>`/`<style>` are skipped, and elements the parser closes implicitly
 /// (`p`, `li`, `td`, `tr`, `th`, `option`, `dt`, `dd`) do not nest.
 pub fn nesting_depth(html: &str) -> usize {
-    const FLAT: &[&str] = &[
-        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-        "source", "track", "wbr", "p", "li", "td", "tr", "th", "option", "dt", "dd", "!doctype",
-    ];
+    /// Whether a tag name (ASCII, any case) is a void or implicitly closed element.
+    fn flat(name: &[u8]) -> bool {
+        if name.len() > 9 {
+            return false;
+        }
+        let mut buf = [0u8; 9];
+        for (d, s) in buf.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        matches!(
+            &buf[..name.len()],
+            b"area"
+                | b"base"
+                | b"br"
+                | b"col"
+                | b"embed"
+                | b"hr"
+                | b"img"
+                | b"input"
+                | b"link"
+                | b"meta"
+                | b"param"
+                | b"source"
+                | b"track"
+                | b"wbr"
+                | b"p"
+                | b"li"
+                | b"td"
+                | b"tr"
+                | b"th"
+                | b"option"
+                | b"dt"
+                | b"dd"
+                | b"!doctype"
+        )
+    }
     let b = html.as_bytes();
     let (mut i, mut depth, mut max) = (0usize, 0usize, 0usize);
-    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         i += off + 1;
         if b[i..].starts_with(b"!--") {
-            match html[i..].find("-->") {
+            match memchr::memmem::find(&b[i..], b"-->") {
                 Some(e) => i += e + 3,
                 None => break,
             }
@@ -138,10 +170,7 @@ pub fn nesting_depth(html: &str) -> usize {
             continue;
         }
         let name = &b[start..end];
-        let tag_end = b[end..]
-            .iter()
-            .position(|&c| c == b'>')
-            .map_or(b.len(), |p| end + p);
+        let tag_end = memchr::memchr(b'>', &b[end..]).map_or(b.len(), |p| end + p);
         let self_closing = tag_end > 0 && b.get(tag_end - 1) == Some(&b'/');
         if close {
             depth = depth.saturating_sub(1);
@@ -160,7 +189,7 @@ pub fn nesting_depth(html: &str) -> usize {
                 None => break,
             }
             continue;
-        } else if !self_closing && !FLAT.iter().any(|f| name.eq_ignore_ascii_case(f.as_bytes())) {
+        } else if !self_closing && !flat(name) {
             depth += 1;
             max = max.max(depth);
         }
@@ -204,7 +233,9 @@ pub fn extract_with(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
 }
 
 fn extract_inner(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
-    let doc = scraper::Html::parse_document(html);
+    // Our parse sees only the attributes we read; the fallback extractors in `select_body`
+    // get `html` with all attributes (they read `style`, `hidden`, `aria-*`, …).
+    let doc = scraper::Html::parse_document(&prestrip::strip_attributes(html));
     let m = meta::read(&doc, url);
     let sel = body::select_body(html, &doc, url, opts.body_engine);
     // Credit lines are looked for in every block of the page, not only in the body.
@@ -247,12 +278,31 @@ fn extract_inner(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
     }
 }
 
+/// Characters of the body tried first by [`detect_language`].
+const LANG_PREFIX_CHARS: usize = 500;
+
 /// Language of the body: whatlang's guess when it is reliable on enough text (copies often sit
 /// in a template whose `lang` is another language), else the declared language, else
 /// whatlang's best guess. ISO 639-1.
 fn detect_language(text: &str, declared: Option<&str>) -> Option<String> {
-    let sample: String = text.chars().take(4000).collect();
-    let info = whatlang::detect(&sample);
+    // The first 4,000 characters decide (no copy of them needed: a slice).
+    let sample = match text.char_indices().nth(4000) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    };
+    // A short prefix settles most pages (whatlang's cost grows with the text): its guess is
+    // taken only when whatlang calls it reliable with confidence ≥ 0.99; otherwise the whole
+    // sample decides as before. Same language on all 123 bundled pages, ≈ 90 M fewer
+    // instructions over them (callgrind).
+    if let Some((end, _)) = sample.char_indices().nth(LANG_PREFIX_CHARS)
+        && let Some(i) = whatlang::detect(&sample[..end])
+        && i.is_reliable()
+        && i.confidence() >= 0.99
+        && let Some(c) = iso639_1_of(i.lang())
+    {
+        return Some(c.to_string());
+    }
+    let info = whatlang::detect(sample);
     if let Some(i) = &info
         && i.is_reliable()
         && sample.chars().count() >= 80

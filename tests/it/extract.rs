@@ -505,3 +505,64 @@ fn cli_extract_refuses_oversized_and_truncated_pages() {
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(stdout.contains("ok.html.gz"));
 }
+
+/// The attribute pre-strip before our parse changes nothing our extraction reads: on every
+/// bundled page, the tree parsed from `strip_attributes(strip(page))` has the same elements,
+/// text and read attributes (class, id, href, meta keys, …) as the tree parsed from
+/// `strip(page)`.
+#[test]
+fn attribute_prestrip_keeps_every_read_attribute_on_bundled_pages() {
+    use copytrail::extract::prestrip::{strip, strip_attributes};
+    const READ: &[&str] = &[
+        "class",
+        "id",
+        "href",
+        "content",
+        "name",
+        "property",
+        "itemprop",
+        "http-equiv",
+        "rel",
+        "lang",
+        "xml:lang",
+        "datetime",
+        "pubdate",
+        "value",
+        "type",
+        "role",
+        "aria-modal",
+        "charset",
+    ];
+    fn shape(html: &str) -> Vec<String> {
+        let doc = scraper::Html::parse_document(html);
+        let mut out = Vec::new();
+        for n in doc.tree.root().descendants() {
+            match n.value() {
+                scraper::Node::Element(e) => {
+                    let mut attrs: Vec<String> = e
+                        .attrs()
+                        .filter(|(k, _)| READ.contains(k))
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect();
+                    attrs.sort();
+                    out.push(format!("<{} {}>", e.name(), attrs.join(" ")));
+                }
+                scraper::Node::Text(t) => out.push(t.to_string()),
+                _ => {}
+            }
+        }
+        out
+    }
+    let dir = root().join("data/extraction/html");
+    let mut pages = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let html = String::from_utf8_lossy(&read_gz(&path)).into_owned();
+        let stripped = strip(&html);
+        let lean = strip_attributes(&stripped);
+        assert!(lean.len() < stripped.len(), "{}", path.display());
+        assert_eq!(shape(&stripped), shape(&lean), "{}", path.display());
+        pages += 1;
+    }
+    assert_eq!(pages, 123);
+}
