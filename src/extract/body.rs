@@ -1138,26 +1138,8 @@ fn shingle_hashes(toks: &[u64]) -> impl Iterator<Item = u64> + '_ {
     })
 }
 
-/// Hasher for keys that are already well-mixed 64-bit hashes (shingle hashes): passes them
-/// through instead of running SipHash again.
-#[derive(Default, Clone, Copy)]
-pub struct PassHasher(u64);
-
-impl std::hash::Hasher for PassHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x100_0000_01B3);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type PassBuild = std::hash::BuildHasherDefault<PassHasher>;
+/// Hasher of the shingle-hash and line-hash maps (keys are already well mixed).
+type PassBuild = std::hash::BuildHasherDefault<crate::inthash::IntHasher>;
 
 /// One hash for a whole line's token hashes (order-sensitive).
 fn line_key(toks: &[u64]) -> u64 {
@@ -1906,25 +1888,8 @@ fn class_weight(e: &scraper::node::Element) -> f64 {
     w
 }
 
-/// Hasher for [`ego_tree::NodeId`] keys (small integers): one multiply instead of SipHash.
-#[derive(Default, Clone, Copy)]
-pub struct PassNodeHasher(u64);
-
-impl std::hash::Hasher for PassNodeHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64 ^ self.0).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-type PassNodeBuild = std::hash::BuildHasherDefault<PassNodeHasher>;
+/// Hasher of the maps keyed by [`ego_tree::NodeId`] (small integers).
+type PassNodeBuild = std::hash::BuildHasherDefault<crate::inthash::IntHasher>;
 
 /// The rules applied after the first selection, whatever chose it: prose-like siblings, short
 /// gaps, the rest of mostly-body containers, credit lines in or just after the body, then
