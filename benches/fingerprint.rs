@@ -14,8 +14,9 @@
 //! measurements.
 //!
 //! Knobs for profiling: `FP_BENCH_ONLY=copytrail` (or `simhash`) times only that side;
-//! `FP_BENCH_SET=english` (or `all`) runs only that row; `FP_BENCH_DUMP=DIR` writes the texts
-//! to `DIR/NNN-LANG.txt`.
+//! `FP_BENCH_SET=english` (or `all`) runs only that row; `FP_BENCH_LANG=ja` keeps only the
+//! bodies detected as that language (both rows); `FP_BENCH_DUMP=DIR` writes the texts to
+//! `DIR/NNN-LANG.txt`.
 //!
 //! Run: `cargo bench --bench fingerprint`.
 
@@ -93,6 +94,11 @@ fn main() {
             let lang = l.as_deref().unwrap_or("und");
             std::fs::write(format!("{dir}/{i:03}-{lang}.txt"), t).expect("dump text");
         }
+    }
+    if let Ok(lang) = std::env::var("FP_BENCH_LANG")
+        && !lang.is_empty()
+    {
+        all.retain(|(_, l)| l.as_deref() == Some(lang.as_str()));
     }
     let all_texts: Vec<&str> = all.iter().map(|(t, _)| t.as_str()).collect();
     let en_texts: Vec<&str> = all

@@ -34,9 +34,13 @@
 //!   the reference (runs continue across spaces and punctuation).
 //! - **Fast chunks** hold only ASCII and characters that normalise to themselves and are
 //!   ALetter, Other or MidNumLet: normalisation is ASCII lower-casing, and words come from
-//!   `scan_words`, the rules of `unicode_segmentation`'s own ASCII word iterator with
+//!   the rules of `unicode_segmentation`'s own ASCII word iterator (`scan_words`) with
 //!   ALetter characters as letters, MidNumLet as `.` and Other as single characters (words
-//!   when alphanumeric). Pure-ASCII chunks use a byte loop and lower-case while copying.
+//!   when alphanumeric). The chunk is scanned in place (a byte-class table for ASCII, the
+//!   cached flags for other characters) and each word is lower-cased while it is copied into
+//!   the arena; a one-character word of an unspaced script goes straight to the bigram run.
+//!   Unspaced-script characters are never treated as ALetter or MidNumLet, so a scanned word
+//!   of several characters never needs splitting.
 //! - **General chunks** (around any other character: combining marks, compatibility forms,
 //!   Katakana, ZWJ, …) are normalised by [`normalise_into`] — stable characters copied with
 //!   table folding, each run of non-stable ones renormalised with `unicode_normalization`
@@ -165,11 +169,15 @@ fn compute_flags(c: char) -> Flags {
     let no_word = w.unicode_words().next().is_none();
     // `char::is_alphanumeric` only skips the letter probes for characters that cannot be
     // letters.
-    if is_word && c.is_alphanumeric() && probe_letter(c) {
+    // Unspaced-script characters are split into bigrams: the scanners only take them as
+    // one-character words (`SINGLE`) or non-words (`PUNCT`), so words made of `LETTER` and
+    // `MIDNUMLET` characters never hold one.
+    let unspaced = is_unspaced_script(c);
+    if is_word && c.is_alphanumeric() && !unspaced && probe_letter(c) {
         f |= Flags::LETTER;
     } else if (is_word || no_word) && probe_other(c) {
         f |= if is_word { Flags::SINGLE } else { Flags::PUNCT };
-    } else if no_word && probe_midnumlet(c) {
+    } else if no_word && !unspaced && probe_midnumlet(c) {
         f |= Flags::MIDNUMLET;
     }
     Flags(f)
@@ -367,12 +375,13 @@ impl Tokens {
             self.arena[at + len] = b' ';
             self.arena.truncate(at + len + 1);
         } else {
-            self.push_ascii_lower(&text[start..end]);
+            self.push_lower(&text[start..end]);
         }
     }
 
+    /// Appends the UTF-8 bytes `s` with their ASCII letters lower-cased.
     #[inline]
-    fn push_ascii_lower(&mut self, s: &[u8]) {
+    fn push_lower(&mut self, s: &[u8]) {
         let start = self.arena.len();
         self.starts.push(start);
         self.arena.extend_from_slice(s);
@@ -402,9 +411,13 @@ const C_UNDER: u8 = 3;
 const C_SINGLE: u8 = 4;
 const C_MID: u8 = 5;
 
-/// Scanner class of each ASCII byte: letters are ALetter, digits Numeric, `_` ExtendNumLet.
-const ASCII_CLASS: [u8; 128] = {
-    let mut t = [C_OTHER; 128];
+/// Scanner class of a byte `>= 0x80` (part of a non-ASCII character) in [`BYTE_CLASS`].
+const C_HIGH: u8 = 6;
+
+/// Scanner class of each byte: ASCII letters are ALetter, digits Numeric, `_` ExtendNumLet,
+/// other ASCII [`C_OTHER`], and bytes of non-ASCII characters [`C_HIGH`].
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [C_HIGH; 256];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
@@ -422,6 +435,26 @@ const ASCII_CLASS: [u8; 128] = {
     t
 };
 
+/// The first character of `s[i..]` (`i` a char boundary, `i < s.len()`).
+#[inline]
+fn char_at(s: &str, i: usize) -> char {
+    s[i..].chars().next().expect("char boundary")
+}
+
+/// Scanner class of the character at byte `i` of a fast chunk: ASCII by [`BYTE_CLASS`],
+/// [`Flags::LETTER`] characters [`C_ALPHA`], others [`C_OTHER`] (enough for the infix rules).
+#[inline]
+fn infix_neighbour_class(s: &str, i: usize) -> u8 {
+    let cl = BYTE_CLASS[s.as_bytes()[i] as usize];
+    if cl != C_HIGH {
+        cl
+    } else if flags(char_at(s, i)).has(Flags::LETTER) {
+        C_ALPHA
+    } else {
+        C_OTHER
+    }
+}
+
 /// Calls `emit` with each UAX #29 word of `s` (what `s.unicode_words()` yields), for text
 /// whose characters are all ASCII, `Word_Break = ALetter` letters ([`Flags::LETTER`], treated
 /// as ASCII letters), `Word_Break = MidNumLet` characters ([`Flags::MIDNUMLET`], treated as
@@ -438,7 +471,7 @@ fn scan_words(s: &str, mut emit: impl FnMut(&str)) {
     let n = b.len();
     let class_at = |i: usize| -> (u8, usize) {
         if b[i] < 0x80 {
-            (ASCII_CLASS[b[i] as usize], 1)
+            (BYTE_CLASS[b[i] as usize], 1)
         } else {
             let c = s[i..].chars().next().expect("char boundary");
             let f = flags(c);
@@ -519,50 +552,6 @@ fn ascii_lower8(w: u64) -> u64 {
     let ge_a = w.wrapping_add(0x3f3f_3f3f_3f3f_3f3f);
     let gt_z = w.wrapping_add(0x2525_2525_2525_2525);
     w | ((ge_a & !gt_z & !w & H) >> 2)
-}
-
-/// [`scan_words`] for the pure ASCII bytes `b[lo..hi]`; `emit` gets each word's byte range
-/// in `b`.
-fn scan_ascii_words(b: &[u8], lo: usize, hi: usize, mut emit: impl FnMut(usize, usize)) {
-    let b = &b[..hi];
-    let n = hi;
-    let mut i = lo;
-    while i < n {
-        let cl = ASCII_CLASS[b[i] as usize];
-        if cl == C_OTHER {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let mut prev = cl;
-        let mut alnum = cl != C_UNDER;
-        i += 1;
-        while i < n {
-            let c2 = ASCII_CLASS[b[i] as usize];
-            if c2 != C_OTHER {
-                prev = c2;
-                alnum |= c2 != C_UNDER;
-                i += 1;
-                continue;
-            }
-            if i + 1 < n {
-                let next = ASCII_CLASS[b[i + 1] as usize];
-                let infix = match b[i] {
-                    b'.' | b',' | b';' | b'\'' if prev == C_DIGIT && next == C_DIGIT => true,
-                    b'\'' | b'.' | b':' if prev == C_ALPHA && next == C_ALPHA => true,
-                    _ => false,
-                };
-                if infix {
-                    i += 1;
-                    continue;
-                }
-            }
-            break;
-        }
-        if alnum {
-            emit(start, i);
-        }
-    }
 }
 
 /// What the chunking needs to know about one raw character.
@@ -714,23 +703,107 @@ impl Tokeniser {
         self.tokens
     }
 
-    /// A chunk of ASCII and [`CutInfo::fast`] characters: its normalisation is ASCII
-    /// lower-casing.
+    /// A chunk `text[lo..hi]` of ASCII and [`CutInfo::fast`] characters: its normalisation is
+    /// ASCII lower-casing, so it is scanned in place with the rules of [`scan_words`] (ASCII
+    /// bytes by [`BYTE_CLASS`], other characters by their cached [`Flags`]) and each word is
+    /// copied into the arena lower-cased. A one-character word (`Flags::SINGLE`) of an
+    /// unspaced script extends the pending bigram run.
     fn fast_chunk(&mut self, text: &str, lo: usize, hi: usize) {
-        let chunk = &text[lo..hi];
-        if chunk.is_ascii() {
-            let b = text.as_bytes();
-            scan_ascii_words(b, lo, hi, |start, end| {
+        let all = text.as_bytes();
+        let b = &all[..hi];
+        let n = hi;
+        let mut i = lo;
+        while i < n {
+            let mut cl = BYTE_CLASS[b[i] as usize];
+            let mut w = 1;
+            if cl == C_OTHER {
+                i += 1;
+                continue;
+            }
+            if cl == C_HIGH {
+                let c = char_at(text, i);
+                w = c.len_utf8();
+                let f = flags(c);
+                if !f.has(Flags::LETTER) {
+                    // `Word_Break = Other` or a MidNumLet with no letter or digit before it:
+                    // a segment of its own.
+                    if f.has(Flags::SINGLE) {
+                        self.single(c, &text[i..i + w]);
+                    }
+                    i += w;
+                    continue;
+                }
+                cl = C_ALPHA;
+            }
+            let start = i;
+            let mut ascii = w == 1;
+            let mut prev = cl;
+            let mut alnum = cl != C_UNDER;
+            i += w;
+            while i < n {
+                let c2 = BYTE_CLASS[b[i] as usize];
+                if matches!(c2, C_ALPHA | C_DIGIT | C_UNDER) {
+                    prev = c2;
+                    alnum |= c2 != C_UNDER;
+                    i += 1;
+                    continue;
+                }
+                if c2 == C_HIGH {
+                    let c = char_at(text, i);
+                    let w2 = c.len_utf8();
+                    let f = flags(c);
+                    if f.has(Flags::LETTER) {
+                        prev = C_ALPHA;
+                        alnum = true;
+                        ascii = false;
+                        i += w2;
+                        continue;
+                    }
+                    if f.has(Flags::MIDNUMLET) && i + w2 < n {
+                        let next = infix_neighbour_class(text, i + w2);
+                        if (prev == C_DIGIT && next == C_DIGIT)
+                            || (prev == C_ALPHA && next == C_ALPHA)
+                        {
+                            ascii = false;
+                            i += w2;
+                            continue;
+                        }
+                    }
+                    break;
+                }
+                if i + 1 < n && matches!(b[i], b'.' | b',' | b';' | b'\'' | b':') {
+                    let next = infix_neighbour_class(text, i + 1);
+                    let infix = match b[i] {
+                        b'.' | b',' | b';' | b'\'' if prev == C_DIGIT && next == C_DIGIT => true,
+                        b'\'' | b'.' | b':' if prev == C_ALPHA && next == C_ALPHA => true,
+                        _ => false,
+                    };
+                    if infix {
+                        i += 1;
+                        continue;
+                    }
+                }
+                break;
+            }
+            if alnum {
                 self.flush();
-                self.tokens.push_ascii_word(b, start, end);
-            });
+                if ascii {
+                    self.tokens.push_ascii_word(all, start, i);
+                } else {
+                    self.tokens.push_lower(&b[start..i]);
+                }
+            }
+        }
+    }
+
+    /// A one-character UAX #29 word `c` (`s` its UTF-8) of normalised text: as [`Self::word`].
+    #[inline]
+    fn single(&mut self, c: char, s: &str) {
+        if is_unspaced_script(c) {
+            self.run_push(c);
         } else {
-            let mut scratch = std::mem::take(&mut self.scratch);
-            scratch.clear();
-            scratch.push_str(chunk);
-            scratch.make_ascii_lowercase();
-            scan_words(&scratch, |w| self.word(w));
-            self.scratch = scratch;
+            self.flush();
+            self.tokens.push_str(s);
         }
     }
 
