@@ -475,8 +475,28 @@ mod tests {
         proptest::collection::vec(piece, 0..80).prop_map(|v| v.concat())
     }
 
+    /// Long mostly-ASCII texts (the 64-byte mask windows of the ASCII scanner need 65 ASCII
+    /// bytes): words, digits, the infix bytes `'` `.` `:` `,` `;` between letters or digits,
+    /// `_`, white space and other punctuation, with a rare non-ASCII letter, apostrophe,
+    /// quote, dash, Han character or combining mark.
+    fn ascii_heavy_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            40 => "[a-zA-Z0-9_ .,'`:;!?()-]{1,40}",
+            10 => "[a-z]{1,20}[.':][a-z]{1,20}",
+            10 => "[0-9]{1,8}[.,;'][0-9]{1,8}",
+            4 => "[a-zA-Z]{60,90}",
+            1 => proptest::sample::select(&["\u{2019}", "\u{e9}", "\u{201c}", "\u{2014}", "\u{672c}", "e\u{301}", "\u{30ab}"][..]).prop_map(str::to_string),
+        ];
+        proptest::collection::vec(piece, 0..60).prop_map(|v| v.concat())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn fast_path_equals_reference_ascii_heavy(text in ascii_heavy_text()) {
+            assert_same_as_reference(&text);
+        }
 
         #[test]
         fn fast_path_equals_reference(text in mixed_text()) {

@@ -554,6 +554,67 @@ fn ascii_lower8(w: u64) -> u64 {
     w | ((ge_a & !gt_z & !w & H) >> 2)
 }
 
+/// SWAR constants: every byte 0x01, and every byte 0x80.
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// High bit of each byte of the ASCII bytes `x` set where the byte equals `c`.
+#[inline]
+fn eq8(x: u64, c: u8) -> u64 {
+    let t = x ^ (ONES * c as u64);
+    // `t < 0x80` per byte, so `t + 0x7f` reaches the high bit exactly when `t != 0`.
+    !(t + ONES * 0x7f) & HIGHS
+}
+
+/// High bit of each byte of the ASCII bytes `x` set where `lo <= byte <= hi` (`lo >= 1`).
+#[inline]
+fn range8(x: u64, lo: u8, hi: u8) -> u64 {
+    (x + ONES * (0x80 - lo) as u64) & !(x + ONES * (0x7f - hi) as u64) & HIGHS
+}
+
+/// The high bits of the eight bytes of `m` (only high bits set) as an 8-bit mask, byte `k`
+/// to bit `k` (multiplication moves bit `8k + 7` to bit `56 + k` without collisions).
+#[inline]
+fn pack8(m: u64) -> u64 {
+    m.wrapping_mul(0x0002_0408_1020_4081) >> 56
+}
+
+/// Bit masks (bit `k` = byte `k`) of a 64-byte window of ASCII text, for the word rules of
+/// [`scan_words`]: letters, digits, `_`, the MidLetter/MidNumLet bytes `'`, `.`, `:` and the
+/// MidNum/MidNumLet bytes `.`, `,`, `;`, `'`.
+struct AsciiMasks {
+    alpha: u64,
+    digit: u64,
+    under: u64,
+    mid_letter: u64,
+    mid_num: u64,
+}
+
+impl AsciiMasks {
+    /// Masks of `w` (64 ASCII bytes), eight bytes at a time (SWAR).
+    #[inline]
+    fn of(w: &[u8; 64]) -> AsciiMasks {
+        let mut m = AsciiMasks {
+            alpha: 0,
+            digit: 0,
+            under: 0,
+            mid_letter: 0,
+            mid_num: 0,
+        };
+        for (k, c) in w.chunks_exact(8).enumerate() {
+            let x = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            let sh = 8 * k;
+            m.alpha |= pack8(range8(x | (ONES * 0x20), b'a', b'z')) << sh;
+            m.digit |= pack8(range8(x, b'0', b'9')) << sh;
+            m.under |= pack8(eq8(x, b'_')) << sh;
+            let (quote, dot) = (eq8(x, b'\''), eq8(x, b'.'));
+            m.mid_letter |= pack8(quote | dot | eq8(x, b':')) << sh;
+            m.mid_num |= pack8(quote | dot | eq8(x, b',') | eq8(x, b';')) << sh;
+        }
+        m
+    }
+}
+
 /// What the chunking needs to know about one raw character.
 #[derive(Clone, Copy)]
 struct CutInfo {
@@ -714,6 +775,16 @@ impl Tokeniser {
         let n = hi;
         let mut i = lo;
         while i < n {
+            if b[i] < 0x80
+                && let Some(win) = b.get(i..i + 65)
+                && win.iter().all(u8::is_ascii)
+            {
+                let consumed = self.ascii_window(all, i);
+                if consumed > 0 {
+                    i += consumed;
+                    continue;
+                }
+            }
             let mut cl = BYTE_CLASS[b[i] as usize];
             let mut w = 1;
             if cl == C_OTHER {
@@ -794,6 +865,44 @@ impl Tokeniser {
                 }
             }
         }
+    }
+
+    /// Emits the words of the 64-byte ASCII window `b[i..i + 64]` (with `b[i + 64]` ASCII
+    /// too), where `i` is not inside a word, from bit masks: a byte is in a word when it is a
+    /// letter, digit or `_`, or an infix (`'`, `.`, `:` between two letters; `.`, `,`, `;`,
+    /// `'` between two digits), the rules of [`scan_words`]; words are the runs of such bytes
+    /// that hold a letter or digit. Returns how many bytes were consumed: up to the start of a
+    /// word that reaches the end of the window (so 0 for a word of 64 bytes or more, left to
+    /// the byte loop), else 64.
+    #[inline]
+    fn ascii_window(&mut self, all: &[u8], i: usize) -> usize {
+        let win: &[u8; 64] = all[i..i + 64].try_into().expect("64 bytes");
+        let m = AsciiMasks::of(win);
+        let next = BYTE_CLASS[all[i + 64] as usize];
+        // Bit k of `*_next` / `*_prev`: byte k + 1 / k − 1 is a letter (digit). Byte i − 1
+        // needs no bit: byte i is never an infix, as `i` is not inside a word.
+        let alpha_next = (m.alpha >> 1) | (u64::from(next == C_ALPHA) << 63);
+        let digit_next = (m.digit >> 1) | (u64::from(next == C_DIGIT) << 63);
+        let infix = (m.mid_letter & (m.alpha << 1) & alpha_next)
+            | (m.mid_num & (m.digit << 1) & digit_next);
+        let alnum = m.alpha | m.digit;
+        let mut words = alnum | m.under | infix;
+        while words != 0 {
+            let s = words.trailing_zeros();
+            let len = (!(words >> s)).trailing_zeros();
+            let e = s + len;
+            if e >= 64 {
+                return s as usize;
+            }
+            let span = ((1u64 << len) - 1) << s;
+            if alnum & span != 0 {
+                self.flush();
+                self.tokens
+                    .push_ascii_word(all, i + s as usize, i + e as usize);
+            }
+            words &= !((1u64 << e) - 1);
+        }
+        64
     }
 
     /// A one-character UAX #29 word `c` (`s` its UTF-8) of normalised text: as [`Self::word`].
