@@ -41,8 +41,13 @@
 //!   the arena; a one-character word of an unspaced script goes straight to the bigram run.
 //!   Unspaced-script characters are never treated as ALetter or MidNumLet, so a scanned word
 //!   of several characters never needs splitting.
+//! - **Katakana and MidNum.** A run of NFKC-stable `Word_Break = Katakana` characters is one
+//!   word (WB13) whose characters all join the bigram run, unless an `_` touches it
+//!   (ExtendNumLet, WB13a/b: general chunk); `Word_Break = MidNum` characters (the Arabic
+//!   comma) join two digits like ASCII `,` (WB11/WB12). Both classes are probed like the
+//!   others.
 //! - **General chunks** (around any other character: combining marks, compatibility forms,
-//!   Katakana, ZWJ, …) are normalised by [`normalise_into`] — stable characters copied with
+//!   ZWJ, …) are normalised by [`normalise_into`] — stable characters copied with
 //!   table folding, each run of non-stable ones renormalised with `unicode_normalization`
 //!   together with the stable starter before it — then segmented by `scan_words` when the
 //!   result allows, else by `unicode_segmentation`'s general iterator.
@@ -55,7 +60,7 @@
 //! random mixed-script strings and on every bundled text
 //! (`cargo test --release --lib fingerprint`).
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 
 use caseless::Caseless;
 use unicode_normalization::UnicodeNormalization;
@@ -68,38 +73,44 @@ const TABLE_LIMIT: u32 = 0x30000;
 /// Cached per-character properties, each derived from the same libraries the reference
 /// implementation calls (so they cannot disagree with it).
 #[derive(Clone, Copy)]
-struct Flags(u8);
+struct Flags(u16);
 
 impl Flags {
     /// The entry has been computed.
-    const KNOWN: u8 = 1;
+    const KNOWN: u16 = 1;
     /// Canonical combining class 0 and `NFKC_Quick_Check = Yes` (UAX #15): NFKC leaves the
     /// character alone and never composes or reorders across it.
-    const STABLE: u8 = 2;
+    const STABLE: u16 = 2;
     /// Full case folding and the Turkish fix-up map the character to itself.
-    const FOLD_ID: u8 = 4;
+    const FOLD_ID: u16 = 4;
     /// UAX #29 `Word_Break = ALetter` and alphanumeric: segments exactly like ASCII `a`.
-    const LETTER: u8 = 8;
+    const LETTER: u16 = 8;
     /// UAX #29 `Word_Break = Other` and alphanumeric: always a one-character word.
-    const SINGLE: u8 = 16;
+    const SINGLE: u16 = 16;
     /// `Word_Break` is not Extend, Format or ZWJ: the character does not attach to a
     /// preceding `Word_Break = Other` character (WB4).
-    const NOT_EFZ: u8 = 32;
+    const NOT_EFZ: u16 = 32;
     /// UAX #29 `Word_Break = Other` and not alphanumeric: never part of a word.
-    const PUNCT: u8 = 64;
+    const PUNCT: u16 = 64;
     /// UAX #29 `Word_Break = MidNumLet` and not alphanumeric: segments exactly like ASCII `.`.
-    const MIDNUMLET: u8 = 128;
+    const MIDNUMLET: u16 = 128;
+    /// UAX #29 `Word_Break = MidNum` and not alphanumeric: segments exactly like ASCII `,`.
+    const MIDNUM: u16 = 256;
+    /// UAX #29 `Word_Break = Katakana`, alphanumeric and of an unspaced script: runs of them
+    /// are words (WB13) whose characters all go into the bigram run.
+    const KATAKANA: u16 = 512;
     /// The characters [`scan_words`] takes.
-    const SCANNED: u8 = Self::LETTER | Self::SINGLE | Self::PUNCT | Self::MIDNUMLET;
+    const SCANNED: u16 = Self::LETTER | Self::SINGLE | Self::PUNCT | Self::MIDNUMLET | Self::MIDNUM;
 
-    fn has(self, f: u8) -> bool {
+    fn has(self, f: u16) -> bool {
         self.0 & f != 0
     }
 }
 
 /// Lazily filled cache of [`Flags`] below [`TABLE_LIMIT`] (0 = not computed yet). Racing
 /// threads compute the same value, so relaxed atomics suffice.
-static FLAGS: [AtomicU8; TABLE_LIMIT as usize] = [const { AtomicU8::new(0) }; TABLE_LIMIT as usize];
+static FLAGS: [AtomicU16; TABLE_LIMIT as usize] =
+    [const { AtomicU16::new(0) }; TABLE_LIMIT as usize];
 
 /// Number of UAX #29 segments of `s` (`unicode_segmentation`'s word bounds).
 fn segments(s: &str) -> usize {
@@ -148,6 +159,33 @@ fn probe_midnumlet(c: char) -> bool {
         && segments(&format!("_{c}_")) == 3
 }
 
+/// True when `c` behaves like `,` (`Word_Break = MidNum`): not alphanumeric, joins two
+/// digits (WB11/WB12) but not two letters, and stands alone otherwise.
+fn probe_midnum(c: char) -> bool {
+    segments(&format!("1{c}1")) == 1
+        && segments(&format!("a{c}a")) == 3
+        && segments(&format!("\u{5d0}{c}\u{5d0}")) == 3
+        && segments(&format!("a{c}1")) == 3
+        && segments(&format!("1{c}a")) == 3
+        && segments(&format!("1{c}")) == 2
+        && segments(&format!("{c}1")) == 2
+        && segments(&format!("{c}{c}")) == 2
+        && segments(&format!("1{c}{c}1")) == 4
+        && segments(&format!("_{c}_")) == 3
+}
+
+/// True when `c` is `Word_Break = Katakana`: it joins Katakana on both sides (WB13) and
+/// itself, but not a letter or digit (so it is no ExtendNumLet, WB13a/b), and does not
+/// attach to what precedes it on its own (no Extend, Format or ZWJ, WB4).
+fn probe_katakana(c: char) -> bool {
+    segments(&format!("\u{30a2}{c}")) == 1
+        && segments(&format!("{c}\u{30a2}")) == 1
+        && segments(&format!("{c}{c}")) == 1
+        && ["a", "1", "\u{672c}", " "]
+            .iter()
+            .all(|x| segments(&format!("{x}{c}")) == 2 && segments(&format!("{c}{x}")) == 2)
+}
+
 fn compute_flags(c: char) -> Flags {
     let mut f = Flags::KNOWN;
     if unicode_normalization::char::canonical_combining_class(c) == 0
@@ -179,6 +217,10 @@ fn compute_flags(c: char) -> Flags {
         f |= if is_word { Flags::SINGLE } else { Flags::PUNCT };
     } else if no_word && !unspaced && probe_midnumlet(c) {
         f |= Flags::MIDNUMLET;
+    } else if no_word && !unspaced && probe_midnum(c) {
+        f |= Flags::MIDNUM;
+    } else if is_word && unspaced && c.is_alphanumeric() && probe_katakana(c) {
+        f |= Flags::KATAKANA;
     }
     Flags(f)
 }
@@ -410,6 +452,7 @@ const C_DIGIT: u8 = 2;
 const C_UNDER: u8 = 3;
 const C_SINGLE: u8 = 4;
 const C_MID: u8 = 5;
+const C_MIDNUM: u8 = 7;
 
 /// Scanner class of a byte `>= 0x80` (part of a non-ASCII character) in [`BYTE_CLASS`].
 const C_HIGH: u8 = 6;
@@ -481,6 +524,8 @@ fn scan_words(s: &str, mut emit: impl FnMut(&str)) {
                 C_SINGLE
             } else if f.has(Flags::MIDNUMLET) {
                 C_MID
+            } else if f.has(Flags::MIDNUM) {
+                C_MIDNUM
             } else {
                 C_OTHER
             };
@@ -509,6 +554,13 @@ fn scan_words(s: &str, mut emit: impl FnMut(&str)) {
                         if (prev == C_DIGIT && next == C_DIGIT)
                             || (prev == C_ALPHA && next == C_ALPHA)
                         {
+                            i += w2;
+                            continue;
+                        }
+                    }
+                    if c2 == C_MIDNUM && prev == C_DIGIT && i + w2 < n {
+                        let (next, _) = class_at(i + w2);
+                        if next == C_DIGIT {
                             i += w2;
                             continue;
                         }
@@ -618,8 +670,9 @@ impl AsciiMasks {
 /// What the chunking needs to know about one raw character.
 #[derive(Clone, Copy)]
 struct CutInfo {
-    /// ASCII, or NFKC-stable, folds to itself and is one of [`Flags::SCANNED`]: normalises to
-    /// itself (ASCII: lower case) and [`scan_words`] takes it.
+    /// ASCII, or NFKC-stable, folds to itself and is one of [`Flags::SCANNED`] or
+    /// [`Flags::KATAKANA`]: normalises to itself (ASCII: lower case) and the fast-chunk
+    /// scanner takes it.
     fast: bool,
     /// ASCII white space.
     ws: bool,
@@ -644,7 +697,7 @@ impl CutInfo {
         }
         let f = flags(c);
         let same = f.has(Flags::STABLE) && f.has(Flags::FOLD_ID);
-        let fast = same && f.has(Flags::SCANNED);
+        let fast = same && f.has(Flags::SCANNED | Flags::KATAKANA);
         CutInfo {
             fast,
             ws: false,
@@ -728,8 +781,25 @@ impl Tokeniser {
             }
             let c = text[i..].chars().next().expect("char boundary");
             if CutInfo::of(c).fast {
-                i += c.len_utf8();
-                continue;
+                if !flags(c).has(Flags::KATAKANA) {
+                    i += c.len_utf8();
+                    continue;
+                }
+                // A run of Katakana is fast unless an `_` (ExtendNumLet) touches it: WB13a/b
+                // would join them into one word.
+                let mut j = i + c.len_utf8();
+                while j < n && b[j] >= 0x80 {
+                    let d = char_at(text, j);
+                    if !(flags(d).has(Flags::KATAKANA) && CutInfo::of(d).fast) {
+                        break;
+                    }
+                    j += d.len_utf8();
+                }
+                let touches_underscore = (i > 0 && b[i - 1] == b'_') || (j < n && b[j] == b'_');
+                if !touches_underscore {
+                    i = j;
+                    continue;
+                }
             }
             // A character the fast chunks cannot take: it goes into a general chunk from the
             // last cut before it to the first cut after it.
@@ -795,9 +865,24 @@ impl Tokeniser {
                 let c = char_at(text, i);
                 w = c.len_utf8();
                 let f = flags(c);
+                if f.has(Flags::KATAKANA) {
+                    // A run of Katakana is one word (WB13); the chunking made sure no `_`
+                    // touches it. All its characters are unspaced: they extend the run.
+                    self.run_push(c);
+                    i += w;
+                    while i < n && b[i] >= 0x80 {
+                        let d = char_at(text, i);
+                        if !flags(d).has(Flags::KATAKANA) {
+                            break;
+                        }
+                        self.run_push(d);
+                        i += d.len_utf8();
+                    }
+                    continue;
+                }
                 if !f.has(Flags::LETTER) {
-                    // `Word_Break = Other` or a MidNumLet with no letter or digit before it:
-                    // a segment of its own.
+                    // `Word_Break = Other`, or a MidNumLet or MidNum with no letter or digit
+                    // before it: a segment of its own.
                     if f.has(Flags::SINGLE) {
                         self.single(c, &text[i..i + w]);
                     }
@@ -830,10 +915,10 @@ impl Tokeniser {
                         i += w2;
                         continue;
                     }
-                    if f.has(Flags::MIDNUMLET) && i + w2 < n {
+                    if f.has(Flags::MIDNUMLET | Flags::MIDNUM) && i + w2 < n {
                         let next = infix_neighbour_class(text, i + w2);
                         if (prev == C_DIGIT && next == C_DIGIT)
-                            || (prev == C_ALPHA && next == C_ALPHA)
+                            || (prev == C_ALPHA && next == C_ALPHA && f.has(Flags::MIDNUMLET))
                         {
                             ascii = false;
                             i += w2;
@@ -1067,6 +1152,25 @@ pub(crate) mod reference {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scanner takes Katakana (WB13) and MidNum characters itself; characters that only
+    /// look alike keep the general path.
+    #[test]
+    fn katakana_and_midnum_are_recognised() {
+        for c in ['\u{30ab}', '\u{30fc}', '\u{30f7}', '\u{31f0}'] {
+            assert!(flags(c).has(Flags::KATAKANA), "{c:?}");
+            assert!(CutInfo::of(c).fast, "{c:?}");
+        }
+        // Middle dot (Other), double hyphen (Katakana, not alphanumeric), Hiragana (Other),
+        // Han (Other), ExtendNumLet, half-width (NFKC changes it).
+        for c in ['\u{30fb}', '\u{30a0}', '\u{3072}', '\u{672c}', '\u{203f}'] {
+            assert!(!flags(c).has(Flags::KATAKANA), "{c:?}");
+        }
+        assert!(!CutInfo::of('\u{ff76}').fast);
+        assert!(flags('\u{60c}').has(Flags::MIDNUM));
+        assert!(!flags(',').has(Flags::MIDNUMLET));
+        assert!(flags('\u{2019}').has(Flags::MIDNUMLET) && !flags('\u{2019}').has(Flags::MIDNUM));
+    }
 
     #[test]
     fn turkish_i_variants_fold_together() {
