@@ -667,6 +667,15 @@ impl AsciiMasks {
     }
 }
 
+/// True when the 65 bytes `w` are all ASCII (eight bytes at a time).
+#[inline]
+fn is_ascii65(w: &[u8]) -> bool {
+    let high = w[..64].chunks_exact(8).fold(0u64, |acc, c| {
+        acc | u64::from_le_bytes(c.try_into().expect("8 bytes"))
+    });
+    high & HIGHS == 0 && w[64] < 0x80
+}
+
 /// What the chunking needs to know about one raw character.
 #[derive(Clone, Copy)]
 struct CutInfo {
@@ -847,7 +856,7 @@ impl Tokeniser {
         while i < n {
             if b[i] < 0x80
                 && let Some(win) = b.get(i..i + 65)
-                && win.iter().all(u8::is_ascii)
+                && is_ascii65(win)
             {
                 let consumed = self.ascii_window(all, i);
                 if consumed > 0 {
