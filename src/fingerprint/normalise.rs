@@ -99,6 +99,9 @@ impl Flags {
     /// UAX #29 `Word_Break = Katakana`, alphanumeric and of an unspaced script: runs of them
     /// are words (WB13) whose characters all go into the bigram run.
     const KATAKANA: u16 = 512;
+    /// NFKC-stable, folds to itself and one of [`Flags::SCANNED`]: the chunking passes over
+    /// it ([`CutInfo::fast`] without the Katakana check).
+    const FAST: u16 = 1024;
     /// The characters [`scan_words`] takes.
     const SCANNED: u16 = Self::LETTER | Self::SINGLE | Self::PUNCT | Self::MIDNUMLET | Self::MIDNUM;
 
@@ -221,6 +224,11 @@ fn compute_flags(c: char) -> Flags {
         f |= Flags::MIDNUM;
     } else if is_word && unspaced && c.is_alphanumeric() && probe_katakana(c) {
         f |= Flags::KATAKANA;
+    }
+    if f & (Flags::STABLE | Flags::FOLD_ID) == Flags::STABLE | Flags::FOLD_ID
+        && f & Flags::SCANNED != 0
+    {
+        f |= Flags::FAST;
     }
     Flags(f)
 }
@@ -788,7 +796,11 @@ impl Tokeniser {
                 i += 1;
                 continue;
             }
-            let c = text[i..].chars().next().expect("char boundary");
+            let c = char_at(text, i);
+            if flags(c).has(Flags::FAST) {
+                i += c.len_utf8();
+                continue;
+            }
             if CutInfo::of(c).fast {
                 if !flags(c).has(Flags::KATAKANA) {
                     i += c.len_utf8();
