@@ -11,11 +11,13 @@
 //!
 //! Method: one measurement runs the whole text set repeatedly until ≥ 2 s have elapsed
 //! (`FP_BENCH_MIN_SECS` overrides); the figure is the median of `FP_BENCH_RUNS` (default 5)
-//! measurements.
+//! measurements. The measurements of the two sides alternate, so that a change of load on
+//! a shared machine affects both; the ratio is the ratio of the two medians.
 //!
 //! Knobs for profiling: `FP_BENCH_ONLY=copytrail` (or `simhash`) times only that side;
-//! `FP_BENCH_SET=english` (or `all`) runs only that row; `FP_BENCH_DUMP=DIR` writes the texts
-//! to `DIR/NNN-LANG.txt`.
+//! `FP_BENCH_SET=english` (or `all`) runs only that row; `FP_BENCH_LANG=ja` keeps only the
+//! bodies detected as that language (both rows); `FP_BENCH_DUMP=DIR` writes the texts to
+//! `DIR/NNN-LANG.txt`.
 //!
 //! Run: `cargo bench --bench fingerprint`.
 
@@ -94,6 +96,11 @@ fn main() {
             std::fs::write(format!("{dir}/{i:03}-{lang}.txt"), t).expect("dump text");
         }
     }
+    if let Ok(lang) = std::env::var("FP_BENCH_LANG")
+        && !lang.is_empty()
+    {
+        all.retain(|(_, l)| l.as_deref() == Some(lang.as_str()));
+    }
     let all_texts: Vec<&str> = all.iter().map(|(t, _)| t.as_str()).collect();
     let en_texts: Vec<&str> = all
         .iter()
@@ -114,20 +121,29 @@ fn main() {
     black_box(copytrail::fingerprint::normalise::normalise("\u{e9}"));
     let only = std::env::var("FP_BENCH_ONLY").unwrap_or_default();
     let set = std::env::var("FP_BENCH_SET").unwrap_or_default();
-    let time = |side: &str, texts: &[&str], f: &dyn Fn(&str) -> u64| -> f64 {
-        if only.is_empty() || only == side {
-            median((0..runs).map(|_| measure(texts, min, f)).collect())
-        } else {
-            f64::NAN
-        }
-    };
+    let timed = |side: &str| only.is_empty() || only == side;
     for (name, texts) in [("english", &en_texts), ("all", &all_texts)] {
         if !set.is_empty() && set != name {
             continue;
         }
         let bytes: usize = texts.iter().map(|t| t.len()).sum();
-        let ours_s = time("copytrail", texts, &ours);
-        let theirs_s = time("simhash", texts, &crate_simhash);
+        // The two sides' runs alternate (copytrail first in even runs, simhash first in odd
+        // ones), so a change in the machine's load hits both about equally.
+        let (mut ours_runs, mut theirs_runs) = (Vec::new(), Vec::new());
+        for run in 0..runs {
+            for k in 0..2 {
+                if (run + k) % 2 == 0 {
+                    if timed("copytrail") {
+                        ours_runs.push(measure(texts, min, &ours));
+                    }
+                } else if timed("simhash") {
+                    theirs_runs.push(measure(texts, min, &crate_simhash));
+                }
+            }
+        }
+        let med = |v: Vec<f64>| if v.is_empty() { f64::NAN } else { median(v) };
+        let ours_s = med(ours_runs);
+        let theirs_s = med(theirs_runs);
         let ours_mbs = bytes as f64 / ours_s / 1e6;
         let theirs_mbs = bytes as f64 / theirs_s / 1e6;
         println!(

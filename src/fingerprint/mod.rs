@@ -475,8 +475,90 @@ mod tests {
         proptest::collection::vec(piece, 0..80).prop_map(|v| v.concat())
     }
 
+    /// Long mostly-ASCII texts (the 64-byte mask windows of the ASCII scanner need 65 ASCII
+    /// bytes): words, digits, the infix bytes `'` `.` `:` `,` `;` between letters or digits,
+    /// `_`, white space and other punctuation, with a rare non-ASCII letter, apostrophe,
+    /// quote, dash, Han character or combining mark.
+    fn ascii_heavy_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            40 => "[a-zA-Z0-9_ .,'`:;!?()-]{1,40}",
+            10 => "[a-z]{1,20}[.':][a-z]{1,20}",
+            10 => "[0-9]{1,8}[.,;'][0-9]{1,8}",
+            4 => "[a-zA-Z]{60,90}",
+            1 => proptest::sample::select(&["\u{2019}", "\u{e9}", "\u{201c}", "\u{2014}", "\u{672c}", "e\u{301}", "\u{30ab}"][..]).prop_map(str::to_string),
+        ];
+        proptest::collection::vec(piece, 0..60).prop_map(|v| v.concat())
+    }
+
+    /// Japanese and Arabic around the Katakana (WB13) and MidNum paths of the scanner:
+    /// Katakana runs with the prolonged sound mark and the middle dot, `_` (ExtendNumLet) and
+    /// other ExtendNumLet next to them, combining and half-width voiced marks, compatibility
+    /// Katakana, Han, Hiragana, ASCII; Arabic letters with harakat, the Arabic comma (MidNum)
+    /// and Arabic-Indic digits with their separators.
+    const CJK_ARABIC_PIECES: &[&str] = &[
+        "\u{30ab}\u{30bf}\u{30ab}\u{30ca}",
+        "\u{30b3}\u{30fc}\u{30d2}\u{30fc}",
+        "\u{30fc}",
+        "\u{30fb}",
+        "\u{30a2}",
+        "\u{30f7}",
+        "\u{30ff}",
+        "\u{30a0}",
+        "\u{31f0}",
+        "\u{3099}",
+        "\u{309b}",
+        "\u{ff76}\u{ff9e}",
+        "\u{32d0}",
+        "\u{3300}",
+        "\u{672c}\u{5e02}",
+        "\u{3072}\u{3089}",
+        "\u{3002}",
+        "\u{3001}",
+        "_",
+        "\u{203f}",
+        "\u{ff3f}",
+        "\u{200d}",
+        "\u{200b}",
+        "a",
+        "Zb",
+        "1",
+        "42",
+        " ",
+        "\n",
+        ".",
+        ",",
+        "'",
+        "\u{2019}",
+        "\u{627}\u{644}\u{639}\u{631}\u{628}\u{64a}\u{629}",
+        "\u{645}\u{64f}\u{62d}\u{64e}\u{645}\u{651}\u{64e}\u{62f}",
+        "\u{628}\u{64b}",
+        "\u{651}\u{64e}",
+        "\u{627}\u{653}",
+        "\u{60c}",
+        "\u{61b}",
+        "\u{66b}",
+        "\u{66c}",
+        "\u{661}\u{662}",
+        "\u{6f3}",
+    ];
+
+    fn cjk_arabic_text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(CJK_ARABIC_PIECES), 0..60)
+            .prop_map(|v| v.concat())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn fast_path_equals_reference_cjk_arabic(text in cjk_arabic_text()) {
+            assert_same_as_reference(&text);
+        }
+
+        #[test]
+        fn fast_path_equals_reference_ascii_heavy(text in ascii_heavy_text()) {
+            assert_same_as_reference(&text);
+        }
 
         #[test]
         fn fast_path_equals_reference(text in mixed_text()) {
@@ -516,6 +598,10 @@ mod tests {
             "\u{fb01}le １２ ＡＢ ｶﾞ",
             "a_\u{30a2} \u{5d0}'\u{5d0} \u{5d0}\"\u{5d0}",
             "\u{1100}\u{1161}\u{11a8} 한",
+            "\u{30b3}\u{30fc}\u{30d2}\u{30fc}\u{30fb}\u{30c6}\u{30a3}\u{30fc} \u{672c}\u{30ab}a1\u{30ab}",
+            "\u{30ab}_ \u{30ab}_\u{30ab} _\u{30ab} a_\u{30ab} \u{30ab}\u{203f}a",
+            "\u{30ab}\u{3099} \u{30ab}\u{ff9e} \u{30ab}\u{30ff}\u{30ab} \u{30a0}\u{30ab}\u{30a0} \u{30a0}",
+            "\u{645}\u{64f}\u{62d}\u{64e}\u{645}\u{651}\u{64e}\u{62f}\u{60c} 1\u{60c}2 \u{628}\u{60c}\u{628} \u{661}\u{66b}\u{662}",
         ] {
             assert_same_as_reference(t);
         }

@@ -34,11 +34,20 @@
 //!   the reference (runs continue across spaces and punctuation).
 //! - **Fast chunks** hold only ASCII and characters that normalise to themselves and are
 //!   ALetter, Other or MidNumLet: normalisation is ASCII lower-casing, and words come from
-//!   `scan_words`, the rules of `unicode_segmentation`'s own ASCII word iterator with
+//!   the rules of `unicode_segmentation`'s own ASCII word iterator (`scan_words`) with
 //!   ALetter characters as letters, MidNumLet as `.` and Other as single characters (words
-//!   when alphanumeric). Pure-ASCII chunks use a byte loop and lower-case while copying.
+//!   when alphanumeric). The chunk is scanned in place (a byte-class table for ASCII, the
+//!   cached flags for other characters) and each word is lower-cased while it is copied into
+//!   the arena; a one-character word of an unspaced script goes straight to the bigram run.
+//!   Unspaced-script characters are never treated as ALetter or MidNumLet, so a scanned word
+//!   of several characters never needs splitting.
+//! - **Katakana and MidNum.** A run of NFKC-stable `Word_Break = Katakana` characters is one
+//!   word (WB13) whose characters all join the bigram run, unless an `_` touches it
+//!   (ExtendNumLet, WB13a/b: general chunk); `Word_Break = MidNum` characters (the Arabic
+//!   comma) join two digits like ASCII `,` (WB11/WB12). Both classes are probed like the
+//!   others.
 //! - **General chunks** (around any other character: combining marks, compatibility forms,
-//!   Katakana, ZWJ, …) are normalised by [`normalise_into`] — stable characters copied with
+//!   ZWJ, …) are normalised by [`normalise_into`] — stable characters copied with
 //!   table folding, each run of non-stable ones renormalised with `unicode_normalization`
 //!   together with the stable starter before it — then segmented by `scan_words` when the
 //!   result allows, else by `unicode_segmentation`'s general iterator.
@@ -51,7 +60,7 @@
 //! random mixed-script strings and on every bundled text
 //! (`cargo test --release --lib fingerprint`).
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU16, Ordering};
 
 use caseless::Caseless;
 use unicode_normalization::UnicodeNormalization;
@@ -64,38 +73,47 @@ const TABLE_LIMIT: u32 = 0x30000;
 /// Cached per-character properties, each derived from the same libraries the reference
 /// implementation calls (so they cannot disagree with it).
 #[derive(Clone, Copy)]
-struct Flags(u8);
+struct Flags(u16);
 
 impl Flags {
     /// The entry has been computed.
-    const KNOWN: u8 = 1;
+    const KNOWN: u16 = 1;
     /// Canonical combining class 0 and `NFKC_Quick_Check = Yes` (UAX #15): NFKC leaves the
     /// character alone and never composes or reorders across it.
-    const STABLE: u8 = 2;
+    const STABLE: u16 = 2;
     /// Full case folding and the Turkish fix-up map the character to itself.
-    const FOLD_ID: u8 = 4;
+    const FOLD_ID: u16 = 4;
     /// UAX #29 `Word_Break = ALetter` and alphanumeric: segments exactly like ASCII `a`.
-    const LETTER: u8 = 8;
+    const LETTER: u16 = 8;
     /// UAX #29 `Word_Break = Other` and alphanumeric: always a one-character word.
-    const SINGLE: u8 = 16;
+    const SINGLE: u16 = 16;
     /// `Word_Break` is not Extend, Format or ZWJ: the character does not attach to a
     /// preceding `Word_Break = Other` character (WB4).
-    const NOT_EFZ: u8 = 32;
+    const NOT_EFZ: u16 = 32;
     /// UAX #29 `Word_Break = Other` and not alphanumeric: never part of a word.
-    const PUNCT: u8 = 64;
+    const PUNCT: u16 = 64;
     /// UAX #29 `Word_Break = MidNumLet` and not alphanumeric: segments exactly like ASCII `.`.
-    const MIDNUMLET: u8 = 128;
+    const MIDNUMLET: u16 = 128;
+    /// UAX #29 `Word_Break = MidNum` and not alphanumeric: segments exactly like ASCII `,`.
+    const MIDNUM: u16 = 256;
+    /// UAX #29 `Word_Break = Katakana`, alphanumeric and of an unspaced script: runs of them
+    /// are words (WB13) whose characters all go into the bigram run.
+    const KATAKANA: u16 = 512;
+    /// NFKC-stable, folds to itself and one of [`Flags::SCANNED`]: the chunking passes over
+    /// it ([`CutInfo::fast`] without the Katakana check).
+    const FAST: u16 = 1024;
     /// The characters [`scan_words`] takes.
-    const SCANNED: u8 = Self::LETTER | Self::SINGLE | Self::PUNCT | Self::MIDNUMLET;
+    const SCANNED: u16 = Self::LETTER | Self::SINGLE | Self::PUNCT | Self::MIDNUMLET | Self::MIDNUM;
 
-    fn has(self, f: u8) -> bool {
+    fn has(self, f: u16) -> bool {
         self.0 & f != 0
     }
 }
 
 /// Lazily filled cache of [`Flags`] below [`TABLE_LIMIT`] (0 = not computed yet). Racing
 /// threads compute the same value, so relaxed atomics suffice.
-static FLAGS: [AtomicU8; TABLE_LIMIT as usize] = [const { AtomicU8::new(0) }; TABLE_LIMIT as usize];
+static FLAGS: [AtomicU16; TABLE_LIMIT as usize] =
+    [const { AtomicU16::new(0) }; TABLE_LIMIT as usize];
 
 /// Number of UAX #29 segments of `s` (`unicode_segmentation`'s word bounds).
 fn segments(s: &str) -> usize {
@@ -144,6 +162,33 @@ fn probe_midnumlet(c: char) -> bool {
         && segments(&format!("_{c}_")) == 3
 }
 
+/// True when `c` behaves like `,` (`Word_Break = MidNum`): not alphanumeric, joins two
+/// digits (WB11/WB12) but not two letters, and stands alone otherwise.
+fn probe_midnum(c: char) -> bool {
+    segments(&format!("1{c}1")) == 1
+        && segments(&format!("a{c}a")) == 3
+        && segments(&format!("\u{5d0}{c}\u{5d0}")) == 3
+        && segments(&format!("a{c}1")) == 3
+        && segments(&format!("1{c}a")) == 3
+        && segments(&format!("1{c}")) == 2
+        && segments(&format!("{c}1")) == 2
+        && segments(&format!("{c}{c}")) == 2
+        && segments(&format!("1{c}{c}1")) == 4
+        && segments(&format!("_{c}_")) == 3
+}
+
+/// True when `c` is `Word_Break = Katakana`: it joins Katakana on both sides (WB13) and
+/// itself, but not a letter or digit (so it is no ExtendNumLet, WB13a/b), and does not
+/// attach to what precedes it on its own (no Extend, Format or ZWJ, WB4).
+fn probe_katakana(c: char) -> bool {
+    segments(&format!("\u{30a2}{c}")) == 1
+        && segments(&format!("{c}\u{30a2}")) == 1
+        && segments(&format!("{c}{c}")) == 1
+        && ["a", "1", "\u{672c}", " "]
+            .iter()
+            .all(|x| segments(&format!("{x}{c}")) == 2 && segments(&format!("{c}{x}")) == 2)
+}
+
 fn compute_flags(c: char) -> Flags {
     let mut f = Flags::KNOWN;
     if unicode_normalization::char::canonical_combining_class(c) == 0
@@ -165,12 +210,25 @@ fn compute_flags(c: char) -> Flags {
     let no_word = w.unicode_words().next().is_none();
     // `char::is_alphanumeric` only skips the letter probes for characters that cannot be
     // letters.
-    if is_word && c.is_alphanumeric() && probe_letter(c) {
+    // Unspaced-script characters are split into bigrams: the scanners only take them as
+    // one-character words (`SINGLE`) or non-words (`PUNCT`), so words made of `LETTER` and
+    // `MIDNUMLET` characters never hold one.
+    let unspaced = is_unspaced_script(c);
+    if is_word && c.is_alphanumeric() && !unspaced && probe_letter(c) {
         f |= Flags::LETTER;
     } else if (is_word || no_word) && probe_other(c) {
         f |= if is_word { Flags::SINGLE } else { Flags::PUNCT };
-    } else if no_word && probe_midnumlet(c) {
+    } else if no_word && !unspaced && probe_midnumlet(c) {
         f |= Flags::MIDNUMLET;
+    } else if no_word && !unspaced && probe_midnum(c) {
+        f |= Flags::MIDNUM;
+    } else if is_word && unspaced && c.is_alphanumeric() && probe_katakana(c) {
+        f |= Flags::KATAKANA;
+    }
+    if f & (Flags::STABLE | Flags::FOLD_ID) == Flags::STABLE | Flags::FOLD_ID
+        && f & Flags::SCANNED != 0
+    {
+        f |= Flags::FAST;
     }
     Flags(f)
 }
@@ -367,12 +425,13 @@ impl Tokens {
             self.arena[at + len] = b' ';
             self.arena.truncate(at + len + 1);
         } else {
-            self.push_ascii_lower(&text[start..end]);
+            self.push_lower(&text[start..end]);
         }
     }
 
+    /// Appends the UTF-8 bytes `s` with their ASCII letters lower-cased.
     #[inline]
-    fn push_ascii_lower(&mut self, s: &[u8]) {
+    fn push_lower(&mut self, s: &[u8]) {
         let start = self.arena.len();
         self.starts.push(start);
         self.arena.extend_from_slice(s);
@@ -401,10 +460,15 @@ const C_DIGIT: u8 = 2;
 const C_UNDER: u8 = 3;
 const C_SINGLE: u8 = 4;
 const C_MID: u8 = 5;
+const C_MIDNUM: u8 = 7;
 
-/// Scanner class of each ASCII byte: letters are ALetter, digits Numeric, `_` ExtendNumLet.
-const ASCII_CLASS: [u8; 128] = {
-    let mut t = [C_OTHER; 128];
+/// Scanner class of a byte `>= 0x80` (part of a non-ASCII character) in [`BYTE_CLASS`].
+const C_HIGH: u8 = 6;
+
+/// Scanner class of each byte: ASCII letters are ALetter, digits Numeric, `_` ExtendNumLet,
+/// other ASCII [`C_OTHER`], and bytes of non-ASCII characters [`C_HIGH`].
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [C_HIGH; 256];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
@@ -422,6 +486,26 @@ const ASCII_CLASS: [u8; 128] = {
     t
 };
 
+/// The first character of `s[i..]` (`i` a char boundary, `i < s.len()`).
+#[inline]
+fn char_at(s: &str, i: usize) -> char {
+    s[i..].chars().next().expect("char boundary")
+}
+
+/// Scanner class of the character at byte `i` of a fast chunk: ASCII by [`BYTE_CLASS`],
+/// [`Flags::LETTER`] characters [`C_ALPHA`], others [`C_OTHER`] (enough for the infix rules).
+#[inline]
+fn infix_neighbour_class(s: &str, i: usize) -> u8 {
+    let cl = BYTE_CLASS[s.as_bytes()[i] as usize];
+    if cl != C_HIGH {
+        cl
+    } else if flags(char_at(s, i)).has(Flags::LETTER) {
+        C_ALPHA
+    } else {
+        C_OTHER
+    }
+}
+
 /// Calls `emit` with each UAX #29 word of `s` (what `s.unicode_words()` yields), for text
 /// whose characters are all ASCII, `Word_Break = ALetter` letters ([`Flags::LETTER`], treated
 /// as ASCII letters), `Word_Break = MidNumLet` characters ([`Flags::MIDNUMLET`], treated as
@@ -438,7 +522,7 @@ fn scan_words(s: &str, mut emit: impl FnMut(&str)) {
     let n = b.len();
     let class_at = |i: usize| -> (u8, usize) {
         if b[i] < 0x80 {
-            (ASCII_CLASS[b[i] as usize], 1)
+            (BYTE_CLASS[b[i] as usize], 1)
         } else {
             let c = s[i..].chars().next().expect("char boundary");
             let f = flags(c);
@@ -448,6 +532,8 @@ fn scan_words(s: &str, mut emit: impl FnMut(&str)) {
                 C_SINGLE
             } else if f.has(Flags::MIDNUMLET) {
                 C_MID
+            } else if f.has(Flags::MIDNUM) {
+                C_MIDNUM
             } else {
                 C_OTHER
             };
@@ -476,6 +562,13 @@ fn scan_words(s: &str, mut emit: impl FnMut(&str)) {
                         if (prev == C_DIGIT && next == C_DIGIT)
                             || (prev == C_ALPHA && next == C_ALPHA)
                         {
+                            i += w2;
+                            continue;
+                        }
+                    }
+                    if c2 == C_MIDNUM && prev == C_DIGIT && i + w2 < n {
+                        let (next, _) = class_at(i + w2);
+                        if next == C_DIGIT {
                             i += w2;
                             continue;
                         }
@@ -521,55 +614,82 @@ fn ascii_lower8(w: u64) -> u64 {
     w | ((ge_a & !gt_z & !w & H) >> 2)
 }
 
-/// [`scan_words`] for the pure ASCII bytes `b[lo..hi]`; `emit` gets each word's byte range
-/// in `b`.
-fn scan_ascii_words(b: &[u8], lo: usize, hi: usize, mut emit: impl FnMut(usize, usize)) {
-    let b = &b[..hi];
-    let n = hi;
-    let mut i = lo;
-    while i < n {
-        let cl = ASCII_CLASS[b[i] as usize];
-        if cl == C_OTHER {
-            i += 1;
-            continue;
+/// SWAR constants: every byte 0x01, and every byte 0x80.
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// High bit of each byte of the ASCII bytes `x` set where the byte equals `c`.
+#[inline]
+fn eq8(x: u64, c: u8) -> u64 {
+    let t = x ^ (ONES * c as u64);
+    // `t < 0x80` per byte, so `t + 0x7f` reaches the high bit exactly when `t != 0`.
+    !(t + ONES * 0x7f) & HIGHS
+}
+
+/// High bit of each byte of the ASCII bytes `x` set where `lo <= byte <= hi` (`lo >= 1`).
+#[inline]
+fn range8(x: u64, lo: u8, hi: u8) -> u64 {
+    (x + ONES * (0x80 - lo) as u64) & !(x + ONES * (0x7f - hi) as u64) & HIGHS
+}
+
+/// The high bits of the eight bytes of `m` (only high bits set) as an 8-bit mask, byte `k`
+/// to bit `k` (multiplication moves bit `8k + 7` to bit `56 + k` without collisions).
+#[inline]
+fn pack8(m: u64) -> u64 {
+    m.wrapping_mul(0x0002_0408_1020_4081) >> 56
+}
+
+/// Bit masks (bit `k` = byte `k`) of a 64-byte window of ASCII text, for the word rules of
+/// [`scan_words`]: letters, digits, `_`, the MidLetter/MidNumLet bytes `'`, `.`, `:` and the
+/// MidNum/MidNumLet bytes `.`, `,`, `;`, `'`.
+struct AsciiMasks {
+    alpha: u64,
+    digit: u64,
+    under: u64,
+    mid_letter: u64,
+    mid_num: u64,
+}
+
+impl AsciiMasks {
+    /// Masks of `w` (64 ASCII bytes), eight bytes at a time (SWAR).
+    #[inline]
+    fn of(w: &[u8; 64]) -> AsciiMasks {
+        let mut m = AsciiMasks {
+            alpha: 0,
+            digit: 0,
+            under: 0,
+            mid_letter: 0,
+            mid_num: 0,
+        };
+        for (k, c) in w.chunks_exact(8).enumerate() {
+            let x = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            let sh = 8 * k;
+            m.alpha |= pack8(range8(x | (ONES * 0x20), b'a', b'z')) << sh;
+            m.digit |= pack8(range8(x, b'0', b'9')) << sh;
+            m.under |= pack8(eq8(x, b'_')) << sh;
+            let (quote, dot) = (eq8(x, b'\''), eq8(x, b'.'));
+            m.mid_letter |= pack8(quote | dot | eq8(x, b':')) << sh;
+            m.mid_num |= pack8(quote | dot | eq8(x, b',') | eq8(x, b';')) << sh;
         }
-        let start = i;
-        let mut prev = cl;
-        let mut alnum = cl != C_UNDER;
-        i += 1;
-        while i < n {
-            let c2 = ASCII_CLASS[b[i] as usize];
-            if c2 != C_OTHER {
-                prev = c2;
-                alnum |= c2 != C_UNDER;
-                i += 1;
-                continue;
-            }
-            if i + 1 < n {
-                let next = ASCII_CLASS[b[i + 1] as usize];
-                let infix = match b[i] {
-                    b'.' | b',' | b';' | b'\'' if prev == C_DIGIT && next == C_DIGIT => true,
-                    b'\'' | b'.' | b':' if prev == C_ALPHA && next == C_ALPHA => true,
-                    _ => false,
-                };
-                if infix {
-                    i += 1;
-                    continue;
-                }
-            }
-            break;
-        }
-        if alnum {
-            emit(start, i);
-        }
+        m
     }
+}
+
+/// True when the 65 bytes `w` are all ASCII (eight bytes at a time).
+#[inline]
+fn is_ascii65(w: &[u8]) -> bool {
+    let high = w[..64].chunks_exact(8).fold(0u64, |acc, c| {
+        acc | u64::from_le_bytes(c.try_into().expect("8 bytes"))
+    });
+    high & HIGHS == 0 && w[64] < 0x80
 }
 
 /// What the chunking needs to know about one raw character.
 #[derive(Clone, Copy)]
 struct CutInfo {
-    /// ASCII, or NFKC-stable, folds to itself and is one of [`Flags::SCANNED`]: normalises to
-    /// itself (ASCII: lower case) and [`scan_words`] takes it.
+    /// ASCII, or NFKC-stable, folds to itself and is one of [`Flags::SCANNED`] or
+    /// [`Flags::KATAKANA`]: normalises to itself (ASCII: lower case) and the fast-chunk
+    /// scanner takes it.
     fast: bool,
     /// ASCII white space.
     ws: bool,
@@ -594,7 +714,7 @@ impl CutInfo {
         }
         let f = flags(c);
         let same = f.has(Flags::STABLE) && f.has(Flags::FOLD_ID);
-        let fast = same && f.has(Flags::SCANNED);
+        let fast = same && f.has(Flags::SCANNED | Flags::KATAKANA);
         CutInfo {
             fast,
             ws: false,
@@ -676,10 +796,31 @@ impl Tokeniser {
                 i += 1;
                 continue;
             }
-            let c = text[i..].chars().next().expect("char boundary");
-            if CutInfo::of(c).fast {
+            let c = char_at(text, i);
+            if flags(c).has(Flags::FAST) {
                 i += c.len_utf8();
                 continue;
+            }
+            if CutInfo::of(c).fast {
+                if !flags(c).has(Flags::KATAKANA) {
+                    i += c.len_utf8();
+                    continue;
+                }
+                // A run of Katakana is fast unless an `_` (ExtendNumLet) touches it: WB13a/b
+                // would join them into one word.
+                let mut j = i + c.len_utf8();
+                while j < n && b[j] >= 0x80 {
+                    let d = char_at(text, j);
+                    if !(flags(d).has(Flags::KATAKANA) && CutInfo::of(d).fast) {
+                        break;
+                    }
+                    j += d.len_utf8();
+                }
+                let touches_underscore = (i > 0 && b[i - 1] == b'_') || (j < n && b[j] == b'_');
+                if !touches_underscore {
+                    i = j;
+                    continue;
+                }
             }
             // A character the fast chunks cannot take: it goes into a general chunk from the
             // last cut before it to the first cut after it.
@@ -714,23 +855,170 @@ impl Tokeniser {
         self.tokens
     }
 
-    /// A chunk of ASCII and [`CutInfo::fast`] characters: its normalisation is ASCII
-    /// lower-casing.
+    /// A chunk `text[lo..hi]` of ASCII and [`CutInfo::fast`] characters: its normalisation is
+    /// ASCII lower-casing, so it is scanned in place with the rules of [`scan_words`] (ASCII
+    /// bytes by [`BYTE_CLASS`], other characters by their cached [`Flags`]) and each word is
+    /// copied into the arena lower-cased. A one-character word (`Flags::SINGLE`) of an
+    /// unspaced script extends the pending bigram run.
     fn fast_chunk(&mut self, text: &str, lo: usize, hi: usize) {
-        let chunk = &text[lo..hi];
-        if chunk.is_ascii() {
-            let b = text.as_bytes();
-            scan_ascii_words(b, lo, hi, |start, end| {
+        let all = text.as_bytes();
+        let b = &all[..hi];
+        let n = hi;
+        let mut i = lo;
+        while i < n {
+            if b[i] < 0x80
+                && let Some(win) = b.get(i..i + 65)
+                && is_ascii65(win)
+            {
+                let consumed = self.ascii_window(all, i);
+                if consumed > 0 {
+                    i += consumed;
+                    continue;
+                }
+            }
+            let mut cl = BYTE_CLASS[b[i] as usize];
+            let mut w = 1;
+            if cl == C_OTHER {
+                i += 1;
+                continue;
+            }
+            if cl == C_HIGH {
+                let c = char_at(text, i);
+                w = c.len_utf8();
+                let f = flags(c);
+                if f.has(Flags::KATAKANA) {
+                    // A run of Katakana is one word (WB13); the chunking made sure no `_`
+                    // touches it. All its characters are unspaced: they extend the run.
+                    self.run_push(c);
+                    i += w;
+                    while i < n && b[i] >= 0x80 {
+                        let d = char_at(text, i);
+                        if !flags(d).has(Flags::KATAKANA) {
+                            break;
+                        }
+                        self.run_push(d);
+                        i += d.len_utf8();
+                    }
+                    continue;
+                }
+                if !f.has(Flags::LETTER) {
+                    // `Word_Break = Other`, or a MidNumLet or MidNum with no letter or digit
+                    // before it: a segment of its own.
+                    if f.has(Flags::SINGLE) {
+                        self.single(c, &text[i..i + w]);
+                    }
+                    i += w;
+                    continue;
+                }
+                cl = C_ALPHA;
+            }
+            let start = i;
+            let mut ascii = w == 1;
+            let mut prev = cl;
+            let mut alnum = cl != C_UNDER;
+            i += w;
+            while i < n {
+                let c2 = BYTE_CLASS[b[i] as usize];
+                if matches!(c2, C_ALPHA | C_DIGIT | C_UNDER) {
+                    prev = c2;
+                    alnum |= c2 != C_UNDER;
+                    i += 1;
+                    continue;
+                }
+                if c2 == C_HIGH {
+                    let c = char_at(text, i);
+                    let w2 = c.len_utf8();
+                    let f = flags(c);
+                    if f.has(Flags::LETTER) {
+                        prev = C_ALPHA;
+                        alnum = true;
+                        ascii = false;
+                        i += w2;
+                        continue;
+                    }
+                    if f.has(Flags::MIDNUMLET | Flags::MIDNUM) && i + w2 < n {
+                        let next = infix_neighbour_class(text, i + w2);
+                        if (prev == C_DIGIT && next == C_DIGIT)
+                            || (prev == C_ALPHA && next == C_ALPHA && f.has(Flags::MIDNUMLET))
+                        {
+                            ascii = false;
+                            i += w2;
+                            continue;
+                        }
+                    }
+                    break;
+                }
+                if i + 1 < n && matches!(b[i], b'.' | b',' | b';' | b'\'' | b':') {
+                    let next = infix_neighbour_class(text, i + 1);
+                    let infix = match b[i] {
+                        b'.' | b',' | b';' | b'\'' if prev == C_DIGIT && next == C_DIGIT => true,
+                        b'\'' | b'.' | b':' if prev == C_ALPHA && next == C_ALPHA => true,
+                        _ => false,
+                    };
+                    if infix {
+                        i += 1;
+                        continue;
+                    }
+                }
+                break;
+            }
+            if alnum {
                 self.flush();
-                self.tokens.push_ascii_word(b, start, end);
-            });
+                if ascii {
+                    self.tokens.push_ascii_word(all, start, i);
+                } else {
+                    self.tokens.push_lower(&b[start..i]);
+                }
+            }
+        }
+    }
+
+    /// Emits the words of the 64-byte ASCII window `b[i..i + 64]` (with `b[i + 64]` ASCII
+    /// too), where `i` is not inside a word, from bit masks: a byte is in a word when it is a
+    /// letter, digit or `_`, or an infix (`'`, `.`, `:` between two letters; `.`, `,`, `;`,
+    /// `'` between two digits), the rules of [`scan_words`]; words are the runs of such bytes
+    /// that hold a letter or digit. Returns how many bytes were consumed: up to the start of a
+    /// word that reaches the end of the window (so 0 for a word of 64 bytes or more, left to
+    /// the byte loop), else 64.
+    #[inline]
+    fn ascii_window(&mut self, all: &[u8], i: usize) -> usize {
+        let win: &[u8; 64] = all[i..i + 64].try_into().expect("64 bytes");
+        let m = AsciiMasks::of(win);
+        let next = BYTE_CLASS[all[i + 64] as usize];
+        // Bit k of `*_next` / `*_prev`: byte k + 1 / k − 1 is a letter (digit). Byte i − 1
+        // needs no bit: byte i is never an infix, as `i` is not inside a word.
+        let alpha_next = (m.alpha >> 1) | (u64::from(next == C_ALPHA) << 63);
+        let digit_next = (m.digit >> 1) | (u64::from(next == C_DIGIT) << 63);
+        let infix = (m.mid_letter & (m.alpha << 1) & alpha_next)
+            | (m.mid_num & (m.digit << 1) & digit_next);
+        let alnum = m.alpha | m.digit;
+        let mut words = alnum | m.under | infix;
+        while words != 0 {
+            let s = words.trailing_zeros();
+            let len = (!(words >> s)).trailing_zeros();
+            let e = s + len;
+            if e >= 64 {
+                return s as usize;
+            }
+            let span = ((1u64 << len) - 1) << s;
+            if alnum & span != 0 {
+                self.flush();
+                self.tokens
+                    .push_ascii_word(all, i + s as usize, i + e as usize);
+            }
+            words &= !((1u64 << e) - 1);
+        }
+        64
+    }
+
+    /// A one-character UAX #29 word `c` (`s` its UTF-8) of normalised text: as [`Self::word`].
+    #[inline]
+    fn single(&mut self, c: char, s: &str) {
+        if is_unspaced_script(c) {
+            self.run_push(c);
         } else {
-            let mut scratch = std::mem::take(&mut self.scratch);
-            scratch.clear();
-            scratch.push_str(chunk);
-            scratch.make_ascii_lowercase();
-            scan_words(&scratch, |w| self.word(w));
-            self.scratch = scratch;
+            self.flush();
+            self.tokens.push_str(s);
         }
     }
 
@@ -885,6 +1173,25 @@ pub(crate) mod reference {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scanner takes Katakana (WB13) and MidNum characters itself; characters that only
+    /// look alike keep the general path.
+    #[test]
+    fn katakana_and_midnum_are_recognised() {
+        for c in ['\u{30ab}', '\u{30fc}', '\u{30f7}', '\u{31f0}'] {
+            assert!(flags(c).has(Flags::KATAKANA), "{c:?}");
+            assert!(CutInfo::of(c).fast, "{c:?}");
+        }
+        // Middle dot (Other), double hyphen (Katakana, not alphanumeric), Hiragana (Other),
+        // Han (Other), ExtendNumLet, half-width (NFKC changes it).
+        for c in ['\u{30fb}', '\u{30a0}', '\u{3072}', '\u{672c}', '\u{203f}'] {
+            assert!(!flags(c).has(Flags::KATAKANA), "{c:?}");
+        }
+        assert!(!CutInfo::of('\u{ff76}').fast);
+        assert!(flags('\u{60c}').has(Flags::MIDNUM));
+        assert!(!flags(',').has(Flags::MIDNUMLET));
+        assert!(flags('\u{2019}').has(Flags::MIDNUMLET) && !flags('\u{2019}').has(Flags::MIDNUM));
+    }
 
     #[test]
     fn turkish_i_variants_fold_together() {
