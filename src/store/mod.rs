@@ -76,6 +76,23 @@ pub const MMAP_BYTES: i64 = 256 * 1024 * 1024;
 /// wal_autocheckpoint`; SQLite's default is 1,000 pages = 4 MB).
 pub const WAL_AUTOCHECKPOINT_PAGES: i64 = 8192;
 
+/// [`StoreError::Foreign`] for a database at schema `version` 0 that has tables: another
+/// program's file.
+fn refuse_foreign(conn: &Connection, version: i64) -> Result<(), StoreError> {
+    if version != 0 {
+        return Ok(());
+    }
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name LIMIT 5")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if tables.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Foreign(tables.join(", ")))
+    }
+}
+
 /// Handle on the SQLite store.
 pub struct Store {
     conn: Connection,
@@ -125,17 +142,7 @@ impl Store {
             }
         };
         let supported = MIGRATIONS.len() as i64;
-        if found == 0 {
-            let tables: Vec<String> = conn
-                .prepare(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name LIMIT 5",
-                )?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            if !tables.is_empty() {
-                return Err(StoreError::Foreign(tables.join(", ")));
-            }
-        }
+        refuse_foreign(&conn, found)?;
         if found > supported {
             return Err(StoreError::TooNew { found, supported });
         }
@@ -160,17 +167,7 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         // Schema version 0 with tables in it: another program's database.
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if version == 0 {
-            let tables: Vec<String> = conn
-                .prepare(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name LIMIT 5",
-                )?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            if !tables.is_empty() {
-                return Err(StoreError::Foreign(tables.join(", ")));
-            }
-        }
+        refuse_foreign(&conn, version)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;

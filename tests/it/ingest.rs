@@ -22,7 +22,12 @@ fn sample() -> PathBuf {
 }
 
 fn sample_origins() -> Vec<String> {
-    std::fs::read_to_string(root().join("data/sample/origins.txt"))
+    origins_in(&root().join("data/sample/origins.txt"))
+}
+
+/// The domains of an origins file (one per line, `#` comments).
+fn origins_in(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
         .unwrap()
         .lines()
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
@@ -572,12 +577,7 @@ fn html_files_and_directories_are_ingested() {
 #[test]
 fn translated_copies_are_linked_to_their_originals() {
     let dir = root().join("data/sample-xling");
-    let origins: Vec<String> = std::fs::read_to_string(dir.join("origins.txt"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(str::to_string)
-        .collect();
+    let origins = origins_in(&dir.join("origins.txt"));
     let (store, s) = ingest(
         Store::open_in_memory().unwrap(),
         &[dir.join("sample.warc.gz")],
@@ -626,12 +626,7 @@ fn translation_matching_does_not_depend_on_the_order_pages_are_visited() {
     // Anchor weights (document frequencies) once depended on which pages had been looked up
     // earlier in a pass, so the same store could give different links from run to run.
     let dir = root().join("data/sample-xling");
-    let origins: Vec<String> = std::fs::read_to_string(dir.join("origins.txt"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .map(str::to_string)
-        .collect();
+    let origins = origins_in(&dir.join("origins.txt"));
     let (mut store, _) = ingest(
         Store::open_in_memory().unwrap(),
         &[dir.join("sample.warc.gz")],
