@@ -7,7 +7,7 @@
 //! cargo bench --bench crawl -- frontier     # 1,000,000-URL frontier: peak resident memory
 //! ```
 //! Environment: `CRAWL_BENCH_HOSTS` (200), `CRAWL_BENCH_PAGES` (50), `CRAWL_BENCH_DELAY_MS`
-//! (200), `CRAWL_BENCH_VOCAB` (4000 words), `CRAWL_BENCH_SINKS` (`count,analyse,pipeline`), `CRAWL_BENCH_FRONTIER` (1000000), `CRAWL_BENCH_FRONTIER_HOSTS` (10000).
+//! (200), `CRAWL_BENCH_VOCAB` (4000 words), `CRAWL_BENCH_SINKS` (`count,analyse,pipeline`), `CRAWL_BENCH_CONCURRENCY` (64, throughput), `CRAWL_BENCH_FRONTIER` (1000000), `CRAWL_BENCH_FRONTIER_HOSTS` (10000).
 
 mod common;
 
@@ -284,7 +284,13 @@ fn throughput() {
         let (seeds, names) = seeds(port, hosts, pages);
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("b.db");
-        let cfg = with_resolve(config(Duration::ZERO, 64), &names);
+        let cfg = with_resolve(
+            config(
+                Duration::ZERO,
+                env_or("CRAWL_BENCH_CONCURRENCY", 64) as usize,
+            ),
+            &names,
+        );
         let consumer: Box<dyn PageConsumer> = if sink == "count" {
             Box::new(Counter::default())
         } else if sink == "analyse" {
