@@ -305,6 +305,10 @@ struct PlainIter {
     pending: Option<(u64, Vec<u8>)>,
 }
 
+/// Largest record header (bytes) of a plain WARC; a longer one is reported and skipped
+/// without being held in memory whole.
+const MAX_HEADER_BYTES: usize = 1024 * 1024;
+
 /// Longest piece of one line [`PlainIter::resync`] holds in memory while it scans.
 const RESYNC_CHUNK: u64 = 64 * 1024;
 
@@ -367,7 +371,13 @@ impl Iterator for PlainIter {
         let mut offset = offset;
         loop {
             let before = head.len();
-            match self.inner.read_until(b'\n', &mut head) {
+            let line_at = self.inner.pos;
+            match self
+                .inner
+                .by_ref()
+                .take(MAX_HEADER_BYTES as u64 + 1)
+                .read_until(b'\n', &mut head)
+            {
                 Ok(0) => {
                     self.done = true;
                     if head.iter().all(|b| b.is_ascii_whitespace()) {
@@ -382,24 +392,36 @@ impl Iterator for PlainIter {
                 }
             }
             let line = &head[before..];
-            if head.len() == line.len() && (line == b"\r\n" || line == b"\n") {
+            if head.len() == line.len() && line.iter().all(|b| matches!(b, b'\r' | b'\n')) {
                 // Blank lines between records.
                 head.clear();
                 offset = self.inner.pos;
                 continue;
             }
+            if head.len() == line.len() && !line.starts_with(b"WARC/") {
+                // Not a record start: junk between records. Report it and look for the next
+                // version line from the line after it.
+                return self.broken(
+                    offset,
+                    "bytes between records that do not start a WARC record; skipped".into(),
+                );
+            }
+            if before > 0 && line.starts_with(b"WARC/1.") {
+                // The next record's version line inside this header: this one ends without
+                // its blank line (and has no block). Read on from that line.
+                let line = line.to_vec();
+                self.pending = Some((line_at, line));
+                return Some((
+                    offset,
+                    Err("record header ends without a blank line; skipped".into()),
+                ));
+            }
             if line == b"\r\n" || line == b"\n" {
                 break;
             }
-            if head.len() > 1024 * 1024 {
+            if head.len() > MAX_HEADER_BYTES {
                 return self.broken(offset, "record header longer than 1 MiB".into());
             }
-        }
-        if !head.starts_with(b"WARC/") {
-            return self.broken(
-                offset,
-                "record does not start with a WARC version line".into(),
-            );
         }
         let Some(len) = content_length(&head) else {
             return self.broken(offset, "record has no valid Content-Length".into());
@@ -425,7 +447,7 @@ impl Iterator for PlainIter {
             };
         }
         let mut rest = Vec::with_capacity(len as usize + 4);
-        if let Err(e) = self.inner.by_ref().take(len + 4).read_to_end(&mut rest) {
+        if let Err(e) = self.inner.by_ref().take(len).read_to_end(&mut rest) {
             self.done = true;
             return Some((offset, Err(format!("read error: {e}"))));
         }
@@ -435,23 +457,51 @@ impl Iterator for PlainIter {
             let reason = format!("truncated record: block has {} of {len} bytes", rest.len());
             return self.resync_within(offset, head.len() as u64, rest, reason);
         }
-        if rest.len() < len as usize + 4 {
-            // Missing trailer at end of file: accept the record, the block is complete.
-            rest.resize(len as usize + 4, b'\n');
-            rest[len as usize..].copy_from_slice(b"\r\n\r\n");
-        } else if !(rest[len as usize..].starts_with(b"\r\n") || rest[len as usize] == b'\n') {
-            // The block does not end where Content-Length says: the length is wrong, and the
-            // bytes read may hold the next records.
+        // After the block: the CRLF CRLF trailer (tolerated short or missing), then the next
+        // record's version line or the end of the file. Anything else means the
+        // Content-Length is wrong and the block holds part of what follows.
+        if !self.at_record_boundary() {
             let reason =
                 format!("record block does not end after its Content-Length ({len} bytes)");
             return self.resync_within(offset, head.len() as u64, rest, reason);
         }
+        rest.extend_from_slice(b"\r\n\r\n");
         head.extend_from_slice(&rest);
         Some((offset, parse_record(&head, 0, offset)))
     }
 }
 
 impl PlainIter {
+    /// True when the stream, after at most a few CR/LF bytes (which are consumed), is at its
+    /// end or at a `WARC/` version line (which is not consumed).
+    fn at_record_boundary(&mut self) -> bool {
+        let mut look = Vec::with_capacity(16);
+        if self.inner.by_ref().take(16).read_to_end(&mut look).is_err() {
+            return false;
+        }
+        let ws = look
+            .iter()
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .count();
+        let after = &look[ws..];
+        // A complete trailer ends the record whatever follows (junk after it is the next
+        // read's problem); without one, only the end of the file or a version line will do.
+        let ok = look.starts_with(b"\r\n\r\n")
+            || after.is_empty()
+            || after.starts_with(b"WARC/")
+            || ws == look.len();
+        // Give back what follows the trailer (within the buffer just read).
+        let back = (look.len() - ws) as i64;
+        if back > 0 {
+            if self.inner.inner.seek_relative(-back).is_err() {
+                self.done = true;
+                return false;
+            }
+            self.inner.pos -= back as u64;
+        }
+        ok
+    }
+
     /// Moves to byte `at` if the file ends there (give or take blank lines) or a record starts
     /// there; false (position unspecified) otherwise.
     fn record_or_end_at(&mut self, at: u64) -> bool {

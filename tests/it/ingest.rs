@@ -258,6 +258,39 @@ fn a_plain_warc_goes_on_after_a_broken_record() {
             "{name}: {errors:?}"
         );
     }
+    // Junk between two intact records costs nothing but a report; a missing trailer nothing.
+    let i = starts.len() / 2;
+    let mut junk = plain[..starts[i]].to_vec();
+    junk.extend_from_slice(b"garbage line\r\n");
+    junk.extend_from_slice(&plain[starts[i]..]);
+    let p = dir.path().join("junk.warc");
+    std::fs::write(&p, &junk).unwrap();
+    let (pages, errors) = count_pages(&p);
+    assert_eq!((pages, errors.len()), (all_pages, 1), "{errors:?}");
+    assert!(plain[..starts[i]].ends_with(b"\r\n\r\n"));
+    let mut bare = plain[..starts[i] - 4].to_vec();
+    bare.extend_from_slice(&plain[starts[i]..]);
+    std::fs::write(&p, &bare).unwrap();
+    let (pages, errors) = count_pages(&p);
+    assert_eq!((pages, errors.len()), (all_pages, 0), "{errors:?}");
+    // A length 12 bytes too long swallows the next record's version line: that record is
+    // still found.
+    let old_len: usize = {
+        let h = &plain[starts[i - 1]..starts[i]];
+        let at = h.windows(15).position(|w| w == b"Content-Length:").unwrap();
+        let line = &h[at + 15..];
+        let end = line.iter().position(|&b| b == b'\r').unwrap();
+        std::str::from_utf8(&line[..end])
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let long = set_content_length(&plain, starts[i - 1], &(old_len + 12).to_string());
+    std::fs::write(&p, &long).unwrap();
+    let (pages, errors) = count_pages(&p);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(pages, pages_without(i - 1), "{errors:?}");
 }
 
 #[test]
