@@ -94,6 +94,9 @@ pub struct WarcFile {
     next_record: u64,
     done: bool,
     plain: Option<PlainIter>,
+    /// Further records found in the last gzip member (a member holding several records, as a
+    /// whole-file gzipped WARC does).
+    queued: std::collections::VecDeque<Result<WarcRecord, RecordError>>,
 }
 
 impl WarcFile {
@@ -122,6 +125,7 @@ impl WarcFile {
             next_record: 0,
             done: false,
             plain: None,
+            queued: std::collections::VecDeque::new(),
         };
         if !gzip {
             // Plain WARC: the whole file is one stream of records.
@@ -136,6 +140,9 @@ impl WarcFile {
     }
 
     fn next_gzip(&mut self) -> Option<Result<WarcRecord, RecordError>> {
+        if let Some(r) = self.queued.pop_front() {
+            return Some(r);
+        }
         // Skip stray bytes between members (e.g. zero padding) up to the next gzip magic.
         let offset = self.reader.pos;
         match self.reader.fill_buf() {
@@ -178,14 +185,46 @@ impl WarcFile {
                     reason: format!("record larger than {MAX_RECORD_BYTES} bytes decompressed"),
                 }))
             }
-            Ok(_) => Some(
-                parse_record(&block, record, offset).map_err(|reason| RecordError {
-                    file: self.path.clone(),
-                    record,
-                    offset,
-                    reason,
-                }),
-            ),
+            Ok(_) => {
+                let pieces = split_member(&block);
+                let mut out = Vec::with_capacity(pieces.len());
+                for (i, piece) in pieces.into_iter().enumerate() {
+                    let record = if i == 0 {
+                        record
+                    } else {
+                        self.next_record += 1;
+                        self.next_record - 1
+                    };
+                    let err = |reason: String| RecordError {
+                        file: self.path.clone(),
+                        record,
+                        offset,
+                        reason,
+                    };
+                    out.push(match piece {
+                        Ok(bytes) if bytes.ends_with(b"\r\n\r\n") || i == 0 => {
+                            parse_record(bytes, record, offset).map_err(err)
+                        }
+                        Ok(bytes) => {
+                            // A record inside a member whose trailer is short or missing.
+                            let mut v = bytes.to_vec();
+                            let have = v
+                                .iter()
+                                .rev()
+                                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                                .count();
+                            v.truncate(v.len() - have);
+                            v.extend_from_slice(b"\r\n\r\n");
+                            parse_record(&v, record, offset).map_err(err)
+                        }
+                        Err(reason) => Err(err(reason)),
+                    });
+                }
+                let mut out = out.into_iter();
+                let first = out.next();
+                self.queued.extend(out);
+                first
+            }
             Err(e) => {
                 // A corrupt or truncated member: report it and resynchronise at the next gzip
                 // header after the member's start.
@@ -548,6 +587,52 @@ impl PlainIter {
         }
         self.broken(offset, reason)
     }
+}
+
+/// The records in one decompressed gzip member: normally one (ISO 28500 Annex D: one record
+/// per member), several when the member holds more (a whole-file gzipped WARC). Each piece
+/// is a record's bytes, or why the rest of the member could not be split (it is then
+/// skipped).
+fn split_member(block: &[u8]) -> Vec<Result<&[u8], String>> {
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    loop {
+        let rest = &block[at..];
+        let start = rest
+            .iter()
+            .position(|b| !matches!(b, b'\r' | b'\n'))
+            .unwrap_or(rest.len());
+        let rest = &rest[start..];
+        if rest.is_empty() {
+            break;
+        }
+        let head_end = memchr::memmem::find(rest, b"\r\n\r\n").map(|i| i + 4);
+        let len = head_end.and_then(|h| content_length(&rest[..h]));
+        let (Some(h), Some(len)) = (head_end, len) else {
+            if out.is_empty() {
+                // Not splittable: the record parser reports what is wrong with it.
+                out.push(Ok(rest));
+            } else {
+                out.push(Err(format!(
+                    "{} bytes after the records of this gzip member are not a WARC record; skipped",
+                    rest.len()
+                )));
+            }
+            break;
+        };
+        let end = h.saturating_add(len as usize).min(rest.len());
+        let trailer = rest[end..]
+            .iter()
+            .take(4)
+            .take_while(|b| matches!(b, b'\r' | b'\n'))
+            .count();
+        out.push(Ok(&rest[..end + trailer]));
+        at += start + end + trailer;
+    }
+    if out.is_empty() {
+        out.push(Ok(block));
+    }
+    out
 }
 
 fn content_length(head: &[u8]) -> Option<u64> {

@@ -156,6 +156,14 @@ fn warc_plain_gzipped_and_truncated() {
     std::fs::write(&plain, gunzip_all(&sample())).unwrap();
     let (p_pages, p_err) = count_pages(&plain);
     assert_eq!((p_pages, p_err.len()), (63, 0), "{p_err:?}");
+    // The same records gzipped as one member (a whole-file `gzip`, against the standard's
+    // one member per record): every record is still read.
+    let whole = dir.path().join("whole.warc.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&std::fs::read(&plain).unwrap()).unwrap();
+    std::fs::write(&whole, gz.finish().unwrap()).unwrap();
+    let (w_pages, w_err) = count_pages(&whole);
+    assert_eq!((w_pages, w_err.len()), (63, 0), "{w_err:?}");
 
     // Truncated gzip: cut in the middle of the file. Records before the cut are read, the
     // cut one is reported with its record number and offset.
