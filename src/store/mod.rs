@@ -184,36 +184,30 @@ impl Store {
         Ok(Store { conn })
     }
 
-    /// Takes the store's writer lock: an exclusive advisory lock (`flock`) on the file
-    /// `<db>.writer-lock` beside the database, released when the returned file is dropped
-    /// (or the process ends). Writers of pages (`ingest`, `crawl`) keep indexes of the stored
-    /// pages in memory, so two at once would each miss the other's pages. `None` for an
-    /// in-memory store.
+    /// Takes the store's writer lock: an exclusive advisory lock (`flock`) on the database
+    /// file itself — so every path to it (symbolic or hard links) shares the lock — released
+    /// when the returned handle is dropped or the process ends. SQLite's own locks are
+    /// `fcntl` byte-range locks, which `flock` does not interact with on local file systems.
+    /// Writers of pages (`ingest`, `crawl`) keep indexes of the stored pages in memory, so two
+    /// at once would each miss the other's pages. `None` for an in-memory store.
     ///
     /// # Errors
     /// [`StoreError::Busy`] when another open handle (another process, usually) holds it;
-    /// [`StoreError::Lock`] when the lock file cannot be created.
+    /// [`StoreError::Lock`] when the file cannot be opened or locked.
     pub fn lock_writer(&self) -> Result<Option<std::fs::File>, StoreError> {
         let db = match self.conn.path() {
             Some(p) if !p.is_empty() => std::path::PathBuf::from(p),
             _ => return Ok(None),
         };
-        let mut name = db.file_name().unwrap_or_default().to_os_string();
-        name.push(".writer-lock");
-        let lock_path = db.with_file_name(name);
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| StoreError::Lock(format!("{}: {e}", lock_path.display())))?;
+        let file = std::fs::File::open(&db)
+            .map_err(|e| StoreError::Lock(format!("{}: {e}", db.display())))?;
         match file.try_lock() {
             Ok(()) => Ok(Some(file)),
             Err(std::fs::TryLockError::WouldBlock) => {
                 Err(StoreError::Busy(db.display().to_string()))
             }
             Err(std::fs::TryLockError::Error(e)) => {
-                Err(StoreError::Lock(format!("{}: {e}", lock_path.display())))
+                Err(StoreError::Lock(format!("{}: {e}", db.display())))
             }
         }
     }
