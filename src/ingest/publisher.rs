@@ -17,8 +17,10 @@ pub struct SuppliedArticle {
     #[serde(default)]
     pub title: Option<String>,
     /// Publication time: RFC 3339, or a date `YYYY-MM-DD` (taken as 00:00 UTC).
+    /// Any JSON value: a string is read as a date ([`parse_time`]); anything else (a number,
+    /// an object…) is reported and the article kept without a date.
     #[serde(default)]
-    pub published: Option<String>,
+    pub published: Option<serde_json::Value>,
     /// Full body text; paragraphs separated by blank lines.
     #[serde(default)]
     pub text: String,
@@ -30,11 +32,26 @@ pub struct SuppliedArticle {
     pub site_name: Option<String>,
 }
 
+/// `value` quoted for a message, cut to 80 characters.
+fn shorten(value: &str) -> String {
+    let mut q: String = value.chars().take(80).collect();
+    if q.len() < value.len() {
+        q.push('…');
+    }
+    format!("{q:?}")
+}
+
 /// Parses a publication time given as RFC 3339, RFC 2822, an ISO 8601 date and time without
 /// offset (`2024-03-01T10:00:00` or with a space; read as UTC), or a bare date `YYYY-MM-DD`
-/// (midnight UTC). `None` for anything else.
+/// (midnight UTC). `None` for anything else, and for years outside 1900–2100 (a year 0 date
+/// would otherwise win every "which was published first" decision).
 pub fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
+    use chrono::Datelike;
     let s = s.trim();
+    parse_any_time(s).filter(|t| (1900..=2100).contains(&t.year()))
+}
+
+fn parse_any_time(s: &str) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(s)
         .ok()
         .or_else(|| DateTime::parse_from_rfc2822(s).ok())
@@ -78,13 +95,20 @@ pub fn parse_line(line: &str) -> Result<(url::Url, Article, Option<String>), Str
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(format!("url {:?} is not an http(s) URL", a.url));
     }
-    let published = a.published.as_deref().map(|p| (p, parse_time(p)));
-    let warning = match published {
-        Some((p, None)) if !p.trim().is_empty() => Some(format!(
-            "published {p:?} is not a date (RFC 3339, RFC 2822 or YYYY-MM-DD); the article is stored without it"
-        )),
-        _ => None,
+    let (published, warning) = match &a.published {
+        None | Some(serde_json::Value::Null) => (None, None),
+        Some(serde_json::Value::String(p)) if p.trim().is_empty() => (None, None),
+        Some(serde_json::Value::String(p)) => match parse_time(p) {
+            Some(t) => (Some(t), None),
+            None => (None, Some(shorten(p))),
+        },
+        Some(other) => (None, Some(shorten(&other.to_string()))),
     };
+    let warning = warning.map(|p| {
+        format!(
+            "published {p} is not a date (RFC 3339, RFC 2822 or YYYY-MM-DD, years 1900–2100); the article is stored without it"
+        )
+    });
     let language =
         whatlang::detect_lang(&a.text).map(|l| crate::extract::language_code(l).to_string());
     let art = Article {
@@ -92,7 +116,7 @@ pub fn parse_line(line: &str) -> Result<(url::Url, Article, Option<String>), Str
         title: a.title.filter(|t| !t.trim().is_empty()),
         text: a.text.trim().to_string(),
         authors: a.authors,
-        published: published.and_then(|(_, t)| t),
+        published,
         canonical_url: Some(url.to_string()),
         site_name: a.site_name,
         language,
@@ -149,5 +173,23 @@ mod tests {
         let (_, _, w) =
             parse_line(r#"{"url":"https://ft.example/a","text":"x","published":null}"#).unwrap();
         assert_eq!(w, None);
+        // Other JSON types and absurd years: kept without a date, reported.
+        for p in [
+            "1704164645",
+            "true",
+            "[\"2024-01-02\"]",
+            "{\"y\":1}",
+            "\"0000-01-01\"",
+        ] {
+            let line = format!(r#"{{"url":"https://ft.example/a","text":"x","published":{p}}}"#);
+            let (_, a, w) = parse_line(&line).unwrap_or_else(|e| panic!("{p}: {e}"));
+            assert_eq!(a.published, None, "{p}");
+            assert!(w.is_some(), "{p}");
+        }
+        let long = format!(
+            r#"{{"url":"https://ft.example/a","text":"x","published":"{}"}}"#,
+            "9".repeat(100_000)
+        );
+        assert!(parse_line(&long).unwrap().2.unwrap().len() < 300);
     }
 }
