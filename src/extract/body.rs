@@ -1324,6 +1324,22 @@ fn words_of(page: &[Block], idx: &[usize]) -> usize {
     idx.iter().map(|&i| page[i].words).sum()
 }
 
+/// Largest page (bytes of HTML after the pre-pass) that `Auto` hands to the fallback
+/// extractors; larger doubtful pages keep the scorer's body.
+pub const FALLBACK_MAX_HTML_BYTES: usize = 2 * 1024 * 1024;
+
+/// Most attributes in one tag of a page `Auto` hands to the fallback extractors (their
+/// parsers are quadratic in it: 300,000 attributes took over a minute).
+pub const FALLBACK_MAX_TAG_ATTRIBUTES: usize = 512;
+
+/// True when the fallback extractors can run on `html` in bounded time (see
+/// [`FALLBACK_MAX_HTML_BYTES`], [`FALLBACK_MAX_TAG_ATTRIBUTES`]): hostile pages must not stall
+/// ingest or a crawl.
+fn fallback_affordable(html: &str) -> bool {
+    html.len() <= FALLBACK_MAX_HTML_BYTES
+        && super::prestrip::widest_tag_attributes(html) <= FALLBACK_MAX_TAG_ATTRIBUTES
+}
+
 /// Chooses the body blocks of a page.
 ///
 /// The page is split into blocks in document order ([`blocks_from_node`]). With
@@ -1349,7 +1365,10 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, engine: BodyEngine) -> Bod
             // No scored container survived: the sibling group with the most prose.
             body = finish_selection(&page, densest_group(&page));
         }
-        if engine == BodyEngine::Scored || !doubtful(&page, &body, best_score) {
+        if engine == BodyEngine::Scored
+            || !doubtful(&page, &body, best_score)
+            || !fallback_affordable(html)
+        {
             return BodySelection {
                 page,
                 body,
@@ -2351,5 +2370,21 @@ mod tests {
         let page = blocks_from_node(*doc.root_element(), &base());
         let (chosen, best) = scored(&page, &doc);
         assert!(doubtful(&page, &chosen, best));
+    }
+
+    #[test]
+    fn hostile_pages_do_not_reach_the_fallback_extractors() {
+        let normal = format!(
+            "<html><body>{}</body></html>",
+            "<p class=a>text</p>".repeat(1000)
+        );
+        assert!(fallback_affordable(&normal));
+        let attrs = format!(
+            "<p {}>x</p>",
+            "a=1 ".repeat(FALLBACK_MAX_TAG_ATTRIBUTES + 1)
+        );
+        assert!(!fallback_affordable(&attrs));
+        let big = "&amp;".repeat(FALLBACK_MAX_HTML_BYTES / 5 + 1);
+        assert!(!fallback_affordable(&big));
     }
 }

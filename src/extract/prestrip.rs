@@ -270,6 +270,25 @@ fn tag_name(b: &[u8]) -> &[u8] {
     }
 }
 
+/// The most `=` signs between a `<` and the next `>` anywhere in `html`: roughly the most
+/// attributes one tag has. Linear (two `memchr` scans). The parsers of the fallback extractors
+/// check each attribute of a tag against the ones before it, quadratic in this number.
+pub fn widest_tag_attributes(html: &str) -> usize {
+    let b = html.as_bytes();
+    let mut widest = 0;
+    let mut at = 0;
+    while let Some(lt) = memchr::memchr(b'<', &b[at..]) {
+        let start = at + lt + 1;
+        let end = memchr::memchr(b'>', &b[start..]).map_or(b.len(), |e| start + e);
+        widest = widest.max(memchr::memchr_iter(b'=', &b[start..end]).count());
+        at = end;
+        if at >= b.len() {
+            break;
+        }
+    }
+    widest
+}
+
 /// Index of the `>` that ends the tag whose attributes start at `from` (quotes respected).
 fn tag_end(b: &[u8], from: usize) -> Option<usize> {
     let mut quote: Option<u8> = None;
@@ -316,7 +335,7 @@ fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{strip, strip_attributes};
+    use super::{strip, strip_attributes, widest_tag_attributes};
 
     #[test]
     fn strip_attributes_keeps_read_ones_verbatim() {
@@ -403,5 +422,14 @@ mod tests {
             "日本<script></script>語"
         );
         assert_eq!(strip("<svg/><p>é</p>"), "<svg/><p>é</p>");
+    }
+
+    #[test]
+    fn widest_tag_attributes_counts_the_busiest_tag() {
+        assert_eq!(widest_tag_attributes("<p a=1 b=2>x</p><div c='3'>"), 2);
+        assert_eq!(widest_tag_attributes("no tags = here"), 0);
+        let bomb = format!("<p {}>x", "a=1 ".repeat(5000));
+        assert_eq!(widest_tag_attributes(&bomb), 5000);
+        assert_eq!(widest_tag_attributes("<p a=1 b=2"), 2);
     }
 }
