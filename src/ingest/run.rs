@@ -15,7 +15,8 @@ use crate::page::{Page, PageSource};
 use crate::pipeline::{self, Analysis};
 use crate::store::{self, Store, StoreError};
 
-/// Largest HTML or JSON Lines file read, in bytes (decompressed).
+/// Largest HTML file read whole, in bytes (decompressed); JSON Lines files are streamed (see
+/// [`MAX_JSONL_LINE_BYTES`]).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Largest HTML file read, in bytes (decompressed); as [`warc::MAX_PAGE_BYTES`].
@@ -150,6 +151,55 @@ fn expand(paths: &[PathBuf], out: &mut Vec<Expanded>, visited: &mut HashSet<Path
     }
 }
 
+/// Longest JSON Lines line (bytes): the 10 MiB page limit for `text` plus room for the other
+/// fields and JSON escapes.
+pub const MAX_JSONL_LINE_BYTES: u64 = 24 * 1024 * 1024;
+
+/// `path` as a buffered stream, gunzipped when it starts with the gzip magic.
+fn open_maybe_gz(path: &Path) -> Result<Box<dyn BufRead>, String> {
+    let f = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let mut r = BufReader::new(f);
+    let gz = r
+        .fill_buf()
+        .map(|b| b.starts_with(&[0x1f, 0x8b]))
+        .unwrap_or(false);
+    Ok(if gz {
+        Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(r)))
+    } else {
+        Box::new(r)
+    })
+}
+
+/// Reads one line (with its `\n`) into `buf`, holding at most [`MAX_JSONL_LINE_BYTES`]:
+/// `Some(true)` a line, `Some(false)` a longer line (read past, not kept), `None` at the end.
+fn read_bounded_line(r: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
+    let n = r.take(MAX_JSONL_LINE_BYTES + 1).read_until(b'\n', buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.ends_with(b"\n") || (n as u64) <= MAX_JSONL_LINE_BYTES {
+        return Ok(Some(true));
+    }
+    // Too long: skip to the end of the line without keeping it.
+    loop {
+        let (done, used) = {
+            let chunk = r.fill_buf()?;
+            if chunk.is_empty() {
+                (true, 0)
+            } else {
+                match memchr::memchr(b'\n', chunk) {
+                    Some(k) => (true, k + 1),
+                    None => (false, chunk.len()),
+                }
+            }
+        };
+        r.consume(used);
+        if done {
+            return Ok(Some(false));
+        }
+    }
+}
+
 fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, String> {
     let f = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     let mut r = BufReader::new(f);
@@ -251,21 +301,49 @@ fn read_inputs(files: Vec<Expanded>, tx: SyncSender<Item>) {
                 }
             }
             Ok(InputKind::Jsonl) => {
-                let data = match read_maybe_gz(&path) {
-                    Ok(d) => d,
+                // Streamed line by line: a JSON Lines file has no size limit, a line has
+                // (MAX_JSONL_LINE_BYTES).
+                let mut reader = match open_maybe_gz(&path) {
+                    Ok(r) => r,
                     Err(reason) => {
                         send(Item::Failure(name.clone(), reason));
                         continue;
                     }
                 };
-                for (i, line) in data.split(|b| *b == b'\n').enumerate() {
+                let mut buf = Vec::new();
+                for i in 0u64.. {
+                    buf.clear();
+                    let line = match read_bounded_line(&mut reader, &mut buf) {
+                        Ok(None) => break,
+                        Ok(Some(true)) => &buf[..],
+                        Ok(Some(false)) => {
+                            let src = PageSource::Publisher {
+                                path: name.clone(),
+                                line: i + 1,
+                            };
+                            let reason =
+                                format!("line longer than {MAX_JSONL_LINE_BYTES} bytes; skipped");
+                            if !send(Item::Failure(src.describe(), reason)) {
+                                return;
+                            }
+                            continue;
+                        }
+                        Err(e) => {
+                            send(Item::Failure(
+                                format!("{name}:{}", i + 1),
+                                format!("cannot read: {e}"),
+                            ));
+                            break;
+                        }
+                    };
+                    let line = line.strip_suffix(b"\n").unwrap_or(line);
                     let text = String::from_utf8_lossy(line);
                     if text.trim().is_empty() {
                         continue;
                     }
                     let src = PageSource::Publisher {
                         path: name.clone(),
-                        line: i as u64 + 1,
+                        line: i + 1,
                     };
                     let item = match publisher::parse_line(&text) {
                         Err(reason) => Item::Failure(src.describe(), reason),

@@ -578,6 +578,35 @@ fn short_and_stub_documents_are_never_linked_through_their_sameness() {
 }
 
 #[test]
+fn json_lines_are_streamed_and_an_overlong_line_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.jsonl");
+    let line = |n: u32| {
+        format!(
+            r#"{{"url":"https://ft.example/{n}","text":"Story {n}: the council approved the harbour plan after a long debate.","published":"2024-03-0{n}"}}"#
+        )
+    };
+    let long = format!(
+        r#"{{"url":"https://ft.example/x","text":"{}"}}"#,
+        "a".repeat(copytrail::ingest::run::MAX_JSONL_LINE_BYTES as usize)
+    );
+    std::fs::write(&path, format!("{}\n{long}\n{}\n", line(1), line(2))).unwrap();
+    let (store, s) = ingest(Store::open_in_memory().unwrap(), &[path], vec![]);
+    assert_eq!(s.pages_read, 2);
+    assert_eq!(s.failures, 1);
+    let reason: String = store
+        .conn()
+        .query_row("SELECT source || ' ' || reason FROM failures", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(
+        reason.contains(":2") && reason.contains("longer than"),
+        "{reason}"
+    );
+}
+
+#[test]
 fn html_files_and_directories_are_ingested() {
     let dir = tempfile::tempdir().unwrap();
     let sub = dir.path().join("pages");
