@@ -170,6 +170,8 @@ pub fn parse_seeds(text: &str) -> (Vec<NewUrl>, Vec<(usize, String)>) {
     let mut seeds = Vec::new();
     let mut bad = Vec::new();
     for (i, line) in text.lines().enumerate() {
+        // A byte-order mark (editors on Windows write one) is not part of the first URL.
+        let line = line.trim_start_matches('\u{feff}');
         let line = match line.find('#') {
             // `#` starts a comment at the line start or after whitespace (URLs keep fragments
             // only in the middle of a token, and fragments are dropped anyway).
@@ -490,9 +492,10 @@ mod tests {
                 text.push_str(&format!("https://h{}.example/p{i}\n", i % 7));
             }
         }
-        std::fs::write(&seeds, text).unwrap();
+        std::fs::write(&seeds, format!("\u{feff}{text}")).unwrap();
         let db = dir.path().join("s.db");
         let (n, bad) = load_seeds(&seeds, &db).unwrap();
+        // The byte-order mark does not spoil the first URL.
         assert_eq!(n, 25_002);
         assert_eq!(bad.len(), 1);
         assert_eq!(bad[0].0, 20_001);

@@ -110,20 +110,32 @@ type Expanded = (PathBuf, Result<InputKind, String>);
 
 /// Every input file under `paths` (directories walked recursively in name order; files in
 /// directories that copytrail does not read are skipped; a named file of unknown kind, an
-/// unreadable directory and a directory reached a second time — a symbolic link looping back —
-/// are failures). `visited`: canonical paths of the directories walked so far.
+/// unreadable directory and a symbolic link looping back to a directory it is in are
+/// failures). `visited`: canonical paths of the directories walked so far.
 fn expand(paths: &[PathBuf], out: &mut Vec<Expanded>, visited: &mut HashSet<PathBuf>) {
+    expand_in(paths, out, visited, &mut Vec::new());
+}
+
+/// [`expand`] below the directories `within` (canonical paths, outermost first): a directory
+/// among them reached again is a symbolic-link loop (reported); one reached again elsewhere
+/// (an alias, or a path given twice) is skipped quietly, its files are already listed.
+fn expand_in(
+    paths: &[PathBuf],
+    out: &mut Vec<Expanded>,
+    visited: &mut HashSet<PathBuf>,
+    within: &mut Vec<PathBuf>,
+) {
     for p in paths {
         if p.is_dir() {
             let canonical = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-            if !visited.insert(canonical) {
+            if within.contains(&canonical) {
                 out.push((
                     p.clone(),
-                    Err(
-                        "directory already walked (a symbolic link leads back to it); skipped"
-                            .into(),
-                    ),
+                    Err("symbolic link loop: leads back to a directory it is in; skipped".into()),
                 ));
+                continue;
+            }
+            if !visited.insert(canonical.clone()) {
                 continue;
             }
             let mut entries: Vec<PathBuf> = match std::fs::read_dir(p) {
@@ -134,13 +146,15 @@ fn expand(paths: &[PathBuf], out: &mut Vec<Expanded>, visited: &mut HashSet<Path
                 }
             };
             entries.sort();
+            within.push(canonical);
             for e in entries {
                 if e.is_dir() {
-                    expand(std::slice::from_ref(&e), out, visited);
+                    expand_in(std::slice::from_ref(&e), out, visited, within);
                 } else if let Some(k) = input_kind(&e) {
                     out.push((e, Ok(k)));
                 }
             }
+            within.pop();
         } else {
             out.push((
                 p.clone(),

@@ -24,7 +24,19 @@ pub enum ReportError {
     Io(#[from] std::io::Error),
     /// Stored JSON was unreadable.
     #[error("stored data is malformed: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
+}
+
+impl From<serde_json::Error> for ReportError {
+    /// A failed write through `serde_json` (disk full, closed pipe) is an output error, not
+    /// malformed stored data.
+    fn from(e: serde_json::Error) -> Self {
+        if e.is_io() {
+            ReportError::Io(std::io::Error::other(e.to_string()))
+        } else {
+            ReportError::Json(e)
+        }
+    }
 }
 
 /// One linked copy, as printed by `copytrail links`.

@@ -640,7 +640,16 @@ fn html_files_and_directories_are_ingested() {
             .conn()
             .query_row("SELECT reason FROM failures", [], |r| r.get(0))
             .unwrap();
-        assert!(reason.contains("symbolic link"), "{reason}");
+        assert!(reason.contains("symbolic link loop"), "{reason}");
+        // The same directory given twice, or an alias of it: walked once, no failure.
+        std::fs::remove_file(sub.join("loop")).unwrap();
+        std::os::unix::fs::symlink(&sub, dir.path().join("alias")).unwrap();
+        let (_, s) = ingest(
+            Store::open_in_memory().unwrap(),
+            &[sub.clone(), sub.clone(), dir.path().to_path_buf()],
+            vec![],
+        );
+        assert_eq!((s.pages_read, s.failures), (2, 0));
     }
 }
 
