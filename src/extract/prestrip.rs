@@ -134,11 +134,11 @@ const RAW_TEXT: &[&[u8]] = &[
 ];
 
 /// Returns `html` with the attributes of start tags reduced to those some extraction step
-/// reads ([`READ_ATTRIBUTES`]: class, id, href, `<meta>` keys and content, rel, lang,
+/// reads (`READ_ATTRIBUTES`: class, id, href, `<meta>` keys and content, rel, lang,
 /// datetime, itemprop, role, …); `style`, `data-*`, `srcset`, `on*`, `aria-*` and the like are
 /// the bulk of a news page's attribute bytes and cost the parser time per character and one
 /// interned name plus one string per attribute. Text, end tags, comments, doctypes and the
-/// content of raw-text elements ([`RAW_TEXT`]) are copied byte for byte.
+/// content of raw-text elements (`RAW_TEXT`) are copied byte for byte.
 ///
 /// Start tags are read as the HTML tokenizer reads them (WHATWG HTML § 13.2.5, tag-open to
 /// attribute-value states): a name runs to whitespace, `/` or `>`; a value is double-quoted,
