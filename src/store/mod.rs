@@ -52,6 +52,12 @@ pub enum StoreError {
         /// Highest version this build knows.
         supported: i64,
     },
+    /// The store can only be opened read-only and immutable (read-only directory, no `-shm`
+    /// file), but its write-ahead log holds committed pages that such an open would ignore.
+    #[error(
+        "its write-ahead log ({0}-wal) holds changes that cannot be read without write access to the directory; run this as the store's owner, or copy the store with its -wal file to a writable place"
+    )]
+    StaleWal(String),
     /// Another process is writing pages to this store (`ingest` or `crawl`).
     #[error(
         "{0} is being written by another copytrail process (ingest or crawl); run this when it has finished"
@@ -75,6 +81,14 @@ pub const MMAP_BYTES: i64 = 256 * 1024 * 1024;
 /// WAL size, in database pages, above which a commit checkpoints (`PRAGMA
 /// wal_autocheckpoint`; SQLite's default is 1,000 pages = 4 MB).
 pub const WAL_AUTOCHECKPOINT_PAGES: i64 = 8192;
+
+/// True when the store at `db` has a non-empty write-ahead log (`<db>-wal`): pages committed
+/// but not yet copied into the database file.
+fn wal_has_frames(db: &Path) -> bool {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push("-wal");
+    std::fs::metadata(db.with_file_name(name)).is_ok_and(|m| m.len() > 0)
+}
 
 /// [`StoreError::Foreign`] for a database at schema `version` 0 that has tables: another
 /// program's file.
@@ -137,6 +151,11 @@ impl Store {
                 else {
                     return Err(e.into());
                 };
+                // Immutable means "ignore the WAL": refuse when it holds committed pages,
+                // rather than answer from an older state of the store.
+                if wal_has_frames(path) {
+                    return Err(StoreError::StaleWal(path.display().to_string()));
+                }
                 conn = Connection::open_with_flags(format!("{uri}?immutable=1"), flags)?;
                 version(&conn)?
             }
@@ -240,6 +259,18 @@ mod foreign_tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn a_non_empty_write_ahead_log_is_noticed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("s.db");
+        std::fs::write(&db, b"").unwrap();
+        assert!(!wal_has_frames(&db));
+        std::fs::write(dir.path().join("s.db-wal"), b"").unwrap();
+        assert!(!wal_has_frames(&db));
+        std::fs::write(dir.path().join("s.db-wal"), b"frames").unwrap();
+        assert!(wal_has_frames(&db));
     }
 
     #[test]
