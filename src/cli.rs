@@ -135,6 +135,21 @@ fn open_existing_store(db: &Path) -> Result<Store, ExitCode> {
         )));
     }
     // A store that cannot be written (read-only file, directory or medium) is read as it is.
+    let store = open_readable_store(db)?;
+    let pending: i64 = store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM relink_pending", [], |r| r.get(0))
+        .unwrap_or(0);
+    if pending > 0 {
+        eprintln!(
+            "copytrail: note: {pending} pages of {} still wait for their links (a run stopped before relinking): run the same ingest or crawl again to finish",
+            db.display()
+        );
+    }
+    Ok(store)
+}
+
+fn open_readable_store(db: &Path) -> Result<Store, ExitCode> {
     match Store::open(db) {
         Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
             if matches!(

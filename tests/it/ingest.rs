@@ -790,6 +790,40 @@ fn hostile_pages_are_recorded_failures_not_crashes() {
 }
 
 #[test]
+fn read_commands_say_when_links_are_still_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let (store, _) = ingest(Store::open(&db).unwrap(), &[sample()], sample_origins());
+    let report = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_copytrail"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    drop(store);
+    let out = report(&["report"]);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("still wait"));
+    // As a run killed between storing pages and relinking leaves it.
+    Store::open(&db)
+        .unwrap()
+        .conn()
+        .execute(
+            "INSERT INTO relink_pending (page_id, anchors) SELECT id, 0 FROM pages LIMIT 3",
+            [],
+        )
+        .unwrap();
+    let out = report(&["links"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("3 pages of"),
+        "{out:?}"
+    );
+}
+
+#[test]
 fn read_only_commands_refuse_a_missing_store() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("typo.db");
