@@ -1324,6 +1324,38 @@ fn words_of(page: &[Block], idx: &[usize]) -> usize {
     idx.iter().map(|&i| page[i].words).sum()
 }
 
+/// The nearest ancestor of `from` (below `<body>`/`<html>`) that contains at least `need` of
+/// `nodes`: where an article split into sibling containers comes together.
+fn ancestor_holding(
+    doc: &Html,
+    from: ego_tree::NodeId,
+    nodes: &[ego_tree::NodeId],
+    need: usize,
+) -> Option<ego_tree::NodeId> {
+    let mut cur = doc.tree.get(from).and_then(|n| n.parent());
+    while let Some(a) = cur {
+        if matches!(
+            a.value().as_element().map(|e| e.name()),
+            Some("body" | "html") | None
+        ) {
+            return None;
+        }
+        let held = nodes
+            .iter()
+            .filter(|c| {
+                doc.tree
+                    .get(**c)
+                    .is_some_and(|n| n.ancestors().any(|x| x.id() == a.id()))
+            })
+            .count();
+        if held >= need {
+            return Some(a.id());
+        }
+        cur = a.parent();
+    }
+    None
+}
+
 /// Largest page (bytes of HTML after the pre-pass) that `Auto` hands to the fallback
 /// extractors; larger doubtful pages keep the scorer's body.
 pub const FALLBACK_MAX_HTML_BYTES: usize = 2 * 1024 * 1024;
@@ -1614,51 +1646,16 @@ fn scored(page: &[Block], doc: &Html) -> (Vec<usize>, f64) {
         })
         .map(|(id, _)| *id)
         .collect();
-    if !twins.is_empty() {
-        let mut cur = doc.tree.get(best).and_then(|n| n.parent());
-        while let Some(a) = cur {
-            if matches!(
-                a.value().as_element().map(|e| e.name()),
-                Some("body" | "html") | None
-            ) {
-                break;
-            }
-            let holds_all = twins.iter().all(|c| {
-                doc.tree
-                    .get(*c)
-                    .is_some_and(|n| n.ancestors().any(|x| x.id() == a.id()))
-            });
-            if holds_all {
-                best = a.id();
-                best_score = acc.get(&best).map_or(best_score, |v| final_score(best, *v));
-                break;
-            }
-            cur = a.parent();
-        }
+    let common = if !twins.is_empty() {
+        ancestor_holding(doc, best, &twins, twins.len())
     } else if close.len() >= 3 {
-        let mut cur = doc.tree.get(best).and_then(|n| n.parent());
-        while let Some(a) = cur {
-            if matches!(
-                a.value().as_element().map(|e| e.name()),
-                Some("body" | "html") | None
-            ) {
-                break;
-            }
-            let holds = close
-                .iter()
-                .filter(|c| {
-                    doc.tree
-                        .get(**c)
-                        .is_some_and(|n| n.ancestors().any(|x| x.id() == a.id()))
-                })
-                .count();
-            if holds >= 3 {
-                best = a.id();
-                best_score = acc.get(&best).map_or(best_score, |v| final_score(best, *v));
-                break;
-            }
-            cur = a.parent();
-        }
+        ancestor_holding(doc, best, &close, 3)
+    } else {
+        None
+    };
+    if let Some(a) = common {
+        best = a;
+        best_score = acc.get(&best).map_or(best_score, |v| final_score(best, *v));
     }
     // Climb while the parent scores higher (the content spreads over the parent's children).
     while let Some(p) = doc.tree.get(best).and_then(|n| n.parent()) {

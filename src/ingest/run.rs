@@ -215,20 +215,10 @@ fn read_bounded_line(r: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<
 }
 
 fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, String> {
-    let f = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let mut r = BufReader::new(f);
-    let gz = r
-        .fill_buf()
-        .map(|b| b.starts_with(&[0x1f, 0x8b]))
-        .unwrap_or(false);
     let mut out = Vec::new();
-    let res = if gz {
-        flate2::bufread::MultiGzDecoder::new(r)
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut out)
-    } else {
-        r.take(MAX_FILE_BYTES + 1).read_to_end(&mut out)
-    };
+    let res = open_maybe_gz(path)?
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut out);
     res.map_err(|e| format!("cannot read: {e}"))?;
     if out.len() as u64 > MAX_FILE_BYTES {
         return Err(format!("larger than {MAX_FILE_BYTES} bytes"));
