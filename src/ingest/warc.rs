@@ -201,22 +201,9 @@ impl WarcFile {
                         offset,
                         reason,
                     };
+                    // A short or missing trailer is restored by `parse_record`.
                     out.push(match piece {
-                        Ok(bytes) if bytes.ends_with(b"\r\n\r\n") || i == 0 => {
-                            parse_record(bytes, record, offset).map_err(err)
-                        }
-                        Ok(bytes) => {
-                            // A record inside a member whose trailer is short or missing.
-                            let mut v = bytes.to_vec();
-                            let have = v
-                                .iter()
-                                .rev()
-                                .take_while(|b| matches!(b, b'\r' | b'\n'))
-                                .count();
-                            v.truncate(v.len() - have);
-                            v.extend_from_slice(b"\r\n\r\n");
-                            parse_record(&v, record, offset).map_err(err)
-                        }
+                        Ok(bytes) => parse_record(bytes, record, offset).map_err(err),
                         Err(reason) => Err(err(reason)),
                     });
                 }
@@ -606,7 +593,7 @@ fn split_member(block: &[u8]) -> Vec<Result<&[u8], String>> {
         if rest.is_empty() {
             break;
         }
-        let head_end = memchr::memmem::find(rest, b"\r\n\r\n").map(|i| i + 4);
+        let head_end = header_block_len(rest);
         let len = head_end.and_then(|h| content_length(&rest[..h]));
         let (Some(h), Some(len)) = (head_end, len) else {
             if out.is_empty() {
@@ -647,8 +634,76 @@ fn content_length(head: &[u8]) -> Option<u64> {
     })
 }
 
-/// Parses one complete record (header block, block, trailer) with the `warc` crate.
+/// WARC versions this reader understands: 1.0 (ISO 28500:2009) and 1.1 (ISO 28500:2017).
+/// warcio refuses other version lines too.
+const KNOWN_VERSIONS: [&[u8]; 2] = [b"WARC/1.0", b"WARC/1.1"];
+
+/// Length in bytes of a record's header block, its blank line included, or `None` when the
+/// bytes hold no blank line after the version line. Lines may end in CRLF (as ISO 28500 §4
+/// says) or in a bare LF (hand-made files and some older writers; warcio reads them too).
+fn header_block_len(bytes: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = at + memchr::memchr(b'\n', &bytes[at..])? + 1;
+        let line = &bytes[at..end];
+        if at > 0 && (line == b"\n" || line == b"\r\n") {
+            return Some(end);
+        }
+        at = end;
+    }
+    None
+}
+
+/// The record in `bytes` framed as the `warc` crate requires — header lines ending in CRLF,
+/// exactly Content-Length bytes of block, then CRLF CRLF — when it is not already: header
+/// lines ending in a bare LF get their CR, and a short, missing or LF-only trailer is replaced.
+/// `None` when the bytes are framed already or cannot be reframed (no blank line, no valid
+/// Content-Length, a block shorter than its length: the parser reports those).
+fn reframed(bytes: &[u8]) -> Option<Vec<u8>> {
+    let head_len = header_block_len(bytes)?;
+    let (head, rest) = bytes.split_at(head_len);
+    let len = usize::try_from(content_length(head)?).ok()?;
+    let bare_lf = head
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || head[i - 1] != b'\r'));
+    let framed = rest.len() == len + 4 && rest.ends_with(b"\r\n\r\n");
+    if (framed && !bare_lf) || rest.len() < len {
+        return None;
+    }
+    let mut out = Vec::with_capacity(head_len + 16 + len + 4);
+    for line in head.split_inclusive(|&b| b == b'\n') {
+        out.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
+        if out.last() == Some(&b'\r') {
+            out.pop();
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(&rest[..len]);
+    out.extend_from_slice(b"\r\n\r\n");
+    Some(out)
+}
+
+/// Parses one complete record (header block, block, trailer) with the `warc` crate, after
+/// [`reframed`] has mended line ends and the trailer.
+///
+/// # Errors
+/// A reason string for a version other than [`KNOWN_VERSIONS`], or when the `warc` crate
+/// cannot parse the record.
 fn parse_record(bytes: &[u8], record: u64, offset: u64) -> Result<WarcRecord, String> {
+    let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let first_line = first_line.strip_suffix(b"\r").unwrap_or(first_line);
+    if first_line.starts_with(b"WARC/") && !KNOWN_VERSIONS.contains(&first_line) {
+        let shown: String = String::from_utf8_lossy(first_line)
+            .chars()
+            .take(40)
+            .collect();
+        return Err(format!(
+            "unsupported WARC version line {shown:?} (WARC/1.0 and WARC/1.1 are read)"
+        ));
+    }
+    let mended = reframed(bytes);
+    let bytes = mended.as_deref().unwrap_or(bytes);
     let mut it = WarcReader::new(bytes).iter_raw_records();
     let (header, block) = match it.next() {
         None => return Err("empty record".into()),

@@ -916,3 +916,78 @@ fn a_warc_gz_with_a_damaged_first_member_keeps_the_rest() {
     // The first member is the warcinfo record: every page survives.
     assert_eq!(pages, 63);
 }
+
+/// The sample WARC with every record's header lines and trailer ending in a bare LF.
+fn with_lf_line_ends(plain: &[u8]) -> Vec<u8> {
+    let starts = record_starts(plain);
+    let mut out = Vec::with_capacity(plain.len());
+    for (k, &s) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(plain.len());
+        let rec = &plain[s..end];
+        let head = rec.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        assert!(rec.ends_with(b"\r\n\r\n"));
+        out.extend_from_slice(
+            &rec[..head]
+                .iter()
+                .copied()
+                .filter(|&b| b != b'\r')
+                .collect::<Vec<_>>(),
+        );
+        out.extend_from_slice(&rec[head..rec.len() - 4]);
+        out.extend_from_slice(b"\n\n");
+    }
+    out
+}
+
+#[test]
+fn warc_records_with_lf_line_ends_are_read_and_unknown_versions_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = gunzip_all(&sample());
+    let p = dir.path().join("ok.warc");
+    std::fs::write(&p, &plain).unwrap();
+    let (all_pages, errors) = count_pages(&p);
+    assert!(all_pages > 30 && errors.is_empty(), "{errors:?}");
+
+    // Bare LF line ends: plain, one gzip member per record, and the whole file in one member.
+    let lf = with_lf_line_ends(&plain);
+    assert!(lf.starts_with(b"WARC/1.") && lf[8] == b'\n' && lf.len() < plain.len());
+    let starts = record_starts(&lf);
+    let gz = |b: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    };
+    let mut per_record = Vec::new();
+    for (k, &s) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(lf.len());
+        per_record.extend_from_slice(&gz(&lf[s..end]));
+    }
+    for (name, bytes) in [
+        ("lf.warc", lf.clone()),
+        ("lf.warc.gz", per_record),
+        ("lf-whole.warc.gz", gz(&lf)),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, &bytes).unwrap();
+        let (pages, errors) = count_pages(&p);
+        assert_eq!((pages, errors.len()), (all_pages, 0), "{name}: {errors:?}");
+    }
+
+    // A record claiming WARC/2.0 is reported, not read; the records around it are.
+    let starts = record_starts(&plain);
+    let i = (starts.len() / 2..starts.len())
+        .find(|&i| {
+            let rec = &plain[starts[i]..starts[i + 1]];
+            rec.windows(19).any(|w| w == b"WARC-Type: response")
+                && rec.windows(9).any(|w| w.eq_ignore_ascii_case(b"text/html"))
+        })
+        .unwrap();
+    let mut v2 = plain.clone();
+    v2[starts[i]..starts[i] + 8].copy_from_slice(b"WARC/2.0");
+    let p = dir.path().join("v2.warc");
+    std::fs::write(&p, &v2).unwrap();
+    let (pages, errors) = count_pages(&p);
+    assert_eq!(pages, all_pages - 1, "{errors:?}");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("WARC/2.0"), "{errors:?}");
+}
