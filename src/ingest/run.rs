@@ -15,11 +15,9 @@ use crate::page::{Page, PageSource};
 use crate::pipeline::{self, Analysis};
 use crate::store::{self, Store, StoreError};
 
-/// Largest HTML file read whole, in bytes (decompressed); JSON Lines files are streamed (see
-/// [`MAX_JSONL_LINE_BYTES`]).
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
-
-/// Largest HTML file read, in bytes (decompressed); as [`warc::MAX_PAGE_BYTES`].
+/// Largest HTML file read, in bytes (decompressed; as [`warc::MAX_PAGE_BYTES`]): a larger one
+/// is reported and skipped after reading one byte past the limit. JSON Lines files are
+/// streamed (see [`MAX_JSONL_LINE_BYTES`]).
 pub const MAX_HTML_BYTES: u64 = warc::MAX_PAGE_BYTES;
 
 /// Kinds of input file, recognised by name (`.warc`, `.warc.gz`, `.html`, `.htm`,
@@ -110,8 +108,8 @@ type Expanded = (PathBuf, Result<InputKind, String>);
 
 /// Every input file under `paths` (directories walked recursively in name order; files in
 /// directories that copytrail does not read are skipped; a named file of unknown kind, an
-/// unreadable directory and a symbolic link looping back to a directory it is in are
-/// failures). `visited`: canonical paths of the directories walked so far.
+/// unreadable directory, a broken symbolic link in a walked directory and a symbolic link
+/// looping back to a directory it is in are failures). `visited`: canonical paths of the directories walked so far.
 fn expand(paths: &[PathBuf], out: &mut Vec<Expanded>, visited: &mut HashSet<PathBuf>) {
     expand_in(paths, out, visited, &mut Vec::new());
 }
@@ -150,6 +148,12 @@ fn expand_in(
             for e in entries {
                 if e.is_dir() {
                     expand_in(std::slice::from_ref(&e), out, visited, within);
+                } else if !e.exists() && e.is_symlink() {
+                    // Part of the input the user pointed at is missing: say so.
+                    out.push((
+                        e,
+                        Err("broken symbolic link (its target does not exist); skipped".into()),
+                    ));
                 } else if let Some(k) = input_kind(&e) {
                     out.push((e, Ok(k)));
                 }
@@ -214,14 +218,18 @@ fn read_bounded_line(r: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<
     }
 }
 
-fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, String> {
+/// Reads an HTML file (gzip-compressed or not) whole, refusing one over [`MAX_HTML_BYTES`]
+/// decompressed without reading more than one byte past the limit.
+fn read_html(path: &Path) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let res = open_maybe_gz(path)?
-        .take(MAX_FILE_BYTES + 1)
+        .take(MAX_HTML_BYTES + 1)
         .read_to_end(&mut out);
     res.map_err(|e| format!("cannot read: {e}"))?;
-    if out.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!("larger than {MAX_FILE_BYTES} bytes"));
+    if out.len() as u64 > MAX_HTML_BYTES {
+        return Err(format!(
+            "larger than the {MAX_HTML_BYTES}-byte page limit (decompressed); skipped"
+        ));
     }
     Ok(out)
 }
@@ -280,16 +288,7 @@ fn read_inputs(files: Vec<Expanded>, tx: SyncSender<Item>) {
                 }
             }
             Ok(InputKind::Html) => {
-                let item = match read_maybe_gz(&path).and_then(|b| {
-                    if b.len() as u64 > MAX_HTML_BYTES {
-                        Err(format!(
-                            "{} bytes is larger than the {MAX_HTML_BYTES}-byte page limit; skipped",
-                            b.len()
-                        ))
-                    } else {
-                        Ok(b)
-                    }
-                }) {
+                let item = match read_html(&path) {
                     Err(reason) => Item::Failure(name.clone(), reason),
                     Ok(body) => Item::Page(Page {
                         url: file_url(&path),

@@ -650,7 +650,57 @@ fn html_files_and_directories_are_ingested() {
             vec![],
         );
         assert_eq!((s.pages_read, s.failures), (2, 0));
+        // A broken symbolic link inside a walked directory is reported, not skipped quietly.
+        std::os::unix::fs::symlink(dir.path().join("gone"), sub.join("c.html")).unwrap();
+        let (store, s) = ingest(
+            Store::open_in_memory().unwrap(),
+            &[dir.path().to_path_buf()],
+            vec![],
+        );
+        assert_eq!((s.pages_read, s.failures), (2, 1));
+        let (source, reason): (String, String) = store
+            .conn()
+            .query_row("SELECT source, reason FROM failures", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert!(
+            source.ends_with("c.html") && reason.contains("broken symbolic link"),
+            "{source}: {reason}"
+        );
+        std::fs::remove_file(sub.join("c.html")).unwrap();
     }
+
+    // An HTML file one byte over the page limit (here gzipped, 11 KB on disk) is refused with
+    // the page limit, and nothing past it is read.
+    let limit = copytrail::ingest::run::MAX_HTML_BYTES as usize;
+    let mut big = html.as_bytes().to_vec();
+    big.resize(limit + 1, b' ');
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&big).unwrap();
+    std::fs::write(sub.join("huge.html.gz"), gz.finish().unwrap()).unwrap();
+    let (store, s) = ingest(
+        Store::open_in_memory().unwrap(),
+        &[dir.path().to_path_buf()],
+        vec![],
+    );
+    assert_eq!((s.pages_read, s.failures), (2, 1));
+    let reason: String = store
+        .conn()
+        .query_row("SELECT reason FROM failures", [], |r| r.get(0))
+        .unwrap();
+    assert!(reason.contains("page limit"), "{reason}");
+    // Exactly at the limit it is read.
+    big.truncate(limit);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&big).unwrap();
+    std::fs::write(sub.join("huge.html.gz"), gz.finish().unwrap()).unwrap();
+    let (_, s) = ingest(
+        Store::open_in_memory().unwrap(),
+        &[dir.path().to_path_buf()],
+        vec![],
+    );
+    assert_eq!((s.pages_read, s.failures), (3, 0));
 }
 
 #[test]
