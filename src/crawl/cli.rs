@@ -200,15 +200,16 @@ pub fn parse_seeds(text: &str) -> (Vec<NewUrl>, Vec<(usize, String)>) {
 pub type SeedsLoaded = (usize, Vec<(usize, String)>);
 
 /// Streams a seeds file into the frontier at `db` in batches of 10,000 (so a file of millions
-/// of URLs never sits in memory). Returns the number of seeds read and the bad lines.
+/// of URLs never sits in memory). Returns the number of seeds read and the bad lines. The
+/// store is opened (and created) only once a valid seed is found.
 ///
 /// # Errors
 /// The exit code and a message: 2 if the file cannot be read, 3 if the store fails.
 pub fn load_seeds(path: &Path, db: &Path) -> Result<SeedsLoaded, (u8, String)> {
     let file = std::fs::File::open(path)
         .map_err(|e| (2, format!("cannot read seeds file {}: {e}", path.display())))?;
-    let mut frontier =
-        super::frontier::Frontier::open(db).map_err(|e| (3, format!("{}: {e}", db.display())))?;
+    // Opened at the first valid seed: a seeds file without one creates no store.
+    let mut frontier: Option<super::frontier::Frontier> = None;
     let now = super::engine::now_ms();
     let mut batch = String::new();
     let mut lines_in_batch = 0usize;
@@ -217,12 +218,21 @@ pub fn load_seeds(path: &Path, db: &Path) -> Result<SeedsLoaded, (u8, String)> {
     let mut bad = Vec::new();
     let mut flush = |batch: &mut String,
                      first_line: usize,
-                     frontier: &mut super::frontier::Frontier|
+                     frontier: &mut Option<super::frontier::Frontier>|
      -> Result<(), (u8, String)> {
         let (seeds, b) = parse_seeds(batch);
         total += seeds.len();
         bad.extend(b.into_iter().map(|(l, e)| (l + first_line - 1, e)));
-        frontier.add(&seeds, now).map_err(|e| (3, e.to_string()))?;
+        if !seeds.is_empty() {
+            let f = match frontier {
+                Some(f) => f,
+                None => frontier.insert(
+                    super::frontier::Frontier::open(db)
+                        .map_err(|e| (3, format!("{}: {e}", db.display())))?,
+                ),
+            };
+            f.add(&seeds, now).map_err(|e| (3, e.to_string()))?;
+        }
         batch.clear();
         Ok(())
     };
@@ -370,10 +380,15 @@ pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
                 eprintln!("{}:{line}: skipped: {e}", args.seeds.display());
             }
             if n == 0 {
-                // Nothing new to add: fine when resuming a crawl, an error on an empty frontier.
-                let known = crate::crawl::frontier::Frontier::open(db)
-                    .and_then(|f| f.counts())
-                    .map(|c| c.queued + c.done + c.failed + c.skipped);
+                // Nothing new to add: fine when resuming a crawl, an error on an empty frontier
+                // (a store that does not exist yet is not created for nothing).
+                let known = if db.exists() {
+                    crate::crawl::frontier::Frontier::open(db)
+                        .and_then(|f| f.counts())
+                        .map(|c| c.queued + c.done + c.failed + c.skipped)
+                } else {
+                    Ok(0)
+                };
                 if matches!(known, Ok(0)) {
                     eprintln!(
                         "copytrail crawl: {}: no seed URLs, and the frontier in {} is empty: nothing to crawl",

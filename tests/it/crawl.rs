@@ -1458,4 +1458,7 @@ fn seeds_file_without_a_valid_url_is_a_usage_error() {
         String::from_utf8_lossy(&out.stderr).contains("nothing to crawl"),
         "{out:?}"
     );
+    // Neither refused run created a store.
+    assert!(!dir.path().join("c.db").exists());
+    assert!(!dir.path().join("empty.db").exists());
 }
