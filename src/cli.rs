@@ -150,6 +150,11 @@ fn open_existing_store(db: &Path) -> Result<Store, ExitCode> {
 }
 
 fn open_readable_store(db: &Path) -> Result<Store, ExitCode> {
+    // A store this user cannot write is not opened for writing at all: SQLite would create
+    // `-wal`/`-shm` files for the attempt that its owner could not write afterwards.
+    if std::fs::OpenOptions::new().write(true).open(db).is_err() {
+        return Store::open_read_only(db).map_err(|e| fail(format!("{}: {e}", db.display())));
+    }
     match Store::open(db) {
         Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)))
             if matches!(

@@ -58,6 +58,13 @@ pub enum StoreError {
         "its write-ahead log ({0}-wal) holds changes that cannot be read without write access to the directory; run this as the store's owner, or copy the store with its -wal file to a writable place"
     )]
     StaleWal(String),
+    /// The store's `-wal` or `-shm` file (named) exists but this user cannot write it: it was
+    /// left by a process of another user that could only read the store (older copytrail,
+    /// or another SQLite program). SQLite then refuses every write to the store.
+    #[error(
+        "{0} exists but this user cannot write it (another user's process left it after reading the store); when nothing is using the store, delete it (it holds no data when the -wal file is empty) or run as its owner"
+    )]
+    SideFileNotWritable(String),
     /// Another process is writing pages to this store (`ingest` or `crawl`).
     #[error(
         "{0} is being written by another copytrail process (ingest or crawl); run this when it has finished"
@@ -82,12 +89,17 @@ pub const MMAP_BYTES: i64 = 256 * 1024 * 1024;
 /// wal_autocheckpoint`; SQLite's default is 1,000 pages = 4 MB).
 pub const WAL_AUTOCHECKPOINT_PAGES: i64 = 8192;
 
+/// The path of one of the store's SQLite side files: `<db>-wal` or `<db>-shm`.
+fn side_file(db: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    db.with_file_name(name)
+}
+
 /// True when the store at `db` has a non-empty write-ahead log (`<db>-wal`): pages committed
 /// but not yet copied into the database file.
 fn wal_has_frames(db: &Path) -> bool {
-    let mut name = db.file_name().unwrap_or_default().to_os_string();
-    name.push("-wal");
-    std::fs::metadata(db.with_file_name(name)).is_ok_and(|m| m.len() > 0)
+    std::fs::metadata(side_file(db, "-wal")).is_ok_and(|m| m.len() > 0)
 }
 
 /// [`StoreError::Foreign`] for a database at schema `version` 0 that has tables: another
@@ -117,17 +129,31 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`] if the file cannot be opened or migrated; [`StoreError::TooNew`]
-    /// if its schema is newer than this build.
+    /// if its schema is newer than this build; [`StoreError::SideFileNotWritable`] when the
+    /// store is writable but its `-wal` or `-shm` file is not.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        // SQLite opens such a store read-only without a word and fails at the first write
+        // ("attempt to write a readonly database"): say which file is in the way instead.
+        let writable = |p: &Path| std::fs::OpenOptions::new().write(true).open(p).is_ok();
+        if writable(path) {
+            for suffix in ["-wal", "-shm"] {
+                let side = side_file(path, suffix);
+                if side.exists() && !writable(&side) {
+                    return Err(StoreError::SideFileNotWritable(side.display().to_string()));
+                }
+            }
+        }
         let conn = Connection::open(path)?;
         Self::init(conn)
     }
 
     /// Opens an existing store without writing to it (the read commands fall back to it when
     /// [`Store::open`] cannot write): no migration and no journal-mode change, so it works on
-    /// a read-only file or directory and beside a running writer. When SQLite cannot
-    /// read a WAL-mode file read-only (no `-shm` file and a read-only directory) it is
-    /// reopened as immutable (SQLite URI parameter `immutable=1`).
+    /// a read-only file or directory and beside a running writer. A store with no `-wal` and
+    /// no `-shm` file (no writer has it open) is opened immutable (SQLite URI parameter
+    /// `immutable=1`), which creates no side files; so is one SQLite cannot read read-only
+    /// otherwise (no `-shm` file and a read-only directory). A writer that starts while an
+    /// immutable read runs is not seen by it.
     ///
     /// # Errors
     /// [`StoreError::NeedsMigration`] if the schema is older than this build (open it with
@@ -141,14 +167,25 @@ impl Store {
         let version = |c: &Connection| -> rusqlite::Result<i64> {
             c.query_row("PRAGMA user_version", [], |r| r.get(0))
         };
-        let mut conn = Connection::open_with_flags(path, flags)?;
+        let uri = || {
+            std::path::absolute(path)
+                .ok()
+                .and_then(|p| url::Url::from_file_path(p).ok())
+        };
+        // With neither a `-wal` nor a `-shm` file, no writer has the store open and everything
+        // committed is in the file: read it immutable, so this read leaves no side files
+        // behind that the store's owner could not write afterwards (SQLite creates them for
+        // a WAL-mode read when the directory is writable, and a read-only connection cannot
+        // remove them).
+        let quiet = !side_file(path, "-wal").exists() && !side_file(path, "-shm").exists();
+        let mut conn = match uri() {
+            Some(uri) if quiet => Connection::open_with_flags(format!("{uri}?immutable=1"), flags)?,
+            _ => Connection::open_with_flags(path, flags)?,
+        };
         let found = match version(&conn) {
             Ok(v) => v,
             Err(e) => {
-                let Some(uri) = std::path::absolute(path)
-                    .ok()
-                    .and_then(|p| url::Url::from_file_path(p).ok())
-                else {
+                let Some(uri) = uri() else {
                     return Err(e.into());
                 };
                 // Immutable means "ignore the WAL": refuse when it holds committed pages,
@@ -293,10 +330,24 @@ mod foreign_tests {
                 .execute("INSERT INTO origin_domains (domain) VALUES ('x.com')", []);
             assert!(w.is_err(), "a read-only store accepted a write");
         }
-        // SQLite may leave an empty `-wal` and the `-shm` index beside it; the database itself
-        // is untouched.
+        // The database is untouched and no `-wal`/`-shm` file is left beside it (another
+        // user's store would be unwritable for its owner with such files left by a reader).
         assert_eq!(std::fs::read(&path).unwrap(), bytes);
-        assert!(before.iter().all(|f| dir_listing(dir.path()).contains(f)));
+        assert_eq!(dir_listing(dir.path()), before);
+
+        // Beside a writer that has the store open (side files exist), a read-only open sees
+        // what the writer committed to its write-ahead log.
+        {
+            let w = Store::open(&path).unwrap();
+            w.conn()
+                .execute(
+                    "INSERT INTO origin_domains (domain) VALUES ('bbc.co.uk')",
+                    [],
+                )
+                .unwrap();
+            let r = Store::open_read_only(&path).unwrap();
+            assert_eq!(r.origin_domains().unwrap().len(), 2);
+        }
 
         // An older schema is not migrated by a read-only open.
         Store::open(&path)
@@ -318,6 +369,23 @@ mod foreign_tests {
             Store::open_read_only(&other).err(),
             Some(StoreError::Foreign(_))
         ));
+    }
+
+    #[test]
+    fn a_side_file_this_user_cannot_write_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        drop(Store::open(&path).unwrap());
+        // Tests may run as root, who can write any file: a directory stands in for a `-wal`
+        // file this user cannot write.
+        std::fs::create_dir(dir.path().join("s.db-wal")).unwrap();
+        let e = Store::open(&path).err().expect("refused");
+        assert!(
+            matches!(e, StoreError::SideFileNotWritable(ref p) if p.ends_with("s.db-wal")),
+            "{e}"
+        );
+        std::fs::remove_dir(dir.path().join("s.db-wal")).unwrap();
+        assert!(Store::open(&path).is_ok());
     }
 
     #[test]
