@@ -186,8 +186,66 @@ impl WarcFile {
                 }))
             }
             Ok(_) => {
-                let pieces = split_member(&block);
-                let mut out = Vec::with_capacity(pieces.len());
+                let mut out = self.records_in_member(&block, record, offset).into_iter();
+                let first = out.next();
+                self.queued.extend(out);
+                first
+            }
+            Err(e) => {
+                // A corrupt or truncated member: the records complete before the damage are
+                // kept (a whole-file gzipped WARC cut short keeps all but its last record);
+                // the damage is reported and reading resynchronises at the next gzip header
+                // after the member's start.
+                let reason = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    "truncated gzip member".to_string()
+                } else {
+                    format!("corrupt gzip member: {e}")
+                };
+                let mut out = if block.is_empty() {
+                    Vec::new()
+                } else {
+                    self.records_in_member(&block, record, offset)
+                };
+                // The last record read is the one the damage cut short.
+                let last = match out.pop() {
+                    Some(Err(cut)) => cut.record,
+                    Some(ok) => {
+                        out.push(ok);
+                        self.next_record += 1;
+                        self.next_record - 1
+                    }
+                    None => record,
+                };
+                out.push(Err(RecordError {
+                    file: self.path.clone(),
+                    record: last,
+                    offset,
+                    reason,
+                }));
+                if !self.resync(offset) {
+                    self.done = true;
+                }
+                let mut out = out.into_iter();
+                let first = out.next();
+                self.queued.extend(out);
+                first
+            }
+        }
+    }
+
+    /// The records of one decompressed gzip member (see [`split_member`]), numbered from
+    /// `record` on (advancing the reader's record count past the first), each parsed or
+    /// reported.
+    fn records_in_member(
+        &mut self,
+        block: &[u8],
+        record: u64,
+        offset: u64,
+    ) -> Vec<Result<WarcRecord, RecordError>> {
+        let pieces = split_member(block);
+        let mut out = Vec::with_capacity(pieces.len());
+        {
+            {
                 for (i, piece) in pieces.into_iter().enumerate() {
                     let record = if i == 0 {
                         record
@@ -207,30 +265,9 @@ impl WarcFile {
                         Err(reason) => Err(err(reason)),
                     });
                 }
-                let mut out = out.into_iter();
-                let first = out.next();
-                self.queued.extend(out);
-                first
-            }
-            Err(e) => {
-                // A corrupt or truncated member: report it and resynchronise at the next gzip
-                // header after the member's start.
-                let reason = if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                    "truncated gzip member".to_string()
-                } else {
-                    format!("corrupt gzip member: {e}")
-                };
-                if !self.resync(offset) {
-                    self.done = true;
-                }
-                Some(Err(RecordError {
-                    file: self.path.clone(),
-                    record,
-                    offset,
-                    reason,
-                }))
             }
         }
+        out
     }
 
     /// Reopens the file after `from` and positions the reader at the next gzip magic
@@ -282,6 +319,10 @@ impl Iterator for WarcFile {
     type Item = Result<WarcRecord, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        // Records split from the last gzip member come first, even after the end was found.
+        if let Some(r) = self.queued.pop_front() {
+            return Some(r);
+        }
         if self.done {
             return None;
         }
@@ -593,19 +634,31 @@ fn split_member(block: &[u8]) -> Vec<Result<&[u8], String>> {
         if rest.is_empty() {
             break;
         }
-        let head_end = header_block_len(rest);
-        let len = head_end.and_then(|h| content_length(&rest[..h]));
-        let (Some(h), Some(len)) = (head_end, len) else {
+        // After the first record, only a version line starts another.
+        let starts_record = out.is_empty() || rest.starts_with(b"WARC/");
+        let framing = header_block_len(rest)
+            .and_then(|h| Some((h, content_length(&rest[..h])?)))
+            .filter(|_| starts_record);
+        let Some((h, len)) = framing else {
             if out.is_empty() {
                 // Not splittable: the record parser reports what is wrong with it.
                 out.push(Ok(rest));
-            } else {
-                out.push(Err(format!(
-                    "{} bytes after the records of this gzip member are not a WARC record; skipped",
-                    rest.len()
-                )));
+                break;
             }
-            break;
+            // Bytes after a record that do not start one: that record's Content-Length is too
+            // small, so its block is not what was recorded. It is reported instead of being
+            // stored cut short, and splitting goes on at the next version line, if any.
+            out.pop();
+            out.push(Err(
+                "record block does not end after its Content-Length: bytes follow it that do not start a WARC record; skipped".into(),
+            ));
+            match memchr::memmem::find(rest, b"\nWARC/1.") {
+                Some(j) => {
+                    at += start + j + 1;
+                    continue;
+                }
+                None => break,
+            }
         };
         let end = h.saturating_add(len as usize).min(rest.len());
         let trailer = rest[end..]
@@ -803,7 +856,14 @@ pub fn parse_http_response(block: &[u8]) -> Result<HttpHead, String> {
     }
 }
 
-/// Undoes chunked transfer coding and gzip/deflate content coding as recorded in `headers`.
+/// Undoes chunked transfer coding and gzip/deflate/brotli content coding as recorded in
+/// `headers` (RFC 9112 §7.1, RFC 9110 §8.4). A body that is not in the coding its header names
+/// is kept as it is (archives often store the decoded body and keep the header).
+///
+/// # Errors
+/// A reason string when the decoded body is larger than [`MAX_PAGE_BYTES`] (a decompression
+/// bomb is not stored cut short as if it were the page), or when a body with the gzip magic
+/// bytes yields nothing.
 fn decode_body(raw: &[u8], headers: &[(String, String)]) -> Result<Vec<u8>, String> {
     let header = |name: &str| {
         headers
@@ -819,30 +879,33 @@ fn decode_body(raw: &[u8], headers: &[(String, String)]) -> Result<Vec<u8>, Stri
             body = d;
         }
     }
-    match header("content-encoding").as_deref() {
-        Some("gzip") | Some("x-gzip") => {
-            let mut out = Vec::new();
-            if flate2::read::MultiGzDecoder::new(&body[..])
-                .take(MAX_PAGE_BYTES)
-                .read_to_end(&mut out)
-                .is_ok()
-            {
-                body = out;
-            }
+    let coding = header("content-encoding");
+    let decoder: Box<dyn Read + '_> = match coding.as_deref().map(str::trim) {
+        Some("gzip" | "x-gzip") if body.starts_with(&[0x1f, 0x8b]) => {
+            Box::new(flate2::read::MultiGzDecoder::new(&body[..]))
         }
-        Some("deflate") => {
-            let mut out = Vec::new();
-            if flate2::read::ZlibDecoder::new(&body[..])
-                .take(MAX_PAGE_BYTES)
-                .read_to_end(&mut out)
-                .is_ok()
-            {
-                body = out;
-            }
-        }
-        _ => {}
+        Some("deflate") => Box::new(flate2::read::ZlibDecoder::new(&body[..])),
+        Some("br") => Box::new(brotli_decompressor::Decompressor::new(&body[..], 64 * 1024)),
+        _ => return Ok(body),
+    };
+    let mut out = Vec::new();
+    let res = decoder.take(MAX_PAGE_BYTES + 1).read_to_end(&mut out);
+    if out.len() as u64 > MAX_PAGE_BYTES {
+        return Err(format!(
+            "response body decodes ({}) to more than the {MAX_PAGE_BYTES}-byte page limit; skipped",
+            coding.unwrap_or_default()
+        ));
     }
-    Ok(body)
+    match res {
+        Ok(_) => Ok(out),
+        // A body cut short in transfer still gives what was decoded before the cut.
+        Err(_) if !out.is_empty() => Ok(out),
+        Err(e) if body.starts_with(&[0x1f, 0x8b]) => {
+            Err(format!("corrupt gzip content coding: {e}"))
+        }
+        // Not in the named coding after all: the archive stored it decoded.
+        Err(_) => Ok(body),
+    }
 }
 
 /// Decodes an HTTP/1.1 chunked body; `None` if it is not well-formed chunked data.
@@ -888,5 +951,58 @@ mod tests {
         assert_eq!(h[0].1, "text/html");
         assert_eq!(n, 51);
         assert!(parse_http_response(b"HTTP/1.1 200 OK\r\nX: y").is_err());
+    }
+
+    #[test]
+    fn content_codings_are_undone_within_the_page_limit() {
+        use std::io::Write;
+        let coded = |name: &str| vec![("Content-Encoding".to_string(), name.to_string())];
+        let gzip = |data: &[u8]| {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        };
+        let page = b"<html><body><p>Hello</p></body></html>";
+        assert_eq!(decode_body(&gzip(page), &coded("gzip")).unwrap(), page);
+        // Brotli: "hello" as one uncompressed meta-block (RFC 7932 section 9.2).
+        assert_eq!(
+            decode_body(b"\x0b\x02\x80hello\x03", &coded("br")).unwrap(),
+            b"hello"
+        );
+        // A body stored decoded under a coding header is kept as it is.
+        assert_eq!(decode_body(page, &coded("gzip")).unwrap(), page);
+        assert_eq!(decode_body(page, &coded("br")).unwrap(), page);
+        // A decompression bomb is refused, not stored cut at the limit.
+        let bomb = gzip(&vec![0u8; MAX_PAGE_BYTES as usize + 1]);
+        let e = decode_body(&bomb, &coded("gzip")).unwrap_err();
+        assert!(e.contains("page limit"), "{e}");
+        let exact = gzip(&vec![b' '; MAX_PAGE_BYTES as usize]);
+        assert_eq!(
+            decode_body(&exact, &coded("gzip")).unwrap().len() as u64,
+            MAX_PAGE_BYTES
+        );
+        // The gzip magic with nothing decodable after it is an error.
+        assert!(decode_body(b"\x1f\x8bjunkjunkjunk", &coded("gzip")).is_err());
+    }
+
+    #[test]
+    fn a_record_followed_by_bytes_that_are_no_record_is_reported_and_splitting_goes_on() {
+        let rec = |body: &str, len: usize| {
+            format!(
+                "WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: {len}\r\n\r\n{body}\r\n\r\n"
+            )
+        };
+        // The second record says 5 bytes but holds 11: reported; the third is still found.
+        let member = [rec("first", 5), rec("hello world", 5), rec("third", 5)].concat();
+        let pieces = split_member(member.as_bytes());
+        assert_eq!(pieces.len(), 3, "{pieces:?}");
+        assert!(pieces[0].is_ok() && pieces[2].is_ok());
+        assert!(
+            pieces[1]
+                .as_ref()
+                .is_err_and(|e| e.contains("does not end after its Content-Length")),
+            "{pieces:?}"
+        );
+        assert!(pieces[2].as_ref().unwrap().ends_with(b"third\r\n\r\n"));
     }
 }

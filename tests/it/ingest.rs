@@ -1041,3 +1041,81 @@ fn warc_records_with_lf_line_ends_are_read_and_unknown_versions_reported() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("WARC/2.0"), "{errors:?}");
 }
+
+#[test]
+fn a_whole_file_gzip_warc_cut_short_keeps_the_records_before_the_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = gunzip_all(&sample());
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(&plain).unwrap();
+    let whole = e.finish().unwrap();
+    let cut = &whole[..whole.len() / 2];
+    let p = dir.path().join("cut.warc.gz");
+    std::fs::write(&p, cut).unwrap();
+    // What a decoder gets out of the cut file, as a plain WARC: the same pages must be read.
+    let mut prefix = Vec::new();
+    let _ = flate2::read::GzDecoder::new(cut).read_to_end(&mut prefix);
+    assert!(prefix.len() > plain.len() / 3);
+    let q = dir.path().join("prefix.warc");
+    std::fs::write(&q, &prefix).unwrap();
+    let (expected, _) = count_pages(&q);
+    let (pages, errors) = count_pages(&p);
+    assert!(expected > 10, "{expected}");
+    assert_eq!(pages, expected, "{errors:?}");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("truncated gzip member"), "{errors:?}");
+}
+
+#[test]
+fn a_gzip_record_whose_content_length_is_too_small_is_reported_not_stored_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = gunzip_all(&sample());
+    let starts = record_starts(&plain);
+    let p = dir.path().join("ok.warc");
+    std::fs::write(&p, &plain).unwrap();
+    let (all_pages, _) = count_pages(&p);
+    // A response record in the middle, its Content-Length 100 bytes short.
+    let i = (starts.len() / 2..starts.len() - 1)
+        .find(|&i| {
+            let rec = &plain[starts[i]..starts[i + 1]];
+            rec.windows(19).any(|w| w == b"WARC-Type: response")
+                && rec.windows(9).any(|w| w.eq_ignore_ascii_case(b"text/html"))
+        })
+        .unwrap();
+    let rec = &plain[starts[i]..starts[i + 1]];
+    let at = rec
+        .windows(16)
+        .position(|w| w == b"Content-Length: ")
+        .unwrap()
+        + 16;
+    let end = at + rec[at..].iter().position(|&b| b == b'\r').unwrap();
+    let len: usize = std::str::from_utf8(&rec[at..end]).unwrap().parse().unwrap();
+    let broken = set_content_length(&plain, starts[i], &(len - 100).to_string());
+    let starts = record_starts(&broken);
+    let gz = |b: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    };
+    let mut per_record = Vec::new();
+    for (k, &s) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(broken.len());
+        per_record.extend_from_slice(&gz(&broken[s..end]));
+    }
+    for (name, bytes) in [
+        ("per-record.warc.gz", per_record),
+        ("whole.warc.gz", gz(&broken)),
+        ("plain.warc", broken.clone()),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, &bytes).unwrap();
+        let (pages, errors) = count_pages(&p);
+        assert_eq!(pages, all_pages - 1, "{name}: {errors:?}");
+        assert_eq!(errors.len(), 1, "{name}: {errors:?}");
+        assert!(errors[0].contains("Content-Length"), "{name}: {errors:?}");
+        if name != "plain.warc" {
+            // Reported against the record that is wrong (its ordinal is i).
+            assert!(errors[0].contains(&format!("record {i} ")), "{name}: {errors:?}");
+        }
+    }
+}
