@@ -19,7 +19,8 @@ use crate::store::{Store, StoreError};
 #[derive(Debug, Parser)]
 #[command(name = "copytrail", version, about)]
 pub struct Cli {
-    /// SQLite store (created if missing).
+    /// SQLite store: created if missing by `ingest` and `crawl`, read by `links`, `report`,
+    /// `export` and `eval links`; `extract`, `eval extract` and `eval origins` do not use it.
     #[arg(long, global = true, default_value = "copytrail.db")]
     pub db: PathBuf,
     /// Subcommand.
@@ -121,7 +122,34 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// Most `--threads` accepted: each worker reserves a 64 MiB stack, and far more threads
+/// than cores only cost memory.
+pub const MAX_THREADS: usize = 256;
+
+/// Why `db` cannot be a store file: an existing path that is not a regular file (a
+/// directory, a device such as `/dev/null`, a pipe), where SQLite's own message would be a
+/// vague "disk I/O error" or "unable to open database file".
+pub(crate) fn not_a_store_file(db: &Path) -> Option<String> {
+    let meta = std::fs::metadata(db).ok()?;
+    if meta.is_dir() {
+        Some(format!(
+            "{}: is a directory, not a store file",
+            db.display()
+        ))
+    } else if !meta.is_file() {
+        Some(format!(
+            "{}: is not a regular file, so it cannot be a store",
+            db.display()
+        ))
+    } else {
+        None
+    }
+}
+
 fn open_store(db: &Path) -> Result<Store, ExitCode> {
+    if let Some(why) = not_a_store_file(db) {
+        return Err(fail(why));
+    }
     Store::open(db).map_err(|e| fail(format!("{}: {e}", db.display())))
 }
 
@@ -134,6 +162,16 @@ fn open_existing_store(db: &Path) -> Result<Store, ExitCode> {
             db.display()
         )));
     }
+    if let Some(why) = not_a_store_file(db) {
+        return Err(fail(why));
+    }
+    // An empty file is not a store, and a read command does not make it one.
+    if std::fs::metadata(db).is_ok_and(|m| m.len() == 0) {
+        return Err(fail(format!(
+            "{}: is an empty file, not a copytrail store (run `copytrail ingest` or `copytrail crawl` to create one)",
+            db.display()
+        )));
+    }
     // A store that cannot be written (read-only file, directory or medium) is read as it is.
     let store = open_readable_store(db)?;
     let pending: i64 = store
@@ -142,7 +180,7 @@ fn open_existing_store(db: &Path) -> Result<Store, ExitCode> {
         .unwrap_or(0);
     if pending > 0 {
         eprintln!(
-            "copytrail: note: {pending} pages of {} still wait for their links (a run stopped before relinking): run the same ingest or crawl again to finish",
+            "copytrail: note: {pending} pages of {} still wait for their links: an ingest or crawl is running, or one stopped before relinking (then run it again to finish)",
             db.display()
         );
     }
@@ -204,8 +242,8 @@ pub fn ingest_config(a: &IngestArgs) -> Result<IngestConfig, String> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    if threads == 0 {
-        return Err("--threads must be at least 1".into());
+    if !(1..=MAX_THREADS).contains(&threads) {
+        return Err(format!("--threads must be between 1 and {MAX_THREADS}"));
     }
     Ok(IngestConfig {
         paths: a.paths.clone(),

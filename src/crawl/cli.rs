@@ -364,6 +364,10 @@ pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(why) = crate::cli::not_a_store_file(db) {
+        eprintln!("copytrail crawl: {why}");
+        return ExitCode::from(2);
+    }
     let seeds = match load_seeds(&args.seeds, db) {
         Ok((0, bad)) if !bad.is_empty() => {
             for (line, e) in &bad {

@@ -1115,7 +1115,73 @@ fn a_gzip_record_whose_content_length_is_too_small_is_reported_not_stored_short(
         assert!(errors[0].contains("Content-Length"), "{name}: {errors:?}");
         if name != "plain.warc" {
             // Reported against the record that is wrong (its ordinal is i).
-            assert!(errors[0].contains(&format!("record {i} ")), "{name}: {errors:?}");
+            assert!(
+                errors[0].contains(&format!("record {i} ")),
+                "{name}: {errors:?}"
+            );
         }
     }
+}
+
+/// Runs the copytrail binary; returns its exit code and standard error.
+fn run_copytrail(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_db_path_that_cannot_be_a_store_is_refused_clearly_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("a.html");
+    std::fs::write(&html, "<html><body><p>Short page.</p></body></html>").unwrap();
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let seeds = dir.path().join("seeds.txt");
+    std::fs::write(&seeds, "https://a.example/\n").unwrap();
+    let os = |s: &str| std::ffi::OsString::from(s);
+    for (db, expected) in [
+        (dir.path().as_os_str().to_owned(), "is a directory"),
+        (os("/dev/null"), "is not a regular file"),
+    ] {
+        for cmd in [
+            vec![os("ingest"), html.clone().into_os_string()],
+            vec![os("report")],
+            vec![os("links")],
+            vec![os("crawl"), os("--seeds"), seeds.clone().into_os_string()],
+        ] {
+            let mut args = vec![os("--db"), db.clone()];
+            args.extend(cmd);
+            let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+            let (code, err) = run_copytrail(&args);
+            assert_eq!(code, Some(2), "{args:?}: {err}");
+            assert!(err.contains(expected), "{args:?}: {err}");
+        }
+    }
+    // A read command on an empty file says so and writes nothing into it.
+    let (code, err) = run_copytrail(&[
+        os("--db").as_os_str(),
+        empty.as_os_str(),
+        os("report").as_os_str(),
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("empty file"), "{err}");
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0);
+    // An absurd thread count is a usage error, not an abort.
+    let db = dir.path().join("t.db");
+    let (code, err) = run_copytrail(&[
+        os("--db").as_os_str(),
+        db.as_os_str(),
+        os("ingest").as_os_str(),
+        os("--threads").as_os_str(),
+        os("100000").as_os_str(),
+        html.as_os_str(),
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--threads must be between 1 and"), "{err}");
 }
