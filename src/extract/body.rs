@@ -1382,6 +1382,9 @@ fn fallback_affordable(html: &str) -> bool {
 /// blocks); when that selection is thin (under 60% of the words dom_smoothie's Readability
 /// selects, or under 25 words), Readability's selection is used instead. Blocks inside cookie
 /// dialogs and comment sections never count; then [`filter_boilerplate`] applies.
+///
+/// `html` is the whole page (decoded); the fallback extractors get it through
+/// [`super::prestrip::strip`], made only when they run. `doc` is our parse of the page.
 pub fn select_body(html: &str, doc: &Html, url: &Url, engine: BodyEngine) -> BodySelection {
     let root = doc
         .select(&scraper::Selector::parse("body").expect("static selector"))
@@ -1401,10 +1404,7 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, engine: BodyEngine) -> Bod
                 (body, best_score) = (b2, s2);
             }
         }
-        if engine == BodyEngine::Scored
-            || !doubtful(&page, &body, best_score, doc)
-            || !fallback_affordable(html)
-        {
+        if engine == BodyEngine::Scored || !doubtful(&page, &body, best_score, doc) {
             return BodySelection {
                 page,
                 body,
@@ -1412,6 +1412,17 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, engine: BodyEngine) -> Bod
             };
         }
         scorer_body = Some(body);
+    }
+    // The fallback extractors read the page with every attribute, without script/style/SVG
+    // content and comments (made only now: most pages never get here).
+    let stripped = super::prestrip::strip(html);
+    let html = stripped.as_str();
+    if let Some(body) = scorer_body.take_if(|_| !fallback_affordable(html)) {
+        return BodySelection {
+            page,
+            body,
+            strategy: Strategy::Scored,
+        };
     }
     let toks: Vec<Vec<u64>> = page.iter().map(|b| token_hashes(&b.text)).collect();
     let r_text = readability_text(html, url);
