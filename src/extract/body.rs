@@ -960,7 +960,9 @@ pub fn boilerplate_reason(b: &Block) -> Option<&'static str> {
     {
         return Some("dateline");
     }
+    // Every date form with a time of day that `parse_loose` reads has a `:` (cheap test first).
     if n <= 16
+        && b.text.contains(':')
         && b.text.chars().any(|c| c.is_ascii_digit())
         && super::dates::parse_loose(&b.text).is_some_and(|d| d.has_time)
     {

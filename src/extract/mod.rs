@@ -181,10 +181,7 @@ pub fn nesting_depth(html: &str) -> usize {
                 b"</style"
             };
             let from = tag_end.min(b.len());
-            match b[from..]
-                .windows(closing.len())
-                .position(|w| w.eq_ignore_ascii_case(closing))
-            {
+            match prestrip::find_ci(&b[from..], closing) {
                 Some(e) => i = from + e,
                 None => break,
             }

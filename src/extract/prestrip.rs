@@ -370,7 +370,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(hay, needle)
 }
 
-fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+/// Index of the first case-insensitive occurrence of `needle` (which starts with `<`) in `hay`.
+pub(crate) fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
     // `needle` starts with `</`: jump between `<` bytes.
     let mut i = 0;
     while let Some(off) = memchr_lt(&hay[i..]) {
