@@ -189,13 +189,15 @@ impl State<'_> {
             .filter(|p| !p.is_empty())
             .collect();
         let n = parts.len();
-        for (i, text) in parts.into_iter().enumerate() {
+        let mut links = Some(links);
+        for text in parts {
             // Links go with the part whose text holds their anchor.
             let block_links: Vec<BodyLink> = if n == 1 {
-                links.clone()
+                links.take().unwrap_or_default()
             } else {
                 links
                     .iter()
+                    .flatten()
                     .filter(|l| !l.text.is_empty() && text.contains(&l.text))
                     .cloned()
                     .collect()
@@ -205,7 +207,6 @@ impl State<'_> {
             } else {
                 block_links.iter().map(|l| l.text.len()).sum()
             };
-            let _ = i;
             let nw = words(&text);
             self.out.push(Block {
                 kind,
