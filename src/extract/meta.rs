@@ -126,7 +126,7 @@ pub fn collapse_ws(s: &str) -> String {
         prev_space = c == ' ';
         ok
     });
-    if collapsed && !(prev_space && !s.is_empty()) {
+    if collapsed && (s.is_empty() || !prev_space) {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len());
