@@ -421,6 +421,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_time_of_day_needs_a_colon() {
+        // `body::boilerplate_reason` skips `parse_loose` for texts without `:` when it only
+        // wants dates with a time of day.
+        for s in [
+            "20 Nov 2019 0802 GMT",
+            "19.11.2019 10h30",
+            "2019-11-20T0830Z",
+            "November 19, 2019 7 PM",
+            "Tue Nov 19 2019",
+        ] {
+            assert!(!parse_loose(s).is_some_and(|d| d.has_time), "{s}");
+        }
+        assert!(parse_loose("November 19, 2019, 07:47 PM EST").is_some_and(|d| d.has_time));
+    }
+
+    #[test]
     fn parses_iso_variants_with_zone() {
         let d = parse_date("2024-02-19T07:30:00-08:00").unwrap();
         assert_eq!(d.at.to_rfc3339(), "2024-02-19T07:30:00-08:00");

@@ -114,6 +114,21 @@ fn sel(s: &str) -> Selector {
 
 /// Collapses runs of whitespace to one space and trims.
 pub fn collapse_ws(s: &str) -> String {
+    // Already collapsed (no leading, trailing or repeated whitespace, no whitespace other
+    // than ' '): a plain copy, without building the string word by word.
+    let mut prev_space = true;
+    let collapsed = s.chars().all(|c| {
+        let ok = if c == ' ' {
+            !prev_space
+        } else {
+            !c.is_whitespace()
+        };
+        prev_space = c == ' ';
+        ok
+    });
+    if collapsed && (s.is_empty() || !prev_space) {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     for w in s.split_whitespace() {
         if !out.is_empty() {
@@ -693,6 +708,25 @@ mod tests {
             &Html::parse_document(html),
             &Url::parse("https://news.example/a/b?x=1").unwrap(),
         )
+    }
+
+    #[test]
+    fn collapse_ws_fast_path_matches_the_general_one() {
+        for (raw, want) in [
+            ("a b c", "a b c"),
+            ("", ""),
+            (" ", ""),
+            ("a  b", "a b"),
+            (" a", "a"),
+            ("a ", "a"),
+            ("a\tb", "a b"),
+            ("a\u{b}b", "a b"),
+            ("a\u{a0}b", "a b"),
+            ("caf\u{e9} \u{2019}x\u{2019}", "caf\u{e9} \u{2019}x\u{2019}"),
+            ("x\u{3000}\u{3000}y", "x y"),
+        ] {
+            assert_eq!(collapse_ws(raw), want, "{raw:?}");
+        }
     }
 
     #[test]

@@ -181,10 +181,7 @@ pub fn nesting_depth(html: &str) -> usize {
                 b"</style"
             };
             let from = tag_end.min(b.len());
-            match b[from..]
-                .windows(closing.len())
-                .position(|w| w.eq_ignore_ascii_case(closing))
-            {
+            match prestrip::find_ci(&b[from..], closing) {
                 Some(e) => i = from + e,
                 None => break,
             }
@@ -200,11 +197,11 @@ pub fn nesting_depth(html: &str) -> usize {
 
 /// [`extract`] with explicit settings.
 pub fn extract_with(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
-    // Script/style/SVG content and comments are dropped before the one parse (see
-    // [`prestrip`]); nothing downstream reads them.
-    let stripped = prestrip::strip(html);
-    let html = stripped.as_str();
-    let depth = nesting_depth(html);
+    // Script/style/SVG content, comments and the attributes no step reads are dropped before
+    // the one parse, in one pass (see [`prestrip::strip_for_parse`]); nothing downstream reads
+    // them. The fallback extractors get the page with every attribute (see `select_body`).
+    let for_parse = prestrip::strip_for_parse(html);
+    let depth = nesting_depth(&for_parse);
     if depth > MAX_NESTING_DEPTH {
         return Article {
             url: Some(url.to_string()),
@@ -215,7 +212,7 @@ pub fn extract_with(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
         };
     }
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        extract_inner(html, url, opts)
+        extract_inner(html, &for_parse, url, opts)
     }));
     match run {
         Ok(a) => a,
@@ -232,10 +229,11 @@ pub fn extract_with(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
     }
 }
 
-fn extract_inner(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
+/// `html` is the page as given, `for_parse` its [`prestrip::strip_for_parse`] reduction.
+fn extract_inner(html: &str, for_parse: &str, url: &Url, opts: &ExtractOptions) -> Article {
     // Our parse sees only the attributes we read; the fallback extractors in `select_body`
     // get `html` with all attributes (they read `style`, `hidden`, `aria-*`, …).
-    let doc = scraper::Html::parse_document(&prestrip::strip_attributes(html));
+    let doc = scraper::Html::parse_document(for_parse);
     let m = meta::read(&doc, url);
     let sel = body::select_body(html, &doc, url, opts.body_engine);
     // Credit lines are looked for in every block of the page, not only in the body.
