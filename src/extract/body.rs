@@ -281,7 +281,10 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
         Node::Text(t) => st.buf.push_str(t),
         Node::Element(e) => {
             let name = e.name();
-            if is_skipped(name) {
+            // Elements the page hides (`hidden`, or an inline style that the pre-pass turned
+            // into it) are not read, as Readability's `_isProbablyVisible` has it: hidden
+            // forms and dialogs of a site template are not the article.
+            if is_skipped(name) || e.attr("hidden").is_some() {
                 return;
             }
             if name == "br" {

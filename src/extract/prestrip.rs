@@ -105,7 +105,20 @@ const READ_ATTRIBUTES: &[&[u8]] = &[
     b"role",
     b"aria-modal",
     b"charset",
+    b"hidden",
 ];
+
+/// Whether a `style="…"` attribute (name, `=` and value as written) hides its element:
+/// `display: none` or `visibility: hidden` in any ASCII case and spacing (Readability's
+/// `_isProbablyVisible` test).
+fn style_hides(attr: &[u8]) -> bool {
+    let squeezed: Vec<u8> = attr
+        .iter()
+        .filter(|c| !c.is_ascii_whitespace())
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    contains_ci(&squeezed, b"display:none") || contains_ci(&squeezed, b"visibility:hidden")
+}
 
 /// Whether `name` (any ASCII case) is one of [`READ_ATTRIBUTES`].
 fn is_read_attribute(name: &[u8]) -> bool {
@@ -204,6 +217,8 @@ fn reduce(html: &str, drop_content: bool) -> String {
         // Attributes: (start, end) byte ranges of the ones to keep.
         keep.clear();
         let mut dropped = false;
+        // An inline style that hides the element becomes the `hidden` attribute.
+        let mut hidden_by_style = false;
         let mut k = name_end;
         let end = loop {
             let mut slash = false;
@@ -251,6 +266,8 @@ fn reduce(html: &str, drop_content: bool) -> String {
                 keep.push((a_start, k));
             } else {
                 dropped = true;
+                hidden_by_style |=
+                    a_name.eq_ignore_ascii_case(b"style") && style_hides(&b[a_start..k]);
             }
         };
         let Some((gt, self_closing)) = end else {
@@ -261,6 +278,9 @@ fn reduce(html: &str, drop_content: bool) -> String {
             for (s, e) in &keep {
                 out.push(' ');
                 out.push_str(&html[*s..*e]);
+            }
+            if hidden_by_style {
+                out.push_str(" hidden");
             }
             if self_closing {
                 out.push('/');

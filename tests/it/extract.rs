@@ -576,3 +576,38 @@ fn attribute_prestrip_keeps_every_read_attribute_on_bundled_pages() {
     }
     assert_eq!(pages, 123);
 }
+
+/// Hidden parts of a site template (a password-reset form with `style="display:none"`, a
+/// `hidden` dialog) are not the article, even when they hold more text than it.
+#[test]
+fn hidden_elements_are_not_the_article() {
+    let url = Url::parse("https://news.example/story").unwrap();
+    let form = "<h1>Create a new password</h1><p>We've sent an email with instructions to create \
+                a new password. Your existing password has not been changed, and the link \
+                in the email expires after one day, so please use it soon.</p>";
+    let article = "<p>The council approved the harbour plan on Monday after a long debate about \
+                   costs, the environment and the fishing fleet, which had asked for a delay.</p>";
+    for hide in [
+        r#"style="display:none;""#,
+        r#"style="color: red; DISPLAY : None""#,
+        r#"style="visibility: hidden""#,
+        "hidden",
+    ] {
+        let html = format!(
+            "<html><body><div class=\"content\" {hide}>{}</div>\
+             <div class=\"story\">{}</div></body></html>",
+            form.repeat(8),
+            article.repeat(3)
+        );
+        for opts in [
+            extract::ExtractOptions::default(),
+            extract::ExtractOptions {
+                body_engine: extract::body::BodyEngine::Scored,
+            },
+        ] {
+            let a = extract::extract_with(&html, &url, &opts);
+            assert!(a.text.contains("harbour plan"), "{hide}: {}", a.text);
+            assert!(!a.text.contains("password"), "{hide}: {}", a.text);
+        }
+    }
+}
