@@ -368,13 +368,15 @@ fn main() -> anyhow::Result<()> {
         "anchor postings in memory: {anchor_postings} ({:.2} per page), {anchor_bytes} heap bytes",
         anchor_postings as f64 / n as f64
     );
-    // Reopening rebuilds the SimHash index and the postings from the stored fingerprints.
+    // Reopening rebuilds the SimHash index and the postings from the stored fingerprints and
+    // anchors.
     let t = Instant::now();
     let reopened = PageSink::new(Store::open(&db)?)?;
     let reopen = t.elapsed();
     println!(
-        "reopen (rebuild SimHash index + {} postings from the fingerprints) {:.2} s; rebuilt postings {} heap bytes",
+        "reopen (rebuild SimHash index + {} shingle postings from the fingerprints + {} anchor postings from the anchors) {:.2} s; rebuilt postings {} heap bytes",
         reopened.postings().len(),
+        reopened.anchor_postings().len(),
         reopen.as_secs_f64(),
         reopened.postings().heap_bytes()
     );
