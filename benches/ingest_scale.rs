@@ -8,11 +8,13 @@
 //! 10,000) pages, the single writer's cost (`add_prepared`, µs/page and pages/s, wall clock,
 //! commits included) — to see whether it stays flat as the store grows — and the analysis
 //! cost on the other thread, and their ratio `st/an` (which cancels most of the machine's
-//! load, since both run in the same minutes); then the cost of `finish` (last commit and relinking), total
+//! load, since both run in the same minutes), and the writer thread's on-CPU time per page
+//! (`st cpu us/pg`, Linux; leaves out waits for a core or for I/O); then the cost of `finish` (last commit and relinking), total
 //! pages/s, the final database size (bytes of every file in the store's directory: DB +
-//! WAL), the size of the in-memory shingle postings, and the time to reopen the store (the
+//! WAL), the size of the in-memory shingle and anchor postings, and the time to reopen the store (the
 //! writer rebuilds its in-memory indexes from the fingerprints). `INGEST_SCALE_BATCH` sets the pages per commit (default
-//! `BatchLimits::default().max_pages`; 1 = one transaction per page, the old behaviour).
+//! `BatchLimits::default().max_pages`; 1 = one transaction per page, the old behaviour);
+//! `INGEST_SCALE_DIR` keeps the store in that directory instead of a temporary one.
 //!
 //! Pages (deterministic, fixed seed): a vocabulary of 4,000 made-up words picked with a skewed
 //! (roughly Zipf-like) distribution; each original has a 6–10-word title, an
@@ -158,6 +160,18 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// On-CPU time of the calling thread so far (Linux: first field of
+/// `/proc/thread-self/schedstat`, nanoseconds); `None` where that file does not exist. Unlike
+/// wall-clock time it leaves out the time the thread waits for a core or for I/O.
+fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+        .map(Duration::from_nanos)
+}
+
 fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .map(|rd| {
@@ -223,8 +237,18 @@ fn main() -> anyhow::Result<()> {
     let n = env_usize("INGEST_SCALE_PAGES", 100_000).max(1);
     let window = env_usize("INGEST_SCALE_WINDOW", 10_000).max(1);
     let batch = env_usize("INGEST_SCALE_BATCH", BatchLimits::default().max_pages).max(1);
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("bench.db");
+    // `INGEST_SCALE_DIR`: keep the store in this (new or empty) directory for inspection
+    // instead of a temporary directory that is removed at the end.
+    let kept = std::env::var_os("INGEST_SCALE_DIR").map(std::path::PathBuf::from);
+    let tmp = tempfile::tempdir()?;
+    let dir_path = match &kept {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            d.clone()
+        }
+        None => tmp.path().to_path_buf(),
+    };
+    let db = dir_path.join("bench.db");
     let mut sink = PageSink::new(Store::open(&db)?)?;
     sink.set_batch_limits(BatchLimits {
         max_pages: batch,
@@ -242,14 +266,15 @@ fn main() -> anyhow::Result<()> {
         "ingest_scale: {n} pages through PageSink::add_prepared into a file-backed store, windows of {window}, batches of {batch} pages"
     );
     println!(
-        "{:>16} {:>12} {:>12} {:>12} {:>8} {:>12}",
-        "pages", "store us/pg", "store pg/s", "analyse us/pg", "st/an", "db bytes"
+        "{:>16} {:>12} {:>12} {:>12} {:>8} {:>12} {:>12}",
+        "pages", "store us/pg", "store pg/s", "analyse us/pg", "st/an", "st cpu us/pg", "db bytes"
     );
     let wall = Instant::now();
     let mut total_add = Duration::ZERO;
     let mut total_analyse = Duration::ZERO;
     let (mut win_time, mut win_analyse) = (Duration::ZERO, Duration::ZERO);
     let mut win_start = 0usize;
+    let mut win_cpu = thread_cpu();
     let mut added = 0usize;
     for (i, (p, hash, analysis, gz, analyse_time)) in rx.into_iter().enumerate() {
         let t = Instant::now();
@@ -265,14 +290,23 @@ fn main() -> anyhow::Result<()> {
         let done = i + 1;
         if done.is_multiple_of(window) || done == n {
             let count = done - win_start;
+            // The writer's on-CPU time in the window (this thread also receives and drops the
+            // pages: a constant cost per page).
+            let cpu = thread_cpu();
+            let cpu_us = match (win_cpu, cpu) {
+                (Some(a), Some(b)) => format!("{:.1}", (b - a).as_secs_f64() * 1e6 / count as f64),
+                _ => "-".to_string(),
+            };
+            win_cpu = cpu;
             println!(
-                "{:>16} {:>12.1} {:>12.0} {:>12.1} {:>8.3} {:>12}",
+                "{:>16} {:>12.1} {:>12.0} {:>12.1} {:>8.3} {:>12} {:>12}",
                 format!("{}-{}", win_start + 1, done),
                 win_time.as_secs_f64() * 1e6 / count as f64,
                 count as f64 / win_time.as_secs_f64(),
                 win_analyse.as_secs_f64() * 1e6 / count as f64,
                 win_time.as_secs_f64() / win_analyse.as_secs_f64().max(1e-9),
-                dir_bytes(dir.path())
+                cpu_us,
+                dir_bytes(&dir_path)
             );
             std::io::stdout().flush()?;
             win_start = done;
@@ -284,6 +318,10 @@ fn main() -> anyhow::Result<()> {
         .join()
         .map_err(|_| anyhow::anyhow!("page producer panicked"))?;
     let (postings, postings_bytes) = (sink.postings().len(), sink.postings().heap_bytes());
+    let (anchor_postings, anchor_bytes) = (
+        sink.anchor_postings().len(),
+        sink.anchor_postings().heap_bytes(),
+    );
     let t = Instant::now();
     let store = sink.finish()?;
     let finish = t.elapsed();
@@ -317,22 +355,28 @@ fn main() -> anyhow::Result<()> {
     );
     println!(
         "final DB size {} bytes ({:.1} MB, incl. WAL; {:.0} bytes/page)",
-        dir_bytes(dir.path()),
-        dir_bytes(dir.path()) as f64 / 1e6,
-        dir_bytes(dir.path()) as f64 / n as f64
+        dir_bytes(&dir_path),
+        dir_bytes(&dir_path) as f64 / 1e6,
+        dir_bytes(&dir_path) as f64 / n as f64
     );
     println!(
         "shingle postings in memory: {postings} ({:.1} per page), {postings_bytes} heap bytes ({:.1} bytes/posting)",
         postings as f64 / n as f64,
         postings_bytes as f64 / postings.max(1) as f64
     );
-    // Reopening rebuilds the SimHash index and the postings from the stored fingerprints.
+    println!(
+        "anchor postings in memory: {anchor_postings} ({:.2} per page), {anchor_bytes} heap bytes",
+        anchor_postings as f64 / n as f64
+    );
+    // Reopening rebuilds the SimHash index and the postings from the stored fingerprints and
+    // anchors.
     let t = Instant::now();
     let reopened = PageSink::new(Store::open(&db)?)?;
     let reopen = t.elapsed();
     println!(
-        "reopen (rebuild SimHash index + {} postings from the fingerprints) {:.2} s; rebuilt postings {} heap bytes",
+        "reopen (rebuild SimHash index + {} shingle postings from the fingerprints + {} anchor postings from the anchors) {:.2} s; rebuilt postings {} heap bytes",
         reopened.postings().len(),
+        reopened.anchor_postings().len(),
         reopen.as_secs_f64(),
         reopened.postings().heap_bytes()
     );

@@ -28,7 +28,7 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use crate::fingerprint::{Fingerprint, hamming, intersection_size};
-use crate::ingest::postings::{Posted, ShinglePostings};
+use crate::ingest::postings::{AnchorPostings, Posted, ShinglePostings};
 use crate::store::{PageInfo, Store, StoreError, site_of};
 
 /// Thresholds of candidate search and verification.
@@ -275,22 +275,22 @@ pub fn match_new_page(
     // Keys looked up (not over the postings cap): the share of a true match's shared keys
     // that can be counted.
     let mut usable = 0usize;
-    for &key in &keys {
-        if cache.is_saturated(key) {
-            continue;
+    let live: Vec<u64> = keys
+        .iter()
+        .copied()
+        .filter(|&k| !cache.is_saturated(k))
+        .collect();
+    postings.lookup_many(&live, id, cfg.max_postings, |i, posted| match posted {
+        Posted::Saturated => {
+            cache.pending_saturated.insert(live[i]);
         }
-        match postings.lookup(key, id, cfg.max_postings) {
-            Posted::Saturated => {
-                cache.pending_saturated.insert(key);
-            }
-            Posted::Pages(ids) => {
-                usable += 1;
-                for p in ids {
-                    *counts.entry(p).or_default() += 1;
-                }
+        Posted::Pages(ids) => {
+            usable += 1;
+            for p in ids {
+                *counts.entry(p).or_default() += 1;
             }
         }
-    }
+    });
     let mut cands: Vec<(i64, usize)> = counts.into_iter().collect();
     cands.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     cands.truncate(cfg.max_candidates);
@@ -303,7 +303,18 @@ pub fn match_new_page(
         "INSERT OR REPLACE INTO matches (a, b, shared, ca, cb, distance, kind)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'text')",
     )?;
+    let usable_share = usable as f64 / keys.len().max(1) as f64;
     for (cand, shared_keys) in cands {
+        // The size test first, from the index's shingle counts: most candidates share a key
+        // or two by chance and are skipped without reading their fingerprints (the same
+        // test runs below on the fingerprint read, so a page without a count loses nothing).
+        if shared_keys < usize::MAX / 4
+            && postings.shingles_of(cand).is_some_and(|n| {
+                too_few_shared_keys(shared_keys, usable_share, n, fp.shingles.len(), cfg)
+            })
+        {
+            continue;
+        }
         let other = match cache.fingerprints.get(&cand) {
             Some(f) => std::sync::Arc::clone(f),
             None => {
@@ -334,7 +345,7 @@ pub fn match_new_page(
         if shared_keys < usize::MAX / 4
             && too_few_shared_keys(
                 shared_keys,
-                usable as f64 / keys.len().max(1) as f64,
+                usable_share,
                 other.shingles.len(),
                 fp.shingles.len(),
                 cfg,
@@ -1215,25 +1226,22 @@ fn load_anchor_page(store: &Store, id: i64) -> Result<Option<AnchorPage>, StoreE
 }
 
 /// Fills `df` with the document frequency of every anchor in `anchors` it lacks: the number
-/// of pages in the store carrying it, read up to `max_postings + 2` (above the cap the exact
-/// count does not matter: such an anchor is never a candidate key and weighs almost nothing).
+/// of pages in the store carrying it (from the anchor index), counted up to
+/// `max_postings + 2` (above the cap the exact count does not matter: such an anchor is never
+/// a candidate key and weighs almost nothing).
 fn document_frequencies(
-    store: &Store,
+    index: &AnchorPostings,
     anchors: &[String],
     cfg: &LinkConfig,
     df: &mut HashMap<String, i64>,
-) -> Result<(), StoreError> {
-    let mut st = store.conn().prepare_cached(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM anchor_postings WHERE anchor = ?1 LIMIT ?2)",
-    )?;
+) {
     for a in anchors {
         if df.contains_key(a) {
             continue;
         }
-        let n: i64 = st.query_row(params![a, cfg.max_postings as i64 + 2], |r| r.get(0))?;
-        df.insert(a.clone(), n.max(1));
+        let n = index.document_frequency(a, cfg.max_postings.saturating_add(2));
+        df.insert(a.clone(), (n as i64).max(1));
     }
-    Ok(())
 }
 
 /// Caches of one translation-matching pass.
@@ -1250,6 +1258,7 @@ struct AnchorContext {
 /// [`match_translations`]), after thresholds and the margin over the runner-up.
 fn best_per_language(
     store: &Store,
+    index: &AnchorPostings,
     p: &AnchorPage,
     cfg: &LinkConfig,
     ctx: &mut AnchorContext,
@@ -1259,9 +1268,6 @@ fn best_per_language(
     }
     let mut counts: HashMap<i64, usize> = HashMap::new();
     {
-        let mut st = store.conn().prepare_cached(
-            "SELECT page_id FROM anchor_postings WHERE anchor = ?1 AND page_id != ?2 LIMIT ?3",
-        )?;
         let distinct: HashSet<&String> = p.anchors.iter().collect();
         // A name is looked up as a name and as a weak name (a word of a script without
         // case); a weak name only as a name.
@@ -1286,14 +1292,18 @@ fn best_per_language(
         lookups.sort();
         let mut per_page: HashMap<i64, HashSet<String>> = HashMap::new();
         for a in lookups {
-            let posted: Vec<i64> = st
-                .query_map(params![a, p.id, cfg.max_postings as i64 + 1], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
             let own = usize::from(distinct.contains(&a));
+            // The pages other than P carrying `a`; above the cap only their number counts,
+            // as `max_postings + 1` (the document frequency of a saturated anchor).
+            let posted = match index.pages(&a, p.id, cfg.max_postings) {
+                Posted::Pages(v) => v,
+                Posted::Saturated => {
+                    let n = cfg.max_postings.saturating_add(1).saturating_add(own);
+                    ctx.df.insert(a.clone(), n.max(1) as i64);
+                    continue;
+                }
+            };
             ctx.df.insert(a.clone(), (posted.len() + own).max(1) as i64);
-            if posted.len() > cfg.max_postings {
-                continue;
-            }
             // Weak names on both pages do not meet.
             if a.starts_with("w:") && own == 1 {
                 continue;
@@ -1319,9 +1329,9 @@ fn best_per_language(
             continue;
         }
         // The candidate's own anchors weigh into its coverage: their document frequencies
-        // are read from the store too, so the evidence does not depend on which pages
+        // come from the index of the whole store too, so the evidence does not depend on which pages
         // happened to be looked up earlier in this pass.
-        document_frequencies(store, &qp.anchors, cfg, &mut ctx.df)?;
+        document_frequencies(index, &qp.anchors, cfg, &mut ctx.df);
         let (n, df) = (ctx.n, &ctx.df);
         // IDF in units of ln N: an anchor on no other page weighs 1.
         let idf = |x: &str| -> f64 {
@@ -1373,8 +1383,9 @@ fn best_per_language(
 /// `matches` with kind `translation`; returns the pages matched (both ends).
 ///
 /// For a page P, candidates are pages of other sites in another language sharing at least
-/// [`LinkConfig::min_shared_anchors`] distinct anchors through the anchor index (anchors on
-/// more than [`LinkConfig::max_postings`] pages are ignored). Per language, the candidate with
+/// [`LinkConfig::min_shared_anchors`] distinct anchors through the anchor index `index` (the
+/// in-memory [`AnchorPostings`] of every stored page's anchors, e.g. [`AnchorPostings::load`]
+/// of the store; anchors on more than [`LinkConfig::max_postings`] pages are ignored). Per language, the candidate with
 /// the most evidence ([`anchor_evidence`], IDF-weighted over the whole store) is matched if
 /// its evidence and order pass the thresholds and it beats the runner-up — ignoring pages
 /// already matched to it by text, its same-language duplicates — by
@@ -1386,6 +1397,7 @@ fn best_per_language(
 /// SQLite errors.
 pub fn match_translations(
     store: &mut Store,
+    index: &AnchorPostings,
     ids: &[i64],
     cfg: &LinkConfig,
 ) -> Result<HashSet<i64>, StoreError> {
@@ -1403,12 +1415,12 @@ pub fn match_translations(
         let Some(p) = load_anchor_page(store, id)? else {
             continue;
         };
-        for (q, ev) in best_per_language(store, &p, cfg, &mut ctx)?.into_values() {
+        for (q, ev) in best_per_language(store, index, &p, cfg, &mut ctx)?.into_values() {
             // Mutual best: P is also Q's best candidate in P's language.
             let Some(qp) = load_anchor_page(store, q)? else {
                 continue;
             };
-            let back = best_per_language(store, &qp, cfg, &mut ctx)?;
+            let back = best_per_language(store, index, &qp, cfg, &mut ctx)?;
             if back.get(&p.language).map(|(x, _)| *x) == Some(id) {
                 new_matches.push((id, q, ev));
             }
@@ -1600,12 +1612,14 @@ mod tests {
         };
         assert!(ids.len() > 20);
         let link = LinkConfig::default();
+        let index = AnchorPostings::load(store.conn()).unwrap();
         let mut warm = fresh_context(&store);
         let mut compared = 0;
         for &id in ids.iter().rev() {
             let p = load_anchor_page(&store, id).unwrap().unwrap();
-            let warmed = best_per_language(&store, &p, &link, &mut warm).unwrap();
-            let cold = best_per_language(&store, &p, &link, &mut fresh_context(&store)).unwrap();
+            let warmed = best_per_language(&store, &index, &p, &link, &mut warm).unwrap();
+            let cold =
+                best_per_language(&store, &index, &p, &link, &mut fresh_context(&store)).unwrap();
             assert_eq!(warmed, cold, "page {id}");
             compared += cold.len();
         }

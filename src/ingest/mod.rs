@@ -80,12 +80,14 @@ struct Batch {
 /// committed, so a crash loses at most the open batch and leaves the store consistent.
 /// Dropping a sink without `flush`/`finish` discards the open batch like a crash. If the
 /// whole transaction is lost (commit fails, or SQLite rolls it back after an I/O error),
-/// the batch's SimHash index entries, shingle postings and relink bookkeeping are undone too.
+/// the batch's SimHash index entries, shingle and anchor postings and relink bookkeeping are
+/// undone too.
 ///
-/// **In-memory indexes.** Both near-duplicate indexes live in memory and are rebuilt from the
+/// **In-memory indexes.** The near-duplicate indexes live in memory and are rebuilt from the
 /// `fingerprints` table when the sink opens: the SimHash index and the sampled-shingle
 /// postings ([`postings::ShinglePostings`], ~12.5 bytes per posting, ~150 postings per
-/// page of 600 shingles).
+/// page of 600 shingles); so is the anchor index of translation matching
+/// ([`postings::AnchorPostings`], rebuilt from the `anchors` table).
 pub struct PageSink {
     store: Store,
     cfg: LinkConfig,
@@ -97,6 +99,9 @@ pub struct PageSink {
     /// Sampled-shingle postings of every stored fingerprint (committed, plus the open
     /// batch's), rebuilt from the store when the sink opens.
     postings: postings::ShinglePostings,
+    /// Anchor postings of every stored page with anchors (committed, plus the open batch's),
+    /// rebuilt from the `anchors` table when the sink opens.
+    anchors: postings::AnchorPostings,
     /// Pages stored since the last relink that carry anchors (translation candidates).
     with_anchors: Vec<i64>,
     /// What candidate matching remembers between pages (saturated keys, fingerprints).
@@ -168,6 +173,7 @@ impl PageSink {
             return Err(e.into());
         }
         let postings = postings.map_err(|e| StoreError::Malformed(e.to_string()))?;
+        let anchors = postings::AnchorPostings::load(store.conn())?;
         let simhash = SimHashIndex::build(cfg.simhash_k, items);
         // Relinking left over by a run that stopped before it (killed, crashed).
         let (touched, with_anchors) = {
@@ -187,6 +193,7 @@ impl PageSink {
             touched,
             simhash,
             postings,
+            anchors,
             with_anchors,
             matching: link::MatchCache::default(),
             batch: Batch::default(),
@@ -205,6 +212,11 @@ impl PageSink {
     /// The in-memory sampled-shingle postings (sizes, for benchmarks and diagnostics).
     pub fn postings(&self) -> &postings::ShinglePostings {
         &self.postings
+    }
+
+    /// The in-memory anchor postings (sizes, for benchmarks and diagnostics).
+    pub fn anchor_postings(&self) -> &postings::AnchorPostings {
+        &self.anchors
     }
 
     /// Pages in the open (uncommitted) batch.
@@ -340,6 +352,11 @@ impl PageSink {
                 postings::PostingsError::PageIdTooLarge(id).to_string(),
             ));
         }
+        if !analysis.anchors.is_empty() && u32::try_from(id).is_err() {
+            return Err(StoreError::Malformed(
+                postings::PostingsError::PageIdTooLarge(id).to_string(),
+            ));
+        }
         if !matched.is_empty() || !analysis.anchors.is_empty() {
             // Queued on disk with the page: a run killed before the relink leaves it to the next.
             sp.prepare_cached(
@@ -354,6 +371,9 @@ impl PageSink {
         self.batch.pages += 1;
         if !analysis.anchors.is_empty() {
             self.batch.with_anchors.push(id);
+            self.anchors
+                .insert(id, &analysis.anchors)
+                .map_err(|e| StoreError::Malformed(e.to_string()))?;
         }
         if let (Some(fp), Some(keys)) = (&analysis.fingerprint, keys) {
             // Pages later in the same batch must find this one.
@@ -362,6 +382,7 @@ impl PageSink {
             self.postings
                 .insert(id, &keys)
                 .map_err(|e| StoreError::Malformed(e.to_string()))?;
+            self.postings.record_shingles(id, fp.shingles.len());
         }
         if !matched.is_empty() {
             self.batch.touched.insert(id);
@@ -386,14 +407,16 @@ impl PageSink {
     }
 
     /// Forgets the open batch after its transaction was rolled back: removes its SimHash
-    /// index entries, its shingle postings, what candidate matching learnt from it and its
-    /// relink bookkeeping, so memory matches the store again.
+    /// index entries, its shingle and anchor postings, what candidate matching learnt from it
+    /// and its relink bookkeeping, so memory matches the store again.
     fn abandon_batch(&mut self, why: &str) {
         let batch = std::mem::take(&mut self.batch);
         self.matching
             .rollback(batch.indexed.iter().map(|(id, _)| *id as i64));
         self.postings
             .remove_pages(batch.indexed.iter().map(|(id, _)| *id as i64));
+        self.anchors
+            .remove_pages(batch.with_anchors.iter().copied());
         for (id, fp) in batch.indexed {
             self.simhash.remove(id, fp);
         }
@@ -442,7 +465,8 @@ impl PageSink {
         let fresh = std::mem::take(&mut self.with_anchors);
         let queued: Vec<i64> = fresh.iter().chain(self.touched.iter()).copied().collect();
         // On an error the pages stay in `relink_pending` and the next sink opened retries them.
-        let translated = link::match_translations(&mut self.store, &fresh, &self.cfg)?;
+        let translated =
+            link::match_translations(&mut self.store, &self.anchors, &fresh, &self.cfg)?;
         self.touched.extend(translated);
         let touched = std::mem::take(&mut self.touched);
         let stats = link::relink(&mut self.store, &touched, &self.cfg)?;
@@ -503,6 +527,23 @@ mod tests {
         }
     }
 
+    /// As [`page`], with a paragraph of numbers particular to the story (anchors).
+    fn anchor_page(host: &str, path: &str, story: u32) -> Page {
+        let mut p = page(host, path, story);
+        let body = String::from_utf8(p.body).unwrap().replace(
+            "</article>",
+            &format!(
+                "<p>In {} the fund paid {} euros to {} families over {} years.</p></article>",
+                1900 + story,
+                story * 37 + 1011,
+                story * 101 + 2007,
+                story % 9 + 12
+            ),
+        );
+        p.body = body.into_bytes();
+        p
+    }
+
     fn count(store: &Store, table: &str) -> i64 {
         store
             .conn()
@@ -560,6 +601,34 @@ mod tests {
             sink.postings.len(),
             expected,
             "shingle postings and fingerprints table disagree"
+        );
+        // The anchor postings hold exactly the distinct anchors of every `anchors` row.
+        let mut st = sink
+            .store
+            .conn()
+            .prepare("SELECT page_id, anchors FROM anchors")
+            .unwrap();
+        let stored: Vec<(i64, String)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut expected = 0;
+        for (id, json) in stored {
+            let list: Vec<String> = serde_json::from_str(&json).unwrap();
+            let distinct: HashSet<&String> = list.iter().collect();
+            expected += distinct.len();
+            for a in distinct {
+                match sink.anchors.pages(a, -1, usize::MAX - 1) {
+                    postings::Posted::Pages(ids) => assert!(ids.contains(&id), "anchor {a}"),
+                    postings::Posted::Saturated => panic!("uncapped lookup saturated"),
+                }
+            }
+        }
+        assert_eq!(
+            sink.anchors.len(),
+            expected,
+            "anchor postings and anchors table disagree"
         );
     }
 
@@ -843,6 +912,94 @@ mod tests {
         assert_index_matches_store(&sink);
         let two = links_and_matches(&sink.finish().unwrap());
         assert_eq!(one, two);
+    }
+
+    #[test]
+    fn a_lost_batch_takes_its_anchor_postings_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = sink_at(&dir.path().join("s.db"), 100);
+        sink.add(anchor_page("www.orig.example", "/a", 1)).unwrap();
+        sink.flush().unwrap();
+        assert_eq!(
+            count(&sink.store, "anchors"),
+            1,
+            "test page without anchors"
+        );
+        let before = sink.anchors.len();
+        assert!(before >= 4, "{before} anchor postings");
+        sink.store
+            .conn()
+            .execute_batch(
+                "CREATE TEMP TRIGGER boom BEFORE INSERT ON fingerprints
+                 WHEN (SELECT url FROM pages WHERE id = NEW.page_id) LIKE '%/boom%'
+                 BEGIN SELECT RAISE(ROLLBACK, 'boom'); END;",
+            )
+            .unwrap();
+        sink.add(anchor_page("www.orig.example", "/b", 2)).unwrap();
+        sink.add(anchor_page("www.copy.example", "/a", 1)).unwrap();
+        assert!(sink.anchors.len() > before);
+        assert!(
+            sink.add(anchor_page("www.orig.example", "/boom", 3))
+                .is_err()
+        );
+        assert!(matches!(sink.flush(), Err(StoreError::BatchLost(_))));
+        assert_eq!(count(&sink.store, "anchors"), 1);
+        assert_eq!(sink.anchors.len(), before);
+        assert_index_matches_store(&sink);
+    }
+
+    #[test]
+    fn an_old_store_with_an_anchor_postings_table_opens_and_drops_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let mut sink = sink_at(&path, 5);
+        for s in 0..6 {
+            sink.add(anchor_page("www.orig.example", &format!("/o{s}"), s))
+                .unwrap();
+        }
+        drop(sink.finish().unwrap());
+        // Make it a version-5 store: anchor postings in SQLite, the two dropped indexes.
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE anchor_postings (
+                    anchor TEXT NOT NULL,
+                    page_id INTEGER NOT NULL REFERENCES pages(id) ON DELETE CASCADE,
+                    PRIMARY KEY (anchor, page_id)
+                 ) WITHOUT ROWID;
+                 INSERT OR IGNORE INTO anchor_postings
+                     SELECT j.value, a.page_id FROM anchors a, json_each(a.anchors) j;
+                 CREATE INDEX pages_url ON pages(url);
+                 CREATE INDEX pages_site ON pages(site);
+                 PRAGMA user_version = 5;",
+            )
+            .unwrap();
+        }
+        let sink = sink_at(&path, 5);
+        let left: i64 = sink
+            .store
+            .conn()
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master
+                 WHERE name IN ('anchor_postings', 'pages_url', 'pages_site')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 0, "old anchor postings table or indexes not dropped");
+        assert_eq!(count(&sink.store, "anchors"), 6);
+        assert_index_matches_store(&sink);
+        // Lookups by URL still go through an index (that of UNIQUE (url, content_hash)).
+        let plan: String = sink
+            .store
+            .conn()
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT id FROM pages WHERE url = 'x' AND content_hash = 'y'",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("INDEX sqlite_autoindex_pages_1"), "{plan}");
     }
 
     #[test]

@@ -20,10 +20,15 @@
 //!
 //! Pages are never deleted from the store; [`ShinglePostings::remove_pages`] exists to undo
 //! the postings of a batch of pages that SQLite rolled back (O(n), rare).
+//!
+//! The same structure holds the anchor postings ([`AnchorPostings`]: anchor string → pages,
+//! for translation candidates and anchor document frequencies), which replaced the SQLite
+//! table `anchor_postings` for the same reason (schema migration 6).
 
 use std::collections::HashSet;
 
 use crate::fingerprint::Fingerprint;
+use crate::store::StoreError;
 
 /// Postings held in the insert buffer before it is merged into the delta run.
 pub const BUFFER_CAP: usize = 1 << 16;
@@ -84,11 +89,20 @@ impl Run {
 
     /// Index range of `key`'s postings.
     fn range(&self, key: u64) -> std::ops::Range<usize> {
+        self.range_in(key, self.bucket_span(key))
+    }
+
+    /// The directory's index range of `key`'s bucket (one read of the directory).
+    fn bucket_span(&self, key: u64) -> (usize, usize) {
         if self.keys.is_empty() {
-            return 0..0;
+            return (0, 0);
         }
         let b = self.bucket(key) as usize;
-        let (lo, hi) = (self.dir[b] as usize, self.dir[b + 1] as usize);
+        (self.dir[b] as usize, self.dir[b + 1] as usize)
+    }
+
+    /// Index range of `key`'s postings within its bucket's span `(lo, hi)`.
+    fn range_in(&self, key: u64, (lo, hi): (usize, usize)) -> std::ops::Range<usize> {
         let slice = &self.keys[lo..hi];
         let start = lo + slice.partition_point(|&k| k < key);
         // Usually zero or a few postings: scan rather than a second binary search.
@@ -172,6 +186,9 @@ pub struct ShinglePostings {
     base: Run,
     delta: Run,
     buffer: Buffer,
+    /// Page → number of shingles of its fingerprint, for the pages whose fingerprint was
+    /// given ([`ShinglePostings::build`], [`ShinglePostings::record_shingles`]).
+    shingles: crate::inthash::IntMap<u32, u32>,
 }
 
 /// No posting: end of a chain in [`Buffer`].
@@ -264,10 +281,46 @@ impl ShinglePostings {
     pub fn build(
         pages: impl IntoIterator<Item = (i64, Fingerprint)>,
     ) -> Result<Self, PostingsError> {
+        let mut shingles = crate::inthash::IntMap::default();
+        let mut idx = Self::from_keys(pages.into_iter().map(|(id, fp)| {
+            if let Ok(p) = page_u32(id) {
+                shingles.insert(p, u32::try_from(fp.shingles.len()).unwrap_or(u32::MAX));
+            }
+            (id, crate::link::index_keys(&fp))
+        }))?;
+        idx.shingles = shingles;
+        Ok(idx)
+    }
+
+    /// Records that page `id`'s fingerprint has `n` shingles (see
+    /// [`ShinglePostings::shingles_of`]); [`ShinglePostings::build`] records every page's.
+    pub fn record_shingles(&mut self, id: i64, n: usize) {
+        if let Ok(p) = page_u32(id) {
+            self.shingles
+                .insert(p, u32::try_from(n).unwrap_or(u32::MAX));
+        }
+    }
+
+    /// Number of shingles of page `id`'s fingerprint, if recorded: lets candidate matching
+    /// skip a candidate by its size ([`crate::link::too_few_shared_keys`]) without reading its
+    /// fingerprint from the store.
+    pub fn shingles_of(&self, id: i64) -> Option<usize> {
+        let p = u32::try_from(id).ok()?;
+        self.shingles.get(&p).map(|&n| n as usize)
+    }
+
+    /// Bulk build from `(page id, keys)` pairs (each page's keys distinct). O(n log n) in
+    /// postings (one sort).
+    ///
+    /// # Errors
+    /// [`PostingsError::PageIdTooLarge`] for a page id beyond `u32::MAX`.
+    pub fn from_keys(
+        pages: impl IntoIterator<Item = (i64, Vec<u64>)>,
+    ) -> Result<Self, PostingsError> {
         let mut pairs = Vec::new();
-        for (id, fp) in pages {
+        for (id, keys) in pages {
             let p = page_u32(id)?;
-            pairs.extend(crate::link::index_keys(&fp).into_iter().map(|k| (k, p)));
+            pairs.extend(keys.into_iter().map(|k| (k, p)));
         }
         Ok(ShinglePostings {
             base: Run::from_pairs(pairs),
@@ -307,8 +360,24 @@ impl ShinglePostings {
     /// The pages other than `exclude` posting `key`, or [`Posted::Saturated`] when more than
     /// `cap` of them do (the semantics of `LinkConfig::max_postings`).
     pub fn lookup(&self, key: u64, exclude: i64, cap: usize) -> Posted {
-        let rb = self.base.range(key);
-        let rd = self.delta.range(key);
+        self.posted(
+            key,
+            self.base.range(key),
+            self.delta.range(key),
+            exclude,
+            cap,
+        )
+    }
+
+    /// The answer of [`ShinglePostings::lookup`] from `key`'s ranges in the two runs.
+    fn posted(
+        &self,
+        key: u64,
+        rb: std::ops::Range<usize>,
+        rd: std::ops::Range<usize>,
+        exclude: i64,
+        cap: usize,
+    ) -> Posted {
         let ex = u32::try_from(exclude).ok();
         // Quick reject without reading the page lists (`exclude` is posted at most once).
         if rb.len() + rd.len() > cap.saturating_add(1) {
@@ -327,6 +396,49 @@ impl ShinglePostings {
         } else {
             Posted::Pages(ids)
         }
+    }
+
+    /// [`ShinglePostings::lookup`] of every key of `keys` (same results), given to `found`
+    /// with the key's position in `keys`, in order. The keys are looked up in groups, one
+    /// step at a time for the whole group (directory reads, then searches in the runs, then
+    /// page lists), so the cache misses of different keys overlap instead of each waiting for
+    /// the previous one: a page's ~140 lookups touch ~5 cache lines each, far apart in
+    /// indexes much larger than the CPU caches.
+    pub fn lookup_many(
+        &self,
+        keys: &[u64],
+        exclude: i64,
+        cap: usize,
+        mut found: impl FnMut(usize, Posted),
+    ) {
+        const GROUP: usize = 32;
+        let mut spans = [((0usize, 0usize), (0usize, 0usize)); GROUP];
+        let mut ranges: [_; GROUP] = std::array::from_fn(|_| (0..0, 0..0));
+        for (g, group) in keys.chunks(GROUP).enumerate() {
+            for (i, &k) in group.iter().enumerate() {
+                spans[i] = (self.base.bucket_span(k), self.delta.bucket_span(k));
+            }
+            for (i, &k) in group.iter().enumerate() {
+                ranges[i] = (
+                    self.base.range_in(k, spans[i].0),
+                    self.delta.range_in(k, spans[i].1),
+                );
+            }
+            for (i, &k) in group.iter().enumerate() {
+                let (rb, rd) = std::mem::replace(&mut ranges[i], (0..0, 0..0));
+                found(g * GROUP + i, self.posted(k, rb, rd, exclude, cap));
+            }
+        }
+    }
+
+    /// Number of pages posting `key`, counted up to `cap` (`min(count, cap)`), without
+    /// reading the page lists.
+    pub fn count(&self, key: u64, cap: usize) -> usize {
+        let n = self.base.range(key).len() + self.delta.range(key).len();
+        if n >= cap {
+            return cap;
+        }
+        n + self.buffer.pages_of(key).take(cap - n).count()
     }
 
     /// Removes every posting of the pages `ids` (a batch of pages rolled back). O(n).
@@ -349,6 +461,7 @@ impl ShinglePostings {
         }
         self.base.retain_pages(&gone);
         self.delta.retain_pages(&gone);
+        self.shingles.retain(|p, _| !gone.contains(p));
     }
 
     /// Number of postings (key, page) held.
@@ -362,9 +475,137 @@ impl ShinglePostings {
     }
 
     /// Heap bytes held (vector capacities; the insert buffer's hash map estimated at 13 bytes
-    /// per slot).
+    /// per slot, the shingle counts' at 9).
     pub fn heap_bytes(&self) -> usize {
-        self.base.heap_bytes() + self.delta.heap_bytes() + self.buffer.heap_bytes()
+        self.base.heap_bytes()
+            + self.delta.heap_bytes()
+            + self.buffer.heap_bytes()
+            + self.shingles.capacity() * 9
+    }
+}
+
+/// Seed of [`anchor_key`]: the fingerprint seed ([`crate::fingerprint::HASH_SEED`]) with a
+/// domain separator and the key scheme's version (1) in the low byte, so anchor keys never
+/// coincide by construction with shingle hashes. Keys are only held in memory (rebuilt from
+/// the `anchors` table on open); a new scheme changes the version byte.
+pub const ANCHOR_KEY_SEED: u64 = crate::fingerprint::HASH_SEED ^ 0x616e_6368_6f72_0001;
+
+/// Key of an anchor string in [`AnchorPostings`]: XXH3-64 of its UTF-8 bytes seeded with
+/// [`ANCHOR_KEY_SEED`]. Two distinct anchors share a key with probability ~2⁻⁶⁴ per pair
+/// (at 10⁷ distinct anchors, ~3·10⁻⁶ that any pair collides at all).
+pub fn anchor_key(anchor: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(anchor.as_bytes(), ANCHOR_KEY_SEED)
+}
+
+/// The distinct keys of a page's anchors (sorted).
+fn anchor_keys(anchors: &[String]) -> Vec<u64> {
+    let mut keys: Vec<u64> = anchors.iter().map(|a| anchor_key(a)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// In-memory inverted index of anchors (numbers, names, dates: [`crate::fingerprint::anchors`])
+/// → the stored pages carrying them, for translation candidates and the anchors' document
+/// frequencies ([`crate::link::match_translations`]). It replaces the SQLite table
+/// `anchor_postings` (dropped by schema migration 6), whose random-position B-tree inserts
+/// (~40 per page, each dirtying its own leaf once the tree outgrew the page cache) made the
+/// writer's cost per page grow with the store.
+///
+/// Same structure as [`ShinglePostings`] (sorted runs plus an insert buffer, 12 bytes per
+/// posting), keyed by [`anchor_key`]. Derived data: [`AnchorPostings::load`] rebuilds it
+/// from the `anchors` table (one JSON list per page).
+#[derive(Debug, Default)]
+pub struct AnchorPostings {
+    index: ShinglePostings,
+}
+
+impl AnchorPostings {
+    /// An empty index.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bulk build from `(page id, anchors)` pairs (each page posts its distinct anchors).
+    ///
+    /// # Errors
+    /// [`PostingsError::PageIdTooLarge`] for a page id beyond `u32::MAX`.
+    pub fn build(
+        pages: impl IntoIterator<Item = (i64, Vec<String>)>,
+    ) -> Result<Self, PostingsError> {
+        Ok(AnchorPostings {
+            index: ShinglePostings::from_keys(
+                pages
+                    .into_iter()
+                    .map(|(id, anchors)| (id, anchor_keys(&anchors))),
+            )?,
+        })
+    }
+
+    /// Rebuilds the index from the store's `anchors` table (streamed, one page's list
+    /// decoded at a time). A row whose JSON cannot be read posts nothing (it is logged), as
+    /// translation matching reads such a page as one without anchors.
+    ///
+    /// # Errors
+    /// SQLite errors; [`StoreError::Malformed`] for a page id beyond `u32::MAX`.
+    pub fn load(conn: &rusqlite::Connection) -> Result<Self, StoreError> {
+        let mut st = conn.prepare("SELECT page_id, anchors FROM anchors")?;
+        let mut rows = st.query([])?;
+        let mut pairs: Vec<(u64, u32)> = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let p = page_u32(id).map_err(|e| StoreError::Malformed(e.to_string()))?;
+            let json = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+            match serde_json::from_str::<Vec<String>>(json) {
+                Ok(anchors) => pairs.extend(anchor_keys(&anchors).into_iter().map(|k| (k, p))),
+                Err(e) => tracing::warn!("anchors of page {id} unreadable ({e}): not indexed"),
+            }
+        }
+        Ok(AnchorPostings {
+            index: ShinglePostings {
+                base: Run::from_pairs(pairs),
+                ..ShinglePostings::default()
+            },
+        })
+    }
+
+    /// Posts the distinct `anchors` of page `id`.
+    ///
+    /// # Errors
+    /// [`PostingsError::PageIdTooLarge`] for a page id beyond `u32::MAX` (nothing is posted).
+    pub fn insert(&mut self, id: i64, anchors: &[String]) -> Result<(), PostingsError> {
+        self.index.insert(id, &anchor_keys(anchors))
+    }
+
+    /// The pages other than `exclude` carrying `anchor`, or [`Posted::Saturated`] when more
+    /// than `cap` of them do.
+    pub fn pages(&self, anchor: &str, exclude: i64, cap: usize) -> Posted {
+        self.index.lookup(anchor_key(anchor), exclude, cap)
+    }
+
+    /// Document frequency of `anchor`: the number of pages carrying it, counted up to `cap`.
+    pub fn document_frequency(&self, anchor: &str, cap: usize) -> usize {
+        self.index.count(anchor_key(anchor), cap)
+    }
+
+    /// Removes every posting of the pages `ids` (a batch of pages rolled back). O(n).
+    pub fn remove_pages(&mut self, ids: impl IntoIterator<Item = i64>) {
+        self.index.remove_pages(ids);
+    }
+
+    /// Number of postings (anchor, page) held.
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// True when no page posts anything.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Heap bytes held (see [`ShinglePostings::heap_bytes`]).
+    pub fn heap_bytes(&self) -> usize {
+        self.index.heap_bytes()
     }
 }
 
@@ -425,6 +666,21 @@ mod tests {
         for v in map.values_mut() {
             v.retain(|&p| !(2_000..2_100).contains(&p));
         }
+        let all: Vec<u64> = (0..4_100u64).map(|k| k << 50).collect();
+        for cap in [0, 20, 64] {
+            let mut seen = 0;
+            idx.lookup_many(&all, 77, cap, |i, got| {
+                assert_eq!(i, seen, "keys answered in order");
+                seen += 1;
+                assert_eq!(
+                    sorted(got),
+                    sorted(reference_lookup(&map, all[i], 77, cap)),
+                    "batched lookup of key {:x} cap {cap}",
+                    all[i]
+                );
+            });
+            assert_eq!(seen, all.len());
+        }
         for key in (0..4_100u64).map(|k| k << 50) {
             for cap in [0, 20, 40, 64] {
                 let exclude = i64::from(rng.u32(1..=n_pages));
@@ -449,6 +705,86 @@ mod tests {
         assert_eq!(sorted(idx.lookup(keys[0], 3, 64)), Posted::Pages(vec![5]));
         assert_eq!(sorted(idx.lookup(keys[0], 0, 1)), Posted::Saturated);
         assert_eq!(idx.lookup(keys[0] ^ 1, 0, 64), Posted::Pages(vec![]));
+    }
+
+    #[test]
+    fn anchor_lookups_and_frequencies_agree_with_a_plain_map() {
+        let mut rng = fastrand::Rng::with_seed(9);
+        let names: Vec<String> = (0..300).map(|i| format!("n:{}", i * 37 + 5)).collect();
+        let mut idx = AnchorPostings::new();
+        let mut pages: Vec<(i64, Vec<String>)> = Vec::new();
+        for page in 1..=3_000i64 {
+            // Repeats within a page are posted once, as in the SQL table they replace.
+            let list: Vec<String> = (0..rng.usize(1..30))
+                .map(|_| names[rng.usize(..names.len().min(20 + page as usize / 10))].clone())
+                .collect();
+            idx.insert(page, &list).unwrap();
+            pages.push((page, list));
+        }
+        let gone: HashSet<i64> = (1_500..1_600).collect();
+        idx.remove_pages(gone.iter().copied());
+        pages.retain(|(p, _)| !gone.contains(p));
+        let rebuilt = AnchorPostings::build(pages.clone()).unwrap();
+        let mut map: HashMap<&str, Vec<u32>> = HashMap::new();
+        for (p, list) in &pages {
+            let distinct: HashSet<&String> = list.iter().collect();
+            for a in distinct {
+                map.entry(a).or_default().push(*p as u32);
+            }
+        }
+        assert_eq!(idx.len(), map.values().map(Vec::len).sum::<usize>());
+        assert_eq!(rebuilt.len(), idx.len());
+        for a in names.iter().map(String::as_str).chain(["n:unseen"]) {
+            let n = map.get(a).map_or(0, Vec::len);
+            let byte_map: HashMap<u64, Vec<u32>> =
+                map.get(a).map(|v| (7, v.clone())).into_iter().collect();
+            for cap in [0, 5, 64, 200] {
+                assert_eq!(idx.document_frequency(a, cap), n.min(cap), "{a} cap {cap}");
+                assert_eq!(
+                    rebuilt.document_frequency(a, cap),
+                    n.min(cap),
+                    "{a} cap {cap}"
+                );
+                let exclude = i64::from(rng.u32(1..=3_000));
+                let want = reference_lookup(&byte_map, 7, exclude, cap);
+                assert_eq!(sorted(idx.pages(a, exclude, cap)), want, "{a} cap {cap}");
+                assert_eq!(
+                    sorted(rebuilt.pages(a, exclude, cap)),
+                    want,
+                    "{a} cap {cap}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn anchor_keys_are_seeded_and_distinct_from_shingle_hashes() {
+        assert_eq!(
+            anchor_key("n:2019"),
+            xxhash_rust::xxh3::xxh3_64_with_seed(b"n:2019", ANCHOR_KEY_SEED)
+        );
+        assert_ne!(
+            anchor_key("n:2019"),
+            xxhash_rust::xxh3::xxh3_64_with_seed(b"n:2019", crate::fingerprint::HASH_SEED)
+        );
+        assert_eq!(anchor_keys(&["b".into(), "a".into(), "b".into()]).len(), 2);
+    }
+
+    #[test]
+    fn shingle_counts_are_recorded_and_undone_with_their_pages() {
+        let fp = crate::fingerprint::fingerprint(
+            "The port authority approved a dredging plan for the inner harbour on Wednesday.",
+        )
+        .unwrap();
+        let mut idx = ShinglePostings::build([(3, fp.clone())]).unwrap();
+        assert_eq!(idx.shingles_of(3), Some(fp.shingles.len()));
+        idx.insert(4, &crate::link::index_keys(&fp)).unwrap();
+        assert_eq!(idx.shingles_of(4), None);
+        idx.record_shingles(4, 17);
+        assert_eq!(idx.shingles_of(4), Some(17));
+        idx.remove_pages([4]);
+        assert_eq!(idx.shingles_of(4), None);
+        assert_eq!(idx.shingles_of(3), Some(fp.shingles.len()));
     }
 
     #[test]

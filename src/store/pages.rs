@@ -1,5 +1,5 @@
-//! Reading and writing pages, articles, fingerprints, anchor postings and matches (the
-//! sampled-shingle postings are in memory: `crate::ingest::postings`).
+//! Reading and writing pages, articles, fingerprints, anchors and matches (the sampled-shingle
+//! and anchor postings are in memory: `crate::ingest::postings`).
 
 use std::io::{Read, Write};
 
@@ -210,8 +210,8 @@ impl Store {
 }
 
 /// Inserts a page with its analysis; `body_gz` is [`compress`] of `page.body`. Returns the
-/// new page id. Its sampled-shingle postings are not stored (the writer keeps them in memory,
-/// rebuilt from the fingerprints: `crate::ingest::postings`). Call it inside a transaction (or savepoint) on `tx`, so the page and its rows
+/// new page id. Its sampled-shingle and anchor postings are not stored (the writer keeps them
+/// in memory, rebuilt from the fingerprints and anchors: `crate::ingest::postings`). Call it inside a transaction (or savepoint) on `tx`, so the page and its rows
 /// are stored as a unit.
 ///
 /// # Errors
@@ -288,12 +288,6 @@ pub fn insert_page(
                 analysis.text_language.clone(),
                 serde_json::to_string(&analysis.anchors).unwrap_or_else(|_| "[]".into()),
             ])?;
-        let mut st = tx.prepare_cached(
-            "INSERT OR IGNORE INTO anchor_postings (anchor, page_id) VALUES (?1, ?2)",
-        )?;
-        for a in &analysis.anchors {
-            st.execute(params![a, id])?;
-        }
     }
     Ok(id)
 }

@@ -136,6 +136,20 @@ DELETE FROM failures WHERE id NOT IN (SELECT MAX(id) FROM failures GROUP BY sour
 CREATE UNIQUE INDEX IF NOT EXISTS failures_source_reason ON failures (source, reason);
 ";
 
+/// Version 6: the anchor postings moved to memory (`crate::ingest::postings::AnchorPostings`,
+/// rebuilt from the `anchors` table when the writer opens), and two indexes no query uses are
+/// dropped: `pages_url` (lookups by URL use the index of `UNIQUE (url, content_hash)`, whose
+/// leading column is the URL) and `pages_site` (no query selects or sorts pages by site). Each
+/// of the three was a B-tree with an insert at a random position per page (per anchor for
+/// the postings): once larger than a batch's worth of leaves, every insert dirtied its own
+/// 4 KB leaf, written to the WAL at commit and again at checkpoint, so the writer's cost
+/// per page grew with the store.
+const ANCHORS_IN_MEMORY_V6: &str = "
+DROP TABLE IF EXISTS anchor_postings;
+DROP INDEX IF EXISTS pages_url;
+DROP INDEX IF EXISTS pages_site;
+";
+
 /// Every migration in order; migration `i` brings the schema to version `i + 1`.
 pub const MIGRATIONS: &[&str] = &[
     CORE_V1,
@@ -143,6 +157,7 @@ pub const MIGRATIONS: &[&str] = &[
     POSTINGS_IN_MEMORY_V3,
     RELINK_PENDING_V4,
     FAILURES_UNIQUE_V5,
+    ANCHORS_IN_MEMORY_V6,
 ];
 
 /// Applies the migrations the file has not seen yet, each in its own transaction.

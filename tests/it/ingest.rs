@@ -739,7 +739,8 @@ fn translation_matches(store: &mut Store, ids: &[i64]) -> Vec<(i64, i64)> {
         .conn()
         .execute("DELETE FROM matches WHERE kind = 'translation'", [])
         .unwrap();
-    copytrail::link::match_translations(store, ids, &LinkConfig::default()).unwrap();
+    let index = copytrail::ingest::postings::AnchorPostings::load(store.conn()).unwrap();
+    copytrail::link::match_translations(store, &index, ids, &LinkConfig::default()).unwrap();
     let mut st = store
         .conn()
         .prepare("SELECT a, b FROM matches WHERE kind = 'translation' ORDER BY a, b")
