@@ -106,6 +106,7 @@ fn start_web(threads: usize) -> u16 {
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
+            .thread_name("test-web")
             .enable_all()
             .build()
             .unwrap();
