@@ -333,19 +333,97 @@ fn throughput() {
             let store = copytrail::store::Store::open(&db).unwrap();
             Box::new(copytrail::ingest::PageSink::new(store).expect("open sink"))
         };
+        let web0 = thread_cpu("test-web");
+        let cpu0 = process_cpu();
+        let writer = WriterWatch::start();
         let t0 = Instant::now();
         let s = runtime(2)
             .block_on(crawl(cfg, &db, seeds, consumer, CancellationToken::new()))
             .unwrap();
         let secs = t0.elapsed().as_secs_f64();
+        let writer_cpu = writer.stop();
+        let per_page = |d: f64| 1e6 * d / s.fetched.max(1) as f64;
         println!(
             "throughput ({sink}): {} URLs fetched in {secs:.2} s = {:.0} pages/s, {} stored, \
-             {} errors (no delay, 2 crawler threads, loopback)",
+             {} errors (no delay, 2 crawler threads, loopback); CPU per page: process {:.0} us \
+             (test web {:.0} us of it), writer thread {:.0} us",
             s.fetched,
             s.fetched as f64 / secs,
             s.pages,
-            s.errors
+            s.errors,
+            per_page(process_cpu() - cpu0),
+            per_page(thread_cpu("test-web") - web0),
+            per_page(writer_cpu),
         );
+    }
+}
+
+/// CPU time (user + system, seconds) of the whole process so far, threads that ended included
+/// (`/proc/self/stat`, in 1/100 s).
+fn process_cpu() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .map_or(f64::NAN, |s| stat_cpu(&s))
+}
+
+/// utime + stime (seconds) from a `/proc/.../stat` line (USER_HZ = 100 on Linux).
+fn stat_cpu(stat: &str) -> f64 {
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| {
+        f.get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after the command name.
+    (tick(11) + tick(12)) / 100.0
+}
+
+/// Summed CPU time (seconds) of the live threads whose name starts with `prefix`.
+fn thread_cpu(prefix: &str) -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return f64::NAN;
+    };
+    dir.flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm"))
+                .is_ok_and(|c| c.trim_end().starts_with(prefix))
+        })
+        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+        .map(|s| stat_cpu(&s))
+        .sum()
+}
+
+/// Watches the crawl's writer thread (`copytrail-writer`, which ends before the crawl returns)
+/// every 20 ms and keeps the last CPU time seen: the single writer is the pipeline's serial
+/// part, so its CPU per page bounds the rate whatever the cores.
+struct WriterWatch {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    handle: std::thread::JoinHandle<f64>,
+}
+
+impl WriterWatch {
+    fn start() -> WriterWatch {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let mut last = 0.0f64;
+            while !s.load(Ordering::Relaxed) {
+                let c = thread_cpu("copytrail-write");
+                if c > last {
+                    last = c;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            last
+        });
+        WriterWatch { stop, handle }
+    }
+
+    fn stop(self) -> f64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.join().unwrap_or(f64::NAN)
     }
 }
 
