@@ -77,7 +77,31 @@ fn article_html(host: &str, path: &str) -> String {
     body
 }
 
+/// Pages rendered before a run (`prerender`), so serving one costs the test web a map lookup
+/// and a reference-count increment instead of generating ~6 KB of text: the web shares the
+/// crawler's two cores, and the throughput figures are about copytrail, not about it.
+type Rendered = std::collections::HashMap<(String, String), axum::body::Bytes>;
+
+fn rendered() -> &'static std::sync::RwLock<Rendered> {
+    static PAGES: std::sync::OnceLock<std::sync::RwLock<Rendered>> = std::sync::OnceLock::new();
+    PAGES.get_or_init(Default::default)
+}
+
+/// Renders the pages of `hosts` × `pages` (as [`seeds`] names them) ahead of a run.
+fn prerender(hosts: u64, pages: u64) {
+    let mut map = rendered().write().unwrap();
+    for h in 0..hosts {
+        let host = format!("h{h}.bench");
+        for p in 0..pages {
+            let path = format!("/story/{p}");
+            let html = article_html(&host, &path);
+            map.insert((host.clone(), path), axum::body::Bytes::from(html));
+        }
+    }
+}
+
 async fn serve(req: Request) -> Response<Body> {
+    use axum::http::HeaderValue;
     let host = req
         .headers()
         .get("host")
@@ -85,18 +109,25 @@ async fn serve(req: Request) -> Response<Body> {
         .unwrap_or("")
         .split(':')
         .next()
-        .unwrap_or("")
-        .to_string();
-    let path = req.uri().path().to_string();
+        .unwrap_or("");
+    let path = req.uri().path();
     if path == "/robots.txt" {
         let mut r = Response::new(Body::from("User-agent: *\nDisallow: /private/\n"));
         r.headers_mut()
-            .insert("content-type", "text/plain".parse().unwrap());
+            .insert("content-type", HeaderValue::from_static("text/plain"));
         return r;
     }
-    let mut r = Response::new(Body::from(article_html(&host, &path)));
-    r.headers_mut()
-        .insert("content-type", "text/html; charset=utf-8".parse().unwrap());
+    let body = rendered()
+        .read()
+        .unwrap()
+        .get(&(host.to_string(), path.to_string()))
+        .cloned()
+        .unwrap_or_else(|| axum::body::Bytes::from(article_html(host, path)));
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     r
 }
 
@@ -106,6 +137,7 @@ fn start_web(threads: usize) -> u16 {
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
+            .thread_name("test-web")
             .enable_all()
             .build()
             .unwrap();
@@ -240,6 +272,7 @@ fn politeness() {
     let pages = env_or("CRAWL_BENCH_PAGES", 50);
     let delay = Duration::from_millis(env_or("CRAWL_BENCH_DELAY_MS", 200));
     let port = start_web(1);
+    prerender(hosts, pages);
     let (seeds, names) = seeds(port, hosts, pages);
     let dir = tempfile::tempdir().unwrap();
     let cfg = with_resolve(config(delay, 64), &names);
@@ -275,6 +308,7 @@ fn throughput() {
     let hosts = env_or("CRAWL_BENCH_HOSTS", 200);
     let pages = env_or("CRAWL_BENCH_PAGES", 50);
     let port = start_web(1);
+    prerender(hosts, pages);
     let sinks =
         std::env::var("CRAWL_BENCH_SINKS").unwrap_or_else(|_| "count,analyse,pipeline".into());
     for sink in ["count", "analyse", "pipeline"] {
@@ -299,19 +333,97 @@ fn throughput() {
             let store = copytrail::store::Store::open(&db).unwrap();
             Box::new(copytrail::ingest::PageSink::new(store).expect("open sink"))
         };
+        let web0 = thread_cpu("test-web");
+        let cpu0 = process_cpu();
+        let writer = WriterWatch::start();
         let t0 = Instant::now();
         let s = runtime(2)
             .block_on(crawl(cfg, &db, seeds, consumer, CancellationToken::new()))
             .unwrap();
         let secs = t0.elapsed().as_secs_f64();
+        let writer_cpu = writer.stop();
+        let per_page = |d: f64| 1e6 * d / s.fetched.max(1) as f64;
         println!(
             "throughput ({sink}): {} URLs fetched in {secs:.2} s = {:.0} pages/s, {} stored, \
-             {} errors (no delay, 2 crawler threads, loopback)",
+             {} errors (no delay, 2 crawler threads, loopback); CPU per page: process {:.0} us \
+             (test web {:.0} us of it), writer thread {:.0} us",
             s.fetched,
             s.fetched as f64 / secs,
             s.pages,
-            s.errors
+            s.errors,
+            per_page(process_cpu() - cpu0),
+            per_page(thread_cpu("test-web") - web0),
+            per_page(writer_cpu),
         );
+    }
+}
+
+/// CPU time (user + system, seconds) of the whole process so far, threads that ended included
+/// (`/proc/self/stat`, in 1/100 s).
+fn process_cpu() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .map_or(f64::NAN, |s| stat_cpu(&s))
+}
+
+/// utime + stime (seconds) from a `/proc/.../stat` line (USER_HZ = 100 on Linux).
+fn stat_cpu(stat: &str) -> f64 {
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| {
+        f.get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after the command name.
+    (tick(11) + tick(12)) / 100.0
+}
+
+/// Summed CPU time (seconds) of the live threads whose name starts with `prefix`.
+fn thread_cpu(prefix: &str) -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return f64::NAN;
+    };
+    dir.flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm"))
+                .is_ok_and(|c| c.trim_end().starts_with(prefix))
+        })
+        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+        .map(|s| stat_cpu(&s))
+        .sum()
+}
+
+/// Watches the crawl's writer thread (`copytrail-writer`, which ends before the crawl returns)
+/// every 20 ms and keeps the last CPU time seen: the single writer is the pipeline's serial
+/// part, so its CPU per page bounds the rate whatever the cores.
+struct WriterWatch {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    handle: std::thread::JoinHandle<f64>,
+}
+
+impl WriterWatch {
+    fn start() -> WriterWatch {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s = stop.clone();
+        let handle = std::thread::spawn(move || {
+            let mut last = 0.0f64;
+            while !s.load(Ordering::Relaxed) {
+                let c = thread_cpu("copytrail-write");
+                if c > last {
+                    last = c;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            last
+        });
+        WriterWatch { stop, handle }
+    }
+
+    fn stop(self) -> f64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.join().unwrap_or(f64::NAN)
     }
 }
 

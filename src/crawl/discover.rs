@@ -273,7 +273,33 @@ pub struct HtmlLinks {
 /// Extracts links from an HTML page (decoded as [`crate::extract::charset::decode`] does),
 /// resolving them against `<base href>` or `url`. `rel=nofollow` links are skipped.
 pub fn html_links(body: &[u8], content_type: Option<&str>, url: &Url) -> HtmlLinks {
+    html_links_for(body, content_type, url, true)
+}
+
+/// Whether a decoded HTML text may hold a `<link>` element: the parser makes one only from a
+/// start tag spelt `<link` (any ASCII case; a tag name never contains character references),
+/// so a text without that string has none.
+fn may_have_link_element(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr_iter(b'<', b).any(|i| {
+        b.get(i + 1..i + 5)
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"link"))
+    })
+}
+
+/// [`html_links`]; without `want_links`, only the feeds are wanted, and a page that cannot
+/// announce one (no `<link` start tag, see [`may_have_link_element`]) is not parsed at all.
+/// `links` is then empty.
+pub fn html_links_for(
+    body: &[u8],
+    content_type: Option<&str>,
+    url: &Url,
+    want_links: bool,
+) -> HtmlLinks {
     let text = crate::extract::charset::decode(body, content_type).text;
+    if !want_links && !may_have_link_element(&text) {
+        return HtmlLinks::default();
+    }
     let doc = scraper::Html::parse_document(&text);
     let mut base = url.clone();
     if let Ok(sel) = scraper::Selector::parse("base[href]")
@@ -284,7 +310,7 @@ pub fn html_links(body: &[u8], content_type: Option<&str>, url: &Url) -> HtmlLin
         base = u;
     }
     let mut out = HtmlLinks::default();
-    if let Ok(sel) = scraper::Selector::parse("a[href]") {
+    if want_links && let Ok(sel) = scraper::Selector::parse("a[href]") {
         for a in doc.select(&sel) {
             let v = a.value();
             if v.attr("rel").is_some_and(|r| {
@@ -470,6 +496,42 @@ mod tests {
             l.feeds,
             vec![Url::parse("https://e.example/feed.xml").unwrap()]
         );
+    }
+
+    #[test]
+    fn feeds_alone_are_found_as_by_a_full_parse() {
+        let url = Url::parse("https://e.example/").unwrap();
+        let feed_pages: [&[u8]; 3] = [
+            br#"<html><head><LINK REL="Alternate" TYPE="application/atom+xml" HREF="/a"></head><body><a href="/x">x</a></body></html>"#,
+            br#"<html><head><link
+rel="alternate" type="application/feed+json" href="/f.json"></head></html>"#,
+            br#"<html><body><a href="/x">x</a></body></html>"#,
+        ];
+        for body in feed_pages {
+            let full = html_links(body, Some("text/html"), &url);
+            let feeds_only = html_links_for(body, Some("text/html"), &url, false);
+            assert_eq!(feeds_only.feeds, full.feeds);
+            assert!(feeds_only.links.is_empty());
+        }
+        assert_eq!(
+            html_links_for(feed_pages[0], None, &url, false).feeds,
+            vec![Url::parse("https://e.example/a").unwrap()]
+        );
+        // UTF-16 (BOM): `<link` is not in the raw bytes, but the decoded text is searched.
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(
+                r#"<html><head><link rel="alternate" type="application/rss+xml" href="/r"></head></html>"#
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes),
+            )
+            .collect();
+        assert_eq!(
+            html_links_for(&utf16, Some("text/html"), &url, false).feeds,
+            vec![Url::parse("https://e.example/r").unwrap()]
+        );
+        assert!(!may_have_link_element("<html><a href=x>link</a> <lin k>"));
+        assert!(may_have_link_element("x <LiNk rel=alternate>"));
     }
 
     #[test]

@@ -208,6 +208,23 @@ pub struct Exchange {
 }
 
 impl Exchange {
+    /// A copy of everything but the body (which is left empty).
+    pub fn clone_head(&self) -> Exchange {
+        Exchange {
+            url: self.url.clone(),
+            request_headers: self.request_headers.clone(),
+            requested_at: self.requested_at,
+            version: self.version,
+            status: self.status,
+            reason: self.reason.clone(),
+            headers: self.headers.clone(),
+            body: Vec::new(),
+            truncated: self.truncated,
+            body_skipped: self.body_skipped,
+            remote_ip: self.remote_ip,
+        }
+    }
+
     /// First header named `name` (ASCII case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

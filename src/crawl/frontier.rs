@@ -164,8 +164,66 @@ pub struct Counts {
 }
 
 /// The frontier tables of one store file.
+///
+/// Its own connection serves callers that have no other; the crawl writer uses
+/// [`Frontier::on`] with the page sink's connection to the same file instead, so the frontier's
+/// writes join the sink's open batch (one commit for a group's pages and URLs) and the two
+/// connections never invalidate each other's page cache (in WAL mode, SQLite drops a
+/// connection's whole cache and memory map when another connection has committed).
 pub struct Frontier {
     store: Store,
+}
+
+/// Frontier operations on one connection: the frontier's own or another connection to the
+/// same store file (see [`Frontier::on`]). Writes run in their own transaction when none is
+/// open on that connection, else inside a savepoint of the open one (they then become durable
+/// with its commit).
+#[derive(Clone, Copy)]
+pub struct On<'a> {
+    conn: &'a Connection,
+}
+
+/// Runs `f` in a transaction of its own, or in a savepoint when a transaction is already open on
+/// `conn` (e.g. the page sink's batch): all of `f`'s writes or none.
+fn in_tx<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, FrontierError>,
+) -> Result<T, FrontierError> {
+    if conn.is_autocommit() {
+        let tx = conn.unchecked_transaction()?;
+        let v = f(&tx)?;
+        tx.commit()?;
+        Ok(v)
+    } else {
+        conn.execute_batch("SAVEPOINT frontier")?;
+        match f(conn) {
+            Ok(v) => {
+                conn.execute_batch("RELEASE frontier")?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK TO frontier; RELEASE frontier");
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Turns on SQLite's query planner stability guarantee (`SQLITE_DBCONFIG_ENABLE_QPSG`) on
+/// `conn`: plans no longer depend on the values bound to parameters. Without it SQLite marks
+/// parameters whose value it consulted while planning and prepares the statement again every
+/// time one of them is bound anew — every call of `next_batch` and `next_due` (and of several
+/// per-page statements of the page sink) was compiled again, ~120,000 instructions each.
+/// Results are the same either way; only the choice of plan may differ.
+///
+/// # Errors
+/// [`FrontierError::Sqlite`] if SQLite refuses the setting.
+pub fn stable_plans(conn: &Connection) -> Result<(), FrontierError> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
+    Ok(())
 }
 
 impl Frontier {
@@ -174,13 +232,28 @@ impl Frontier {
     /// # Errors
     /// [`FrontierError::Store`].
     pub fn open(path: &Path) -> Result<Frontier, FrontierError> {
-        Ok(Frontier {
-            store: Store::open(path)?,
-        })
+        let store = Store::open(path)?;
+        stable_plans(store.conn())?;
+        Ok(Frontier { store })
     }
 
     fn conn(&self) -> &Connection {
         self.store.conn()
+    }
+
+    /// The frontier's operations on `conn` when it is a connection to the same store file
+    /// (compared by [`Connection::path`]), else on the frontier's own connection.
+    pub fn on<'a>(&'a self, conn: Option<&'a Connection>) -> On<'a> {
+        let own = self.conn();
+        let same_file = |c: &Connection| matches!((c.path(), own.path()), (Some(a), Some(b)) if !a.is_empty() && a == b);
+        On {
+            conn: conn.filter(|c| same_file(c)).unwrap_or(own),
+        }
+    }
+
+    /// Whether `conn` is a connection to this frontier's store file (so [`Frontier::on`] uses it).
+    pub fn shares_file_with(&self, conn: &Connection) -> bool {
+        std::ptr::eq(self.on(Some(conn)).conn, conn)
     }
 
     /// Inserts new URLs (existing ones are left alone); returns the hosts that got at least one
@@ -189,14 +262,10 @@ impl Frontier {
     /// # Errors
     /// [`FrontierError::Sqlite`].
     pub fn add(&mut self, urls: &[NewUrl], now_ms: i64) -> Result<Vec<String>, FrontierError> {
-        let tx = self.store.conn_mut().transaction()?;
-        let hosts = insert_urls(&tx, urls, now_ms)?;
-        tx.commit()?;
-        Ok(hosts)
+        self.on(None).add(urls, now_ms)
     }
 
-    /// Up to `limit` queued URLs of `host` with `id > after_id` that are due at `now_ms`, in id
-    /// order.
+    /// See [`On::next_batch`].
     ///
     /// # Errors
     /// [`FrontierError::Sqlite`].
@@ -207,7 +276,172 @@ impl Frontier {
         limit: usize,
         now_ms: i64,
     ) -> Result<Vec<Entry>, FrontierError> {
-        let mut st = self.conn().prepare_cached(
+        self.on(None).next_batch(host, after_id, limit, now_ms)
+    }
+
+    /// See [`On::next_due`].
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn next_due(&self, host: &str) -> Result<Option<i64>, FrontierError> {
+        self.on(None).next_due(host)
+    }
+
+    /// Records a URL's outcome and inserts what it led to, in one transaction. Returns the
+    /// hosts that got new rows.
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn complete(&mut self, c: &Completion, now_ms: i64) -> Result<Vec<String>, FrontierError> {
+        Ok(self
+            .on(None)
+            .complete_many(&[c], now_ms)?
+            .pop()
+            .unwrap_or_default())
+    }
+
+    /// See [`On::complete_many`].
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`]; nothing is recorded then.
+    pub fn complete_many(
+        &mut self,
+        cs: &[&Completion],
+        now_ms: i64,
+    ) -> Result<Vec<Vec<String>>, FrontierError> {
+        self.on(None).complete_many(cs, now_ms)
+    }
+
+    /// See [`On::reschedule`].
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn reschedule(
+        &mut self,
+        id: i64,
+        attempts: u32,
+        not_before_ms: i64,
+        note: &str,
+    ) -> Result<(), FrontierError> {
+        self.on(None).reschedule(id, attempts, not_before_ms, note)
+    }
+
+    /// See [`On::defer_host`].
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn defer_host(
+        &mut self,
+        host: &str,
+        until_ms: i64,
+        note: &str,
+    ) -> Result<(), FrontierError> {
+        self.on(None).defer_host(host, until_ms, note)
+    }
+
+    /// See [`On::host_pause`].
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn host_pause(&self, host: &str) -> Result<Option<i64>, FrontierError> {
+        self.on(None).host_pause(host)
+    }
+
+    /// See [`On::queued_hosts`].
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn queued_hosts(&self) -> Result<Vec<(String, i64)>, FrontierError> {
+        self.on(None).queued_hosts()
+    }
+
+    /// See [`On::requeue_due`].
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn requeue_due(
+        &mut self,
+        now_ms: i64,
+        repoll_ms: i64,
+        recrawl_ms: Option<i64>,
+    ) -> Result<usize, FrontierError> {
+        self.on(None).requeue_due(now_ms, repoll_ms, recrawl_ms)
+    }
+
+    /// See [`On::next_repoll`].
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn next_repoll(&self, repoll_ms: i64) -> Result<Option<i64>, FrontierError> {
+        self.on(None).next_repoll(repoll_ms)
+    }
+
+    /// See [`On::queued_count`].
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn queued_count(&self) -> Result<u64, FrontierError> {
+        self.on(None).queued_count()
+    }
+
+    /// See [`On::counts`].
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn counts(&self) -> Result<Counts, FrontierError> {
+        self.on(None).counts()
+    }
+
+    /// See [`On::robots`].
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn robots(
+        &self,
+        host: &str,
+        since_ms: i64,
+    ) -> Result<Option<(u16, Vec<u8>)>, FrontierError> {
+        self.on(None).robots(host, since_ms)
+    }
+
+    /// See [`On::put_robots`].
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn put_robots(
+        &mut self,
+        host: &str,
+        status: u16,
+        body: &[u8],
+        now_ms: i64,
+    ) -> Result<(), FrontierError> {
+        self.on(None).put_robots(host, status, body, now_ms)
+    }
+}
+
+impl On<'_> {
+    /// Inserts new URLs (existing ones are left alone); returns the hosts that got at least one
+    /// new row. All or none.
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn add(self, urls: &[NewUrl], now_ms: i64) -> Result<Vec<String>, FrontierError> {
+        in_tx(self.conn, |c| insert_urls(c, urls, now_ms))
+    }
+
+    /// Up to `limit` queued URLs of `host` with `id > after_id` that are due at `now_ms`, in id
+    /// order.
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn next_batch(
+        self,
+        host: &str,
+        after_id: i64,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<Vec<Entry>, FrontierError> {
+        let mut st = self.conn.prepare_cached(
             "SELECT id, url, host, scope, depth, found_as, kind, attempts, etag, last_modified
              FROM frontier WHERE host = ?1 AND state = 'queued' AND id > ?2 AND not_before <= ?3
              ORDER BY id LIMIT ?4",
@@ -233,9 +467,9 @@ impl Frontier {
     ///
     /// # Errors
     /// [`FrontierError::Sqlite`].
-    pub fn next_due(&self, host: &str) -> Result<Option<i64>, FrontierError> {
+    pub fn next_due(self, host: &str) -> Result<Option<i64>, FrontierError> {
         let v: Option<i64> = self
-            .conn()
+            .conn
             .prepare_cached(
                 "SELECT MIN(not_before) FROM frontier WHERE host = ?1 AND state = 'queued'",
             )?
@@ -243,44 +477,204 @@ impl Frontier {
         Ok(v)
     }
 
-    /// Records a URL's outcome and inserts what it led to, in one transaction. Returns the
-    /// hosts that got new rows.
-    ///
-    /// # Errors
-    /// [`FrontierError::Sqlite`].
-    pub fn complete(&mut self, c: &Completion, now_ms: i64) -> Result<Vec<String>, FrontierError> {
-        let tx = self.store.conn_mut().transaction()?;
-        let hosts = complete_in(&tx, c, now_ms)?;
-        tx.commit()?;
-        Ok(hosts)
-    }
-
-    /// [`Frontier::complete`] for several URLs in one transaction (the crawl writer's group
-    /// commit): all are recorded or none. Returns the hosts that got new rows, per URL.
+    /// Records the outcome of several URLs and inserts what they led to: all are recorded or
+    /// none (the crawl writer's group commit). Returns the hosts that got new rows, per URL.
     ///
     /// # Errors
     /// [`FrontierError::Sqlite`]; nothing is recorded then.
     pub fn complete_many(
-        &mut self,
+        self,
         cs: &[&Completion],
         now_ms: i64,
     ) -> Result<Vec<Vec<String>>, FrontierError> {
-        let tx = self.store.conn_mut().transaction()?;
-        let hosts = cs
-            .iter()
-            .map(|c| complete_in(&tx, c, now_ms))
-            .collect::<Result<Vec<_>, _>>()?;
-        tx.commit()?;
-        Ok(hosts)
+        in_tx(self.conn, |tx| {
+            cs.iter()
+                .map(|c| complete_in(tx, c, now_ms))
+                .collect::<Result<Vec<_>, _>>()
+        })
+    }
+
+    /// Keeps a URL queued for a retry not before `not_before_ms`.
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn reschedule(
+        self,
+        id: i64,
+        attempts: u32,
+        not_before_ms: i64,
+        note: &str,
+    ) -> Result<(), FrontierError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE frontier SET attempts = ?2, not_before = ?3, note = ?4 WHERE id = ?1",
+            )?
+            .execute(params![id, attempts, not_before_ms, note])?;
+        Ok(())
+    }
+
+    /// Pauses a host until `until_ms` (kept across runs) and keeps its queued URLs from being
+    /// fetched before then.
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn defer_host(self, host: &str, until_ms: i64, note: &str) -> Result<(), FrontierError> {
+        in_tx(self.conn, |tx| {
+            tx.execute(
+                "INSERT INTO crawl_hosts(host, paused_until, note) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(host) DO UPDATE SET paused_until = MAX(paused_until, ?2), note = ?3",
+                params![host, until_ms, note],
+            )?;
+            tx.execute(
+                "UPDATE frontier SET not_before = MAX(not_before, ?2)
+                 WHERE host = ?1 AND state = 'queued'",
+                params![host, until_ms],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The pause of a host (Unix ms), if one is recorded.
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn host_pause(self, host: &str) -> Result<Option<i64>, FrontierError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT paused_until FROM crawl_hosts WHERE host = ?1")?
+            .query_row(params![host], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Every host with queued URLs, with the earliest time one of them is due (Unix ms).
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn queued_hosts(self) -> Result<Vec<(String, i64)>, FrontierError> {
+        let mut st = self.conn.prepare(
+            "SELECT host, MIN(not_before) FROM frontier WHERE state = 'queued' GROUP BY host",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Re-queues what is due for a re-poll: seeds, feeds and sitemaps fetched at least
+    /// `repoll_ms` ago, and (when `recrawl_ms` is given) every other fetched page at least that
+    /// old. Returns the number of re-queued rows.
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn requeue_due(
+        self,
+        now_ms: i64,
+        repoll_ms: i64,
+        recrawl_ms: Option<i64>,
+    ) -> Result<usize, FrontierError> {
+        let mut n = self.conn.execute(
+            "UPDATE frontier SET state = 'queued', attempts = 0, not_before = 0
+             WHERE state = 'done' AND fetched_at <= ?1
+               AND (found_as = 'seed' OR kind IN ('feed', 'sitemap'))",
+            params![now_ms - repoll_ms],
+        )?;
+        if let Some(r) = recrawl_ms {
+            n += self.conn.execute(
+                "UPDATE frontier SET state = 'queued', attempts = 0, not_before = 0
+                 WHERE state = 'done' AND fetched_at <= ?1",
+                params![now_ms - r],
+            )?;
+        }
+        Ok(n)
+    }
+
+    /// The earliest time (Unix ms) a seed, feed or sitemap becomes due for a re-poll.
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn next_repoll(self, repoll_ms: i64) -> Result<Option<i64>, FrontierError> {
+        Ok(self.conn.query_row(
+            "SELECT MIN(fetched_at) + ?1 FROM frontier WHERE state = 'done'
+               AND (found_as = 'seed' OR kind IN ('feed', 'sitemap'))",
+            params![repoll_ms],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Number of queued URLs (counted on the queue's partial index).
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn queued_count(self) -> Result<u64, FrontierError> {
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM frontier INDEXED BY frontier_queue WHERE state = 'queued'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Row counts by state.
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn counts(self) -> Result<Counts, FrontierError> {
+        let mut c = Counts::default();
+        let mut st = self
+            .conn
+            .prepare("SELECT state, COUNT(*) FROM frontier GROUP BY state")?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (s, n) = row?;
+            let n = n.max(0) as u64;
+            match s.as_str() {
+                "queued" => c.queued = n,
+                "done" => c.done = n,
+                "failed" => c.failed = n,
+                "skipped" => c.skipped = n,
+                _ => {}
+            }
+        }
+        Ok(c)
+    }
+
+    /// A cached robots.txt answer of `host` fetched after `since_ms`: (status, body).
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn robots(
+        self,
+        host: &str,
+        since_ms: i64,
+    ) -> Result<Option<(u16, Vec<u8>)>, FrontierError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT status, body FROM crawl_robots WHERE host = ?1 AND fetched_at > ?2",
+            )?
+            .query_row(params![host, since_ms], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    /// Caches a successful robots.txt answer (2xx or 4xx; never a failure).
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn put_robots(
+        self,
+        host: &str,
+        status: u16,
+        body: &[u8],
+        now_ms: i64,
+    ) -> Result<(), FrontierError> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO crawl_robots(host, fetched_at, status, body) VALUES (?1, ?2, ?3, ?4)",
+            params![host, now_ms, status, body],
+        )?;
+        Ok(())
     }
 }
 
-/// Records one URL's outcome inside `tx` (see [`Frontier::complete`]).
-fn complete_in(
-    tx: &rusqlite::Transaction<'_>,
-    c: &Completion,
-    now_ms: i64,
-) -> Result<Vec<String>, FrontierError> {
+/// Records one URL's outcome inside a transaction on `tx` (see [`On::complete_many`]).
+fn complete_in(tx: &Connection, c: &Completion, now_ms: i64) -> Result<Vec<String>, FrontierError> {
     {
         let hosts = insert_urls(tx, &c.discovered, now_ms)?;
         if let Some(alias) = &c.alias {
@@ -325,193 +719,8 @@ fn complete_in(
     }
 }
 
-impl Frontier {
-    /// Keeps a URL queued for a retry not before `not_before_ms`.
-    ///
-    /// # Errors
-    /// [`FrontierError::Sqlite`].
-    pub fn reschedule(
-        &mut self,
-        id: i64,
-        attempts: u32,
-        not_before_ms: i64,
-        note: &str,
-    ) -> Result<(), FrontierError> {
-        self.conn()
-            .prepare_cached(
-                "UPDATE frontier SET attempts = ?2, not_before = ?3, note = ?4 WHERE id = ?1",
-            )?
-            .execute(params![id, attempts, not_before_ms, note])?;
-        Ok(())
-    }
-
-    /// Pauses a host until `until_ms` (kept across runs) and keeps its queued URLs from being
-    /// fetched before then.
-    ///
-    /// # Errors
-    /// [`FrontierError::Sqlite`].
-    pub fn defer_host(
-        &mut self,
-        host: &str,
-        until_ms: i64,
-        note: &str,
-    ) -> Result<(), FrontierError> {
-        let tx = self.store.conn_mut().transaction()?;
-        tx.execute(
-            "INSERT INTO crawl_hosts(host, paused_until, note) VALUES (?1, ?2, ?3)
-             ON CONFLICT(host) DO UPDATE SET paused_until = MAX(paused_until, ?2), note = ?3",
-            params![host, until_ms, note],
-        )?;
-        tx.execute(
-            "UPDATE frontier SET not_before = MAX(not_before, ?2)
-             WHERE host = ?1 AND state = 'queued'",
-            params![host, until_ms],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// The pause of a host (Unix ms), if one is recorded.
-    ///
-    /// # Errors
-    /// [`FrontierError::Sqlite`].
-    pub fn host_pause(&self, host: &str) -> Result<Option<i64>, FrontierError> {
-        Ok(self
-            .conn()
-            .prepare_cached("SELECT paused_until FROM crawl_hosts WHERE host = ?1")?
-            .query_row(params![host], |r| r.get(0))
-            .optional()?)
-    }
-
-    /// Every host with queued URLs, with the earliest time one of them is due (Unix ms).
-    ///
-    /// # Errors
-    /// [`FrontierError::Sqlite`].
-    pub fn queued_hosts(&self) -> Result<Vec<(String, i64)>, FrontierError> {
-        let mut st = self.conn().prepare(
-            "SELECT host, MIN(not_before) FROM frontier WHERE state = 'queued' GROUP BY host",
-        )?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
-    }
-
-    /// Re-queues what is due for a re-poll: seeds, feeds and sitemaps fetched at least
-    /// `repoll_ms` ago, and (when `recrawl_ms` is given) every other fetched page at least that
-    /// old. Returns the number of re-queued rows.
-    ///
-    /// # Errors
-    /// [`FrontierError::Sqlite`].
-    pub fn requeue_due(
-        &mut self,
-        now_ms: i64,
-        repoll_ms: i64,
-        recrawl_ms: Option<i64>,
-    ) -> Result<usize, FrontierError> {
-        let mut n = self.conn().execute(
-            "UPDATE frontier SET state = 'queued', attempts = 0, not_before = 0
-             WHERE state = 'done' AND fetched_at <= ?1
-               AND (found_as = 'seed' OR kind IN ('feed', 'sitemap'))",
-            params![now_ms - repoll_ms],
-        )?;
-        if let Some(r) = recrawl_ms {
-            n += self.conn().execute(
-                "UPDATE frontier SET state = 'queued', attempts = 0, not_before = 0
-                 WHERE state = 'done' AND fetched_at <= ?1",
-                params![now_ms - r],
-            )?;
-        }
-        Ok(n)
-    }
-
-    /// The earliest time (Unix ms) a seed, feed or sitemap becomes due for a re-poll.
-    ///
-    /// # Errors
-    /// [`FrontierError::Sqlite`].
-    pub fn next_repoll(&self, repoll_ms: i64) -> Result<Option<i64>, FrontierError> {
-        Ok(self.conn().query_row(
-            "SELECT MIN(fetched_at) + ?1 FROM frontier WHERE state = 'done'
-               AND (found_as = 'seed' OR kind IN ('feed', 'sitemap'))",
-            params![repoll_ms],
-            |r| r.get(0),
-        )?)
-    }
-
-    /// Number of queued URLs (counted on the queue's partial index).
-    ///
-    /// # Errors
-    /// [`FrontierError::Sqlite`].
-    pub fn queued_count(&self) -> Result<u64, FrontierError> {
-        let n: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM frontier INDEXED BY frontier_queue WHERE state = 'queued'",
-            [],
-            |r| r.get(0),
-        )?;
-        Ok(n.max(0) as u64)
-    }
-
-    /// Row counts by state.
-    ///
-    /// # Errors
-    /// [`FrontierError::Sqlite`].
-    pub fn counts(&self) -> Result<Counts, FrontierError> {
-        let mut c = Counts::default();
-        let mut st = self
-            .conn()
-            .prepare("SELECT state, COUNT(*) FROM frontier GROUP BY state")?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-        for row in rows {
-            let (s, n) = row?;
-            let n = n.max(0) as u64;
-            match s.as_str() {
-                "queued" => c.queued = n,
-                "done" => c.done = n,
-                "failed" => c.failed = n,
-                "skipped" => c.skipped = n,
-                _ => {}
-            }
-        }
-        Ok(c)
-    }
-
-    /// A cached robots.txt answer of `host` fetched after `since_ms`: (status, body).
-    ///
-    /// # Errors
-    /// [`FrontierError::Sqlite`].
-    pub fn robots(
-        &self,
-        host: &str,
-        since_ms: i64,
-    ) -> Result<Option<(u16, Vec<u8>)>, FrontierError> {
-        Ok(self
-            .conn()
-            .prepare_cached(
-                "SELECT status, body FROM crawl_robots WHERE host = ?1 AND fetched_at > ?2",
-            )?
-            .query_row(params![host, since_ms], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?)
-    }
-
-    /// Caches a successful robots.txt answer (2xx or 4xx; never a failure).
-    ///
-    /// # Errors
-    /// [`FrontierError::Sqlite`].
-    pub fn put_robots(
-        &mut self,
-        host: &str,
-        status: u16,
-        body: &[u8],
-        now_ms: i64,
-    ) -> Result<(), FrontierError> {
-        self.conn().execute(
-            "INSERT OR REPLACE INTO crawl_robots(host, fetched_at, status, body) VALUES (?1, ?2, ?3, ?4)",
-            params![host, now_ms, status, body],
-        )?;
-        Ok(())
-    }
-}
-
 fn insert_urls(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
     urls: &[NewUrl],
     now_ms: i64,
 ) -> Result<Vec<String>, FrontierError> {

@@ -477,7 +477,13 @@ async fn fetch_chain(
                 continue;
             }
         };
-        exchanges.push(ex.clone());
+        // The exchanges are for the WARC file: without one, the body is not copied.
+        let record = if ctx.cfg.warc.is_some() {
+            ex.clone()
+        } else {
+            ex.clone_head()
+        };
+        exchanges.push(record);
         return Ok((Ok(ex), exchanges, end));
     }
 }
@@ -617,7 +623,7 @@ async fn process(ctx: &Ctx, gate: &HostGate, entry: Entry) -> Result<(), Stop> {
             return complete(ctx, completion, None, exchanges).await;
         }
     }
-    let ex = match result {
+    let mut ex = match result {
         Ok(ex) => ex,
         Err(e) => {
             completion.state = Final::Failed;
@@ -705,7 +711,6 @@ async fn process(ctx: &Ctx, gate: &HostGate, entry: Entry) -> Result<(), Stop> {
     }
     // Classify and mine on the blocking pool (scraper's DOM is not Send; keep it off the
     // async threads and never across an .await).
-    let body = ex.body.clone();
     let ctype = ex.header("content-type").map(str::to_string);
     let base = ex.url.clone();
     let want_links = entry.depth < ctx.cfg.max_depth;
@@ -715,7 +720,8 @@ async fn process(ctx: &Ctx, gate: &HostGate, entry: Entry) -> Result<(), Stop> {
         url: ex.url.clone(),
         status: ex.status,
         headers: ex.headers.clone(),
-        body: ex.body.clone(),
+        // Not used below: moved, not copied.
+        body: std::mem::take(&mut ex.body),
         // The WARC-Date of the response record, so `ingest` of our WARC sees the same time.
         fetched_at: Some(ex.requested_at),
         source: PageSource::Crawl,
@@ -723,7 +729,7 @@ async fn process(ctx: &Ctx, gate: &HostGate, entry: Entry) -> Result<(), Stop> {
     let preparer = ctx.preparer;
     let (mined, page) = tokio::task::spawn_blocking(move || {
         let mined = mine(
-            &body,
+            &page.body,
             ctype.as_deref(),
             &base,
             want_links,
@@ -833,7 +839,7 @@ fn mine(
     let abs = |s: &str| base.join(s.trim()).ok();
     match kind {
         DocKind::Html if want_links || want_feeds => {
-            let l = discover::html_links(&plain, ctype, base);
+            let l = discover::html_links_for(&plain, ctype, base, want_links);
             if want_links {
                 m.links = l.links;
             }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 use super::fetch::Exchange;
-use super::frontier::{Completion, Entry, Frontier, FrontierError, NewUrl};
+use super::frontier::{Completion, Entry, Frontier, FrontierError, NewUrl, On};
 use super::warc::WarcWriter;
 use crate::page::Page;
 
@@ -49,6 +49,14 @@ pub trait PageConsumer: Send {
     fn flush(&mut self) -> Result<(), String> {
         Ok(())
     }
+    /// The consumer's connection to the store, if it writes to one. When it is a connection to
+    /// the frontier's store file, the writer runs the frontier on it: a group's URLs are then
+    /// recorded inside the transaction that stores its pages (one commit for both), and the
+    /// frontier and the consumer never invalidate each other's page cache. Writes made through
+    /// it while [`PageConsumer::flush`] has nothing to commit run in their own transaction.
+    fn connection(&self) -> Option<&rusqlite::Connection> {
+        None
+    }
     /// Ends the crawl's processing (recomputes links).
     ///
     /// # Errors
@@ -77,6 +85,10 @@ impl PageConsumer for crate::ingest::PageSink {
     }
     fn flush(&mut self) -> Result<(), String> {
         crate::ingest::PageSink::flush(self).map_err(|e| e.to_string())
+    }
+    fn connection(&self) -> Option<&rusqlite::Connection> {
+        // Writes through it join the sink's open batch (see `PageSink::store`).
+        Some(self.store().conn())
     }
     fn finish(self: Box<Self>) -> Result<(), String> {
         crate::ingest::PageSink::finish(*self)
@@ -233,11 +245,13 @@ struct Staged {
 ///
 /// Group commit: the commands already queued (up to [`MAX_GROUP`]) are taken together; the
 /// pages of consecutive `Complete` commands go to the consumer, one [`PageConsumer::flush`]
-/// makes them durable, and only then are their frontier entries recorded and their senders
+/// makes them durable, and their frontier entries are recorded in the same transaction when
+/// the consumer's connection is one to the frontier's store file ([`PageConsumer::connection`]),
+/// else right after the flush on the frontier's own connection; only then are their senders
 /// answered — so a URL is never marked done before its page is stored. Under a light load a
 /// group is a single command (no waiting for a batch to fill).
 pub fn run_writer(
-    mut frontier: Frontier,
+    frontier: Frontier,
     mut consumer: Box<dyn PageConsumer>,
     mut warc: Option<WarcWriter>,
     mut rx: mpsc::Receiver<Cmd>,
@@ -245,8 +259,24 @@ pub fn run_writer(
     stats: Arc<WriterStats>,
 ) -> Result<Frontier, String> {
     let fe = |e: FrontierError| e.to_string();
+    // The frontier runs on the consumer's connection when both use the same store file.
+    let share = consumer
+        .connection()
+        .is_some_and(|c| frontier.shares_file_with(c));
+    if share && let Some(c) = consumer.connection() {
+        // The sink's ~10 per-page statements and the frontier's share the connection's cache
+        // of prepared statements (rusqlite's default holds 16): room for both, so none is
+        // prepared again for every page.
+        c.set_prepared_statement_cache_capacity(64);
+        // Plans that do not depend on bound values: without this, SQLite prepared several of
+        // the sink's per-page statements and the frontier's batch query again at every call
+        // (see `frontier::stable_plans`; the writer's instructions −22 % on the crawl bench).
+        if let Err(e) = super::frontier::stable_plans(c) {
+            tracing::warn!("query planner stability guarantee not enabled: {e}");
+        }
+    }
     let mut last_count = std::time::Instant::now();
-    if let Ok(n) = frontier.queued_count() {
+    if let Ok(n) = on(&frontier, &*consumer, share).queued_count() {
         stats.queued.store(n, Ordering::Relaxed);
     }
     let write_warc = |warc: &mut Option<WarcWriter>, exs: &[Exchange]| -> WResult<()> {
@@ -258,53 +288,100 @@ pub fn run_writer(
         }
         Ok(())
     };
-    // Commits the staged group's pages, then records their URLs and answers.
-    let finish_group =
-        |group: &mut Vec<Staged>, consumer: &mut Box<dyn PageConsumer>, frontier: &mut Frontier| {
-            if group.is_empty() {
-                return;
+    // Answers the senders of a recorded group and announces the hosts that got new work.
+    let answer = |recorded: Vec<Staged>, hosts: Result<Vec<Vec<String>>, String>| match hosts {
+        Ok(hosts) => {
+            for (st, hosts) in recorded.into_iter().zip(hosts) {
+                if !hosts.is_empty() {
+                    let _ = new_work.send(hosts);
+                }
+                let _ = st.reply.send(Ok(()));
             }
-            let flushed = consumer.flush();
-            let mut recorded: Vec<Staged> = Vec::with_capacity(group.len());
-            for mut st in group.drain(..) {
-                if let Some(e) = st.warc_error {
+        }
+        Err(e) => {
+            for st in recorded {
+                let _ = st.reply.send(Err(e.clone()));
+            }
+        }
+    };
+    // Commits the staged group's pages and records their URLs, then answers.
+    let finish_group = |group: &mut Vec<Staged>,
+                        consumer: &mut Box<dyn PageConsumer>,
+                        frontier: &Frontier| {
+        if group.is_empty() {
+            return;
+        }
+        let mut recorded: Vec<Staged> = Vec::with_capacity(group.len());
+        for st in group.drain(..) {
+            match st.warc_error {
+                Some(e) => {
                     let _ = st.reply.send(Err(e));
-                    continue;
                 }
-                if st.added {
-                    match &flushed {
-                        Ok(()) => {
-                            stats.pages_stored.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Err(e) => {
-                            stats.sink_errors.fetch_add(1, Ordering::Relaxed);
-                            st.completion.state = super::frontier::Final::Failed;
-                            st.completion.note = Some(format!("store: {e}"));
-                        }
-                    }
-                }
-                recorded.push(st);
+                None => recorded.push(st),
             }
-            // Every URL of the group in one frontier transaction.
-            let completions: Vec<&super::frontier::Completion> =
-                recorded.iter().map(|st| &st.completion).collect();
-            match frontier.complete_many(&completions, super::engine::now_ms()) {
-                Ok(hosts) => {
-                    for (st, hosts) in recorded.into_iter().zip(hosts) {
-                        if !hosts.is_empty() {
-                            let _ = new_work.send(hosts);
-                        }
-                        let _ = st.reply.send(Ok(()));
+        }
+        let added = recorded.iter().filter(|st| st.added).count() as u64;
+        // One transaction for pages and URLs: the consumer's batch is open on the
+        // frontier's store file, so the URLs are recorded inside it before its commit.
+        let in_batch =
+            share && added > 0 && consumer.connection().is_some_and(|c| !c.is_autocommit());
+        let mut announce_too: Vec<Vec<String>> = Vec::new();
+        let flushed = if in_batch {
+            let completions: Vec<&Completion> = recorded.iter().map(|st| &st.completion).collect();
+            let first = frontier
+                .on(consumer.connection())
+                .complete_many(&completions, super::engine::now_ms())
+                .map_err(fe);
+            match (first, consumer.flush()) {
+                (Ok(hosts), Ok(())) => {
+                    stats.pages_stored.fetch_add(added, Ordering::Relaxed);
+                    answer(recorded, Ok(hosts));
+                    return;
+                }
+                (Err(e), Ok(())) => {
+                    // The pages are stored, their URLs not: the crawl stops (as when a
+                    // frontier transaction of its own fails).
+                    stats.pages_stored.fetch_add(added, Ordering::Relaxed);
+                    answer(recorded, Err(e));
+                    return;
+                }
+                // The commit failed: its transaction, URLs included, was rolled back; the
+                // URLs are recorded below with the pages as failed. Hosts announced by the
+                // first attempt are announced again (an extra announcement is harmless).
+                (first, Err(e)) => {
+                    if let Ok(hosts) = first {
+                        announce_too = hosts;
                     }
+                    Err(e)
+                }
+            }
+        } else {
+            consumer.flush()
+        };
+        for st in recorded.iter_mut().filter(|st| st.added) {
+            match &flushed {
+                Ok(()) => {
+                    stats.pages_stored.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(e) => {
-                    let e = fe(e);
-                    for st in recorded {
-                        let _ = st.reply.send(Err(e.clone()));
-                    }
+                    stats.sink_errors.fetch_add(1, Ordering::Relaxed);
+                    st.completion.state = super::frontier::Final::Failed;
+                    st.completion.note = Some(format!("store: {e}"));
                 }
             }
-        };
+        }
+        for hosts in announce_too {
+            if !hosts.is_empty() {
+                let _ = new_work.send(hosts);
+            }
+        }
+        // Every URL of the group in one frontier transaction.
+        let completions: Vec<&Completion> = recorded.iter().map(|st| &st.completion).collect();
+        let hosts = on(frontier, &**consumer, share)
+            .complete_many(&completions, super::engine::now_ms())
+            .map_err(fe);
+        answer(recorded, hosts);
+    };
     let mut group: Vec<Staged> = Vec::new();
     while let Some(first) = rx.blocking_recv() {
         let mut cmds = vec![first];
@@ -348,13 +425,20 @@ pub fn run_writer(
                 other => other,
             };
             // Any other command sees the group's pages committed and recorded first.
-            finish_group(&mut group, &mut consumer, &mut frontier);
-            handle(cmd, &mut frontier, &mut warc, &write_warc, &new_work, fe);
+            finish_group(&mut group, &mut consumer, &frontier);
+            handle(
+                cmd,
+                on(&frontier, &*consumer, share),
+                &mut warc,
+                &write_warc,
+                &new_work,
+                fe,
+            );
         }
-        finish_group(&mut group, &mut consumer, &mut frontier);
+        finish_group(&mut group, &mut consumer, &frontier);
         if last_count.elapsed() > std::time::Duration::from_secs(2) {
             last_count = std::time::Instant::now();
-            if let Ok(n) = frontier.queued_count() {
+            if let Ok(n) = on(&frontier, &*consumer, share).queued_count() {
                 stats.queued.store(n, Ordering::Relaxed);
             }
         }
@@ -366,13 +450,18 @@ pub fn run_writer(
     Ok(frontier)
 }
 
+/// The frontier on the consumer's connection when `share`, else on its own connection.
+fn on<'a>(frontier: &'a Frontier, consumer: &'a dyn PageConsumer, share: bool) -> On<'a> {
+    frontier.on(if share { consumer.connection() } else { None })
+}
+
 /// Writes exchanges to the WARC file, if any.
 type WriteWarc<'a> = dyn Fn(&mut Option<WarcWriter>, &[Exchange]) -> WResult<()> + 'a;
 
 /// Serves one command other than `Complete`.
 fn handle(
     cmd: Cmd,
-    frontier: &mut Frontier,
+    frontier: On<'_>,
     warc: &mut Option<WarcWriter>,
     write_warc: &WriteWarc<'_>,
     new_work: &mpsc::UnboundedSender<Vec<String>>,
@@ -480,29 +569,55 @@ mod tests {
     use crate::page::PageSource;
 
     /// Records what the writer asks of it; at each flush, notes how many frontier rows are
-    /// already recorded done (read through its own connection, as after a crash).
+    /// already recorded done (read through a connection of its own, as after a crash). With a
+    /// connection of its own to the store (`conn`), it behaves like the page sink: `add` opens
+    /// a transaction, `flush` commits it (or rolls it back when failing) and the log also notes
+    /// the rows recorded done inside that transaction.
     struct Recorder {
         log: Arc<Mutex<Vec<String>>>,
         db: std::path::PathBuf,
         fail_flush: bool,
+        conn: Option<rusqlite::Connection>,
     }
 
     impl PageConsumer for Recorder {
         fn add(&mut self, page: Page, _prepared: Option<Prepared>) -> Result<(), String> {
+            if let Some(c) = &self.conn
+                && c.is_autocommit()
+            {
+                c.execute_batch("BEGIN IMMEDIATE").unwrap();
+            }
             self.log.lock().unwrap().push(format!("add {}", page.url));
             Ok(())
         }
         fn flush(&mut self) -> Result<(), String> {
             let done = Frontier::open(&self.db).unwrap().counts().unwrap().done;
-            self.log
-                .lock()
-                .unwrap()
-                .push(format!("flush (done {done})"));
+            let mut line = format!("flush (done {done})");
+            if let Some(c) = &self.conn {
+                let inside: i64 = c
+                    .query_row(
+                        "SELECT COUNT(*) FROM frontier WHERE state != 'queued'",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                line = format!("flush (done {done}, {inside} inside the batch)");
+                let end = if self.fail_flush {
+                    "ROLLBACK"
+                } else {
+                    "COMMIT"
+                };
+                c.execute_batch(end).unwrap();
+            }
+            self.log.lock().unwrap().push(line);
             if self.fail_flush {
                 Err("disk full".into())
             } else {
                 Ok(())
             }
+        }
+        fn connection(&self) -> Option<&rusqlite::Connection> {
+            self.conn.as_ref()
         }
         fn finish(self: Box<Self>) -> Result<(), String> {
             self.log.lock().unwrap().push("finish".into());
@@ -511,8 +626,12 @@ mod tests {
     }
 
     /// Queues four URLs, sends their `Complete` commands before the writer starts (so they
-    /// form one group), runs the writer; returns the log, the frontier and the answers.
-    fn run_group(fail_flush: bool) -> (Vec<String>, Frontier, Vec<WResult<()>>, Vec<String>) {
+    /// form one group), runs the writer; returns the log, the frontier and the answers. With
+    /// `shared`, the consumer has a connection of its own to the same store file.
+    fn run_group(
+        fail_flush: bool,
+        shared: bool,
+    ) -> (Vec<String>, Frontier, Vec<WResult<()>>, Vec<String>) {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("s.db");
         let mut frontier = Frontier::open(&db).unwrap();
@@ -565,6 +684,7 @@ mod tests {
             log: Arc::clone(&log),
             db: db.clone(),
             fail_flush,
+            conn: shared.then(|| rusqlite::Connection::open(&db).unwrap()),
         });
         let (new_work, _work_rx) = mpsc::unbounded_channel();
         let stats = Arc::new(WriterStats::default());
@@ -587,7 +707,7 @@ mod tests {
 
     #[test]
     fn a_group_of_pages_is_flushed_once_before_its_urls_are_recorded_done() {
-        let (log, frontier, answers, _) = run_group(false);
+        let (log, frontier, answers, _) = run_group(false, false);
         assert_eq!(
             log,
             vec![
@@ -605,7 +725,7 @@ mod tests {
 
     #[test]
     fn a_failed_flush_records_the_groups_urls_as_failed() {
-        let (log, frontier, answers, notes) = run_group(true);
+        let (log, frontier, answers, notes) = run_group(true, false);
         assert_eq!(log.iter().filter(|l| l.starts_with("flush")).count(), 1);
         assert!(answers.iter().all(Result::is_ok));
         let c = frontier.counts().unwrap();
@@ -614,5 +734,42 @@ mod tests {
             notes.iter().all(|n| n.contains("store: disk full")),
             "{notes:?}"
         );
+    }
+
+    #[test]
+    fn with_the_consumers_connection_urls_are_recorded_in_the_pages_transaction() {
+        let (log, frontier, answers, _) = run_group(false, true);
+        assert_eq!(
+            log[4], "flush (done 0, 4 inside the batch)",
+            "URLs recorded inside the consumer's open transaction, not committed before it: {log:?}"
+        );
+        assert_eq!(log.len(), 6, "{log:?}");
+        assert!(answers.iter().all(Result::is_ok));
+        assert_eq!(frontier.counts().unwrap().done, 4);
+    }
+
+    #[test]
+    fn with_the_consumers_connection_a_failed_commit_records_the_urls_as_failed() {
+        let (log, frontier, answers, notes) = run_group(true, true);
+        assert_eq!(log[4], "flush (done 0, 4 inside the batch)", "{log:?}");
+        assert!(answers.iter().all(Result::is_ok));
+        let c = frontier.counts().unwrap();
+        assert_eq!((c.done, c.failed, c.queued), (0, 4, 0));
+        assert!(
+            notes.iter().all(|n| n.contains("store: disk full")),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn a_connection_to_another_file_is_not_used_for_the_frontier() {
+        let dir = tempfile::tempdir().unwrap();
+        let frontier = Frontier::open(&dir.path().join("a.db")).unwrap();
+        let other = rusqlite::Connection::open(dir.path().join("b.db")).unwrap();
+        let same = rusqlite::Connection::open(dir.path().join("a.db")).unwrap();
+        assert!(!frontier.shares_file_with(&other));
+        assert!(frontier.shares_file_with(&same));
+        let memory = rusqlite::Connection::open_in_memory().unwrap();
+        assert!(!frontier.shares_file_with(&memory));
     }
 }
