@@ -120,18 +120,30 @@ impl Store {
         Ok(())
     }
 
-    /// Adds domains to the stored origin domains.
+    /// Adds domains to the stored origin domains. When any of them is new, every page already
+    /// in a story cluster (one with a verified match) is queued for relinking
+    /// (`relink_pending`), so the next page writer decides those clusters' originals again with
+    /// the new origin domains — links already stored would otherwise keep an original that a
+    /// named origin domain now overrules. Returns how many domains were new.
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn add_origin_domains(&self, domains: &[String]) -> Result<(), StoreError> {
+    pub fn add_origin_domains(&self, domains: &[String]) -> Result<usize, StoreError> {
+        let mut added = 0;
         for d in domains {
-            self.conn.execute(
+            added += self.conn.execute(
                 "INSERT OR IGNORE INTO origin_domains (domain) VALUES (?1)",
                 params![d.trim().trim_start_matches('.').to_ascii_lowercase()],
             )?;
         }
-        Ok(())
+        if added > 0 {
+            self.conn.execute(
+                "INSERT OR IGNORE INTO relink_pending (page_id, anchors)
+                 SELECT a, 0 FROM matches UNION SELECT b, 0 FROM matches",
+                [],
+            )?;
+        }
+        Ok(added)
     }
 
     /// The stored origin domains.

@@ -1186,3 +1186,66 @@ fn a_db_path_that_cannot_be_a_store_is_refused_clearly_and_left_alone() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--threads must be between 1 and"), "{err}");
 }
+
+/// An origin domain named on a later run overrules the original decided before it: the stored
+/// links are decided again, not only those of pages added by that run.
+#[test]
+fn origin_domains_given_later_relink_the_stored_stories() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = (0..12)
+        .map(|k| {
+            format!(
+                "The harbour council approved plan number {k} on Monday after a long debate about \
+                 the costs, the fishing fleet and the new breakwater planned for the north quay."
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let line = |url: &str, published: &str| {
+        serde_json::json!({"url": url, "title": "Harbour plan", "published": published, "text": text})
+            .to_string()
+    };
+    let path = dir.path().join("articles.jsonl");
+    std::fs::write(
+        &path,
+        format!(
+            "{}\n{}\n",
+            line(
+                "https://www.realnews.com/harbour-plan",
+                "2024-05-02T10:00:00Z"
+            ),
+            line(
+                "https://www.farm.example/harbour-plan",
+                "2024-05-01T10:00:00Z"
+            )
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("s.db");
+    let (store, _) = ingest(
+        Store::open(&db).unwrap(),
+        std::slice::from_ref(&path),
+        vec![],
+    );
+    let rows = report::link_rows(&store).unwrap();
+    assert_eq!(rows.len(), 1);
+    // Without origin domains the earlier date decides.
+    assert_eq!(
+        rows[0].original_url,
+        "https://www.farm.example/harbour-plan"
+    );
+    drop(store);
+    let (store, s) = ingest(
+        Store::open(&db).unwrap(),
+        &[path],
+        vec!["realnews.com".to_string()],
+    );
+    assert_eq!(s.unchanged, 2);
+    let rows = report::link_rows(&store).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].original_url,
+        "https://www.realnews.com/harbour-plan"
+    );
+    assert_eq!(rows[0].copy_url, "https://www.farm.example/harbour-plan");
+}
