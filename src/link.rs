@@ -599,6 +599,10 @@ pub fn relink(
                 infos.insert(*n, i);
             }
         }
+        merge_url_versions(&mut nodes, &mut adj, &mut infos);
+        if nodes.len() < 2 {
+            continue;
+        }
         let supplied = supplied_pages(store, &nodes)?;
         clusters.push(Cluster {
             nodes,
@@ -663,6 +667,54 @@ pub fn relink(
         stats.links += links.len();
     }
     Ok(stats)
+}
+
+/// Makes the stored versions of one URL (a page fetched again with a changed body) one node
+/// of the cluster: the latest version (highest page id) takes the place of the earlier ones,
+/// their matches become its matches (where it has none with that page itself), and they get
+/// no link of their own. Otherwise a copy matching both versions looks better connected
+/// than the page it copied, and the URL is reported as a copy of itself.
+fn merge_url_versions(
+    nodes: &mut Vec<i64>,
+    adj: &mut HashMap<i64, Vec<Edge>>,
+    infos: &mut HashMap<i64, PageInfo>,
+) {
+    let mut latest: HashMap<String, i64> = HashMap::new();
+    for n in nodes.iter() {
+        if let Some(i) = infos.get(n) {
+            let e = latest.entry(i.url.clone()).or_insert(*n);
+            *e = (*e).max(*n);
+        }
+    }
+    let replaced: HashMap<i64, i64> = nodes
+        .iter()
+        .filter_map(|n| {
+            let l = latest[infos.get(n)?.url.as_str()];
+            (l != *n).then_some((*n, l))
+        })
+        .collect();
+    if replaced.is_empty() {
+        return;
+    }
+    let to = |n: i64| replaced.get(&n).copied().unwrap_or(n);
+    nodes.retain(|n| !replaced.contains_key(n));
+    let mut merged: HashMap<i64, Vec<Edge>> = HashMap::new();
+    let mut old: Vec<(i64, Vec<Edge>)> = adj.drain().collect();
+    // The latest versions' own edges first, so they win over an earlier version's.
+    old.sort_by_key(|(n, _)| (replaced.contains_key(n), *n));
+    for (n, edges) in old {
+        let list = merged.entry(to(n)).or_default();
+        for mut e in edges {
+            e.other = to(e.other);
+            if e.other != to(n) && !list.iter().any(|x| x.other == e.other) {
+                list.push(e);
+            }
+        }
+    }
+    *adj = merged;
+    for n in replaced.keys() {
+        infos.remove(n);
+    }
 }
 
 /// Per site, how often its pages are stored as copies and as originals (links already in the

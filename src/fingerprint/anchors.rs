@@ -403,11 +403,11 @@ fn strip_apostrophe(word: &str) -> &str {
 pub fn anchors(text: &str) -> Vec<String> {
     // Most text is NFKC already: the quick check (UAX #15 §9) answers that without building a
     // normalised copy.
-    let normalised: std::borrow::Cow<str> =
-        match unicode_normalization::is_nfkc_quick(text.chars()) {
-            unicode_normalization::IsNormalized::Yes => std::borrow::Cow::Borrowed(text),
-            _ => std::borrow::Cow::Owned(text.nfkc().collect()),
-        };
+    let normalised: std::borrow::Cow<str> = match unicode_normalization::is_nfkc_quick(text.chars())
+    {
+        unicode_normalization::IsNormalized::Yes => std::borrow::Cow::Borrowed(text),
+        _ => std::borrow::Cow::Owned(text.nfkc().collect()),
+    };
     let chars: Vec<char> = normalised.chars().collect();
     // Han runs are read as transliterated names only in Chinese text: Japanese writes foreign
     // names in katakana and uses kanji for its own words.

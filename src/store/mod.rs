@@ -239,7 +239,10 @@ impl Store {
         // Plans that do not depend on bound values (`SQLITE_DBCONFIG_ENABLE_QPSG`): otherwise
         // SQLite prepares again, at every call, a cached statement whose parameter values it
         // consulted while planning (measured: several of the writer's per-page statements).
-        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
         schema::migrate(&mut conn)?;
         Ok(Store { conn })
     }

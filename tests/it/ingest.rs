@@ -1249,3 +1249,82 @@ fn origin_domains_given_later_relink_the_stored_stories() {
     );
     assert_eq!(rows[0].copy_url, "https://www.farm.example/harbour-plan");
 }
+
+/// One WARC `response` record for `url` with an HTML page whose article is `paragraphs`.
+fn warc_response(url: &str, title: &str, paragraphs: &[String]) -> Vec<u8> {
+    let html = format!(
+        "<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{}</article></body></html>",
+        paragraphs
+            .iter()
+            .map(|p| format!("<p>{p}</p>"))
+            .collect::<String>()
+    );
+    let http = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n{html}",
+        html.len()
+    );
+    format!(
+        "WARC/1.1\r\nWARC-Type: response\r\nWARC-Target-URI: {url}\r\nWARC-Date: 2024-05-01T10:00:00Z\r\nWARC-Record-ID: <urn:uuid:{:08x}>\r\nContent-Type: application/http; msgtype=response\r\nContent-Length: {}\r\n\r\n{http}\r\n\r\n",
+        url.len() * 7919 + paragraphs.len(),
+        http.len()
+    )
+    .into_bytes()
+}
+
+/// A page stored in two versions (fetched again with a changed body) is one page for linking:
+/// a copy of it does not become the original by matching both versions, and the page's URL is
+/// not listed as a copy of anything.
+#[test]
+fn two_versions_of_one_url_are_one_page_for_linking() {
+    let dir = tempfile::tempdir().unwrap();
+    let story: Vec<String> = (0..30)
+        .map(|k| {
+            format!(
+                "The old bridge over the river will close for repairs in stage {k}, the council \
+                 said on Monday, after engineers found cracks in pillar number {k}."
+            )
+        })
+        .collect();
+    let mut updated = story.clone();
+    updated.push("Update: the council has published the timetable for the repairs.".into());
+    let files = [
+        (
+            "v1.warc",
+            warc_response("https://www.eastnews.com/bridge", "Bridge", &story),
+        ),
+        (
+            "v2.warc",
+            warc_response("https://www.eastnews.com/bridge", "Bridge", &updated),
+        ),
+        (
+            "v3.warc",
+            warc_response("https://www.copysite.example/bridge", "Bridge", &story),
+        ),
+    ];
+    let db = dir.path().join("s.db");
+    for (name, bytes) in &files {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let (store, s) = ingest(Store::open(&db).unwrap(), &[p], vec![]);
+        assert_eq!((s.pages_read, s.failures), (1, 0));
+        drop(store);
+    }
+    let store = Store::open(&db).unwrap();
+    let pages: i64 = store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM pages", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pages, 3);
+    let rows = report::link_rows(&store).unwrap();
+    let pairs: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.copy_url.as_str(), r.original_url.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        vec![(
+            "https://www.copysite.example/bridge",
+            "https://www.eastnews.com/bridge"
+        )]
+    );
+}
