@@ -1375,6 +1375,12 @@ pub const FALLBACK_MAX_TAG_ATTRIBUTES: usize = 512;
 /// this is 70× their largest.
 pub const FALLBACK_MAX_DEPTH_WORK: usize = 1_000_000;
 
+/// Most start tags ([`super::MarkupShape::tags`]) of a page handed to the fallback extractors.
+/// Their time and memory grow with the elements they build and query: 500,000 `<p>` tags
+/// (2 MB) took 3 s of CPU and 900 MB. The bundled 123 pages have at most ≈ 1,600 (scripts,
+/// styles and comments removed), so this is 30× their largest.
+pub const FALLBACK_MAX_TAGS: usize = 50_000;
+
 /// Most [`super::MarkupShape::stray_bytes`] (bytes that are each a parse error: NUL, a `<`
 /// that opens no tag) in a page handed to the fallback extractors. Their parser (dom_query)
 /// records every parse error, and Readability keeps more per such character: 1 MiB of NUL
@@ -1383,7 +1389,7 @@ pub const FALLBACK_MAX_STRAY_BYTES: usize = 10_000;
 
 /// True when the fallback extractors can run on `html` (the page after
 /// [`super::prestrip::strip`]) in bounded time and memory: [`FALLBACK_MAX_HTML_BYTES`],
-/// [`FALLBACK_MAX_TAG_ATTRIBUTES`], [`FALLBACK_MAX_DEPTH_WORK`] and
+/// [`FALLBACK_MAX_TAG_ATTRIBUTES`], [`FALLBACK_MAX_TAGS`], [`FALLBACK_MAX_DEPTH_WORK`] and
 /// [`FALLBACK_MAX_STRAY_BYTES`] are checked with linear scans. Hostile pages must not stall
 /// ingest or a crawl.
 pub fn fallback_affordable(html: &str) -> bool {
@@ -1393,7 +1399,9 @@ pub fn fallback_affordable(html: &str) -> bool {
         return false;
     }
     let shape = super::markup_shape(html);
-    shape.depth_work <= FALLBACK_MAX_DEPTH_WORK && shape.stray_bytes <= FALLBACK_MAX_STRAY_BYTES
+    shape.tags <= FALLBACK_MAX_TAGS
+        && shape.depth_work <= FALLBACK_MAX_DEPTH_WORK
+        && shape.stray_bytes <= FALLBACK_MAX_STRAY_BYTES
 }
 
 /// The scorer's body with Readability's retry: when the body has under [`RETRY_CHARS`]
@@ -1425,7 +1433,7 @@ fn scorer_choice(page: &[Block], doc: &Html) -> (Vec<usize>, f64) {
 /// dialogs and comment sections never count; then [`filter_boilerplate`] applies.
 ///
 /// Pages the fallback extractors cannot afford ([`fallback_affordable`]: too large, too many
-/// attributes in a tag, elements × depth too large, too many parse-error bytes) never reach
+/// attributes in a tag, too many elements, elements × depth too large, too many parse-error bytes) never reach
 /// them, whatever the engine: they keep the scorer's body (`strategy` is then
 /// [`Strategy::Scored`]).
 ///
@@ -2547,6 +2555,9 @@ mod tests {
             "{deep}{}",
             "<div>x</div>".repeat(2000)
         )));
+        // Elements: many flat ones are costly too.
+        assert!(fallback_affordable(&"<p>w".repeat(FALLBACK_MAX_TAGS)));
+        assert!(!fallback_affordable(&"<p>w".repeat(FALLBACK_MAX_TAGS + 1)));
         // Parse-error bytes: NUL and `<` opening no tag.
         let noise = "\0".repeat(FALLBACK_MAX_STRAY_BYTES / 2);
         assert!(fallback_affordable(&format!("<p>{noise}</p>")));

@@ -122,6 +122,9 @@ pub struct MarkupShape {
     pub max_depth: usize,
     /// Start tags of elements that nest (not void, not implicitly closed).
     pub elements: usize,
+    /// All start tags (any element, `<!doctype>` included): the number of elements a parser
+    /// builds.
+    pub tags: usize,
     /// Sum over those start tags of their estimated depth (levels): the work of every
     /// algorithm that walks an element's ancestors once per element (Readability's
     /// ancestor scoring, the HTML tree builder's scope checks), i.e. elements × mean depth.
@@ -209,6 +212,9 @@ pub fn markup_shape(html: &str) -> MarkupShape {
         let name = &b[start..end];
         let tag_end = memchr::memchr(b'>', &b[end..]).map_or(b.len(), |p| end + p);
         let self_closing = tag_end > 0 && b.get(tag_end - 1) == Some(&b'/');
+        if !close {
+            shape.tags += 1;
+        }
         if close {
             // End tags of elements that never nested do not pop (`<div></p>` repeated nests).
             if !flat_element(name) && !is_raw_text(name) {
@@ -553,7 +559,10 @@ mod tests {
     fn markup_shape_measures_elements_depth_and_stray_bytes() {
         let m = markup_shape("<html><body><div><p>a<p>b</div></body></html>");
         // html 1 + body 2 + div 3; `<p>` does not nest.
-        assert_eq!((m.max_depth, m.elements, m.depth_work), (3, 3, 6));
+        assert_eq!(
+            (m.max_depth, m.elements, m.depth_work, m.tags),
+            (3, 3, 6, 5)
+        );
         assert_eq!(m.stray_bytes, 0);
         // End tags of elements that never nested do not pop: `<div></p>` nests.
         assert_eq!(nesting_depth(&"<div></p>".repeat(40)), 40);

@@ -578,8 +578,8 @@ fn attribute_prestrip_keeps_every_read_attribute_on_bundled_pages() {
 }
 
 /// Pages a tester found costing 25–43 s of CPU (deep and wide nesting just under the size and
-/// depth guards) or 0.4–1 GB of memory (NUL bytes, `<` bytes: one parse error each), generated
-/// here, plus variants that hold real text.
+/// depth guards) or 0.4–1 GB of memory (NUL bytes, `<` bytes: one parse error each; 500,000
+/// `<p>` tags), generated here, plus variants that hold real text.
 fn hostile_pages() -> Vec<(&'static str, String)> {
     let nest = |depth: usize| {
         let mut s = format!(
@@ -594,6 +594,10 @@ fn hostile_pages() -> Vec<(&'static str, String)> {
     vec![
         ("nested 4990 deep, 2 MB", nest(4990)),
         ("nested 200 deep, 2 MB", nest(200)),
+        (
+            "500,000 <p>, 2 MB",
+            format!("<html><body>{}", "<p>w".repeat(500_000)),
+        ),
         ("1 MiB of NUL", "\0".repeat(1 << 20)),
         ("1 MiB of <", "<".repeat(1 << 20)),
         (
