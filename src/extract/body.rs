@@ -1362,20 +1362,66 @@ fn ancestor_holding(
     None
 }
 
-/// Largest page (bytes of HTML after the pre-pass) that `Auto` hands to the fallback
-/// extractors; larger doubtful pages keep the scorer's body.
+/// Largest page (bytes of HTML after the pre-pass) handed to the fallback extractors; larger
+/// pages keep the scorer's body.
 pub const FALLBACK_MAX_HTML_BYTES: usize = 2 * 1024 * 1024;
 
-/// Most attributes in one tag of a page `Auto` hands to the fallback extractors (their
-/// parsers are quadratic in it: 300,000 attributes took over a minute).
+/// Most attributes in one tag of a page handed to the fallback extractors (their parsers are
+/// quadratic in it: 300,000 attributes took over a minute).
 pub const FALLBACK_MAX_TAG_ATTRIBUTES: usize = 512;
 
-/// True when the fallback extractors can run on `html` in bounded time (see
-/// [`FALLBACK_MAX_HTML_BYTES`], [`FALLBACK_MAX_TAG_ATTRIBUTES`]): hostile pages must not stall
+/// Largest [`super::MarkupShape::depth_work`] (elements × their depth, levels) of a page
+/// handed to the fallback extractors. Readability (dom_smoothie) and trafilatura walk each
+/// element's ancestors, so their time grows with this product: 100,000 elements 4,990 levels
+/// deep (a 2 MB page, `depth_work` ≈ 5·10⁸) took 25–43 s of CPU, 200 levels deep (≈ 2·10⁷)
+/// 1.6 s. The bundled 123 news pages reach at most 14,283 (995 elements, depth ≤ 24), so
+/// this is 70× their largest.
+pub const FALLBACK_MAX_DEPTH_WORK: usize = 1_000_000;
+
+/// Most start tags ([`super::MarkupShape::tags`]) of a page handed to the fallback extractors.
+/// Their time and memory grow with the elements they build and query: 500,000 `<p>` tags
+/// (2 MB) took 3 s of CPU and 900 MB. The bundled 123 pages have at most ≈ 1,600 (scripts,
+/// styles and comments removed), so this is 30× their largest.
+pub const FALLBACK_MAX_TAGS: usize = 50_000;
+
+/// Most [`super::MarkupShape::stray_bytes`] (bytes that are each a parse error: NUL, a `<`
+/// that opens no tag) in a page handed to the fallback extractors. Their parser (dom_query)
+/// records every parse error, and Readability keeps more per such character: 1 MiB of NUL
+/// bytes took 260 MB more than our own extraction. The bundled 123 pages have none.
+pub const FALLBACK_MAX_STRAY_BYTES: usize = 10_000;
+
+/// True when the fallback extractors can run on `html` (the page after
+/// [`super::prestrip::strip`]) in bounded time and memory: [`FALLBACK_MAX_HTML_BYTES`],
+/// [`FALLBACK_MAX_TAG_ATTRIBUTES`], [`FALLBACK_MAX_TAGS`], [`FALLBACK_MAX_DEPTH_WORK`] and
+/// [`FALLBACK_MAX_STRAY_BYTES`] are checked with linear scans. Hostile pages must not stall
 /// ingest or a crawl.
-fn fallback_affordable(html: &str) -> bool {
-    html.len() <= FALLBACK_MAX_HTML_BYTES
-        && super::prestrip::widest_tag_attributes(html) <= FALLBACK_MAX_TAG_ATTRIBUTES
+pub fn fallback_affordable(html: &str) -> bool {
+    if html.len() > FALLBACK_MAX_HTML_BYTES
+        || super::prestrip::widest_tag_attributes(html) > FALLBACK_MAX_TAG_ATTRIBUTES
+    {
+        return false;
+    }
+    let shape = super::markup_shape(html);
+    shape.tags <= FALLBACK_MAX_TAGS
+        && shape.depth_work <= FALLBACK_MAX_DEPTH_WORK
+        && shape.stray_bytes <= FALLBACK_MAX_STRAY_BYTES
+}
+
+/// The scorer's body with Readability's retry: when the body has under [`RETRY_CHARS`]
+/// characters, the scorer runs again without the unlikely-candidate test and the longer body
+/// wins. Returns the body (indices into `page`) and the best container's score.
+fn scorer_choice(page: &[Block], doc: &Html) -> (Vec<usize>, f64) {
+    let (mut body, mut best_score) = scored_body(page, doc, true);
+    if body_chars(page, &body) < RETRY_CHARS {
+        // Readability's retry (`_grabArticle` with `FLAG_STRIP_UNLIKELYS` cleared): a
+        // result this short usually means the article sits in containers whose class
+        // names look like page furniture (page builders call every box a "widget").
+        let (b2, s2) = scored_body(page, doc, false);
+        if body_chars(page, &b2) > body_chars(page, &body) {
+            (body, best_score) = (b2, s2);
+        }
+    }
+    (body, best_score)
 }
 
 /// Chooses the body blocks of a page.
@@ -1389,6 +1435,11 @@ fn fallback_affordable(html: &str) -> bool {
 /// selects, or under 25 words), Readability's selection is used instead. Blocks inside cookie
 /// dialogs and comment sections never count; then [`filter_boilerplate`] applies.
 ///
+/// Pages the fallback extractors cannot afford ([`fallback_affordable`]: too large, too many
+/// attributes in a tag, too many elements, elements × depth too large, too many parse-error bytes) never reach
+/// them, whatever the engine: they keep the scorer's body (`strategy` is then
+/// [`Strategy::Scored`]).
+///
 /// `html` is the whole page (decoded); the fallback extractors get it through
 /// [`super::prestrip::strip`], made only when they run. `doc` is our parse of the page.
 pub fn select_body(html: &str, doc: &Html, url: &Url, engine: BodyEngine) -> BodySelection {
@@ -1400,16 +1451,7 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, engine: BodyEngine) -> Bod
     let page = blocks_from_node(root, url);
     let mut scorer_body: Option<Vec<usize>> = None;
     if matches!(engine, BodyEngine::Scored | BodyEngine::Auto) {
-        let (mut body, mut best_score) = scored_body(&page, doc, true);
-        if body_chars(&page, &body) < RETRY_CHARS {
-            // Readability's retry (`_grabArticle` with `FLAG_STRIP_UNLIKELYS` cleared): a
-            // result this short usually means the article sits in containers whose class
-            // names look like page furniture (page builders call every box a "widget").
-            let (b2, s2) = scored_body(&page, doc, false);
-            if body_chars(&page, &b2) > body_chars(&page, &body) {
-                (body, best_score) = (b2, s2);
-            }
-        }
+        let (body, best_score) = scorer_choice(&page, doc);
         if engine == BodyEngine::Scored || !doubtful(&page, &body, best_score, doc) {
             return BodySelection {
                 page,
@@ -1423,7 +1465,9 @@ pub fn select_body(html: &str, doc: &Html, url: &Url, engine: BodyEngine) -> Bod
     // content and comments (made only now: most pages never get here).
     let stripped = super::prestrip::strip(html);
     let html = stripped.as_str();
-    if let Some(body) = scorer_body.take_if(|_| !fallback_affordable(html)) {
+    if !fallback_affordable(html) {
+        // Whatever the engine: the scorer's body (computed now for the other engines).
+        let body = scorer_body.unwrap_or_else(|| scorer_choice(&page, doc).0);
         return BodySelection {
             page,
             body,
@@ -2399,7 +2443,7 @@ mod tests {
                 "depth {depth}: {:?}",
                 a.text
             );
-            assert!(a.text.contains(" 5"), "depth {depth}");
+            assert!(a.text.contains(" 5"), "depth {depth}: {:?}", a.text);
             assert!(!a.text.contains("var x"), "depth {depth}");
         }
     }
@@ -2507,5 +2551,22 @@ mod tests {
         assert!(!fallback_affordable(&attrs));
         let big = "&amp;".repeat(FALLBACK_MAX_HTML_BYTES / 5 + 1);
         assert!(!fallback_affordable(&big));
+        // Elements × depth: 1,000 nested divs (≈ 500,000) pass, 2,000 siblings 1,000 deep not.
+        let deep = "<div>".repeat(1000);
+        assert!(fallback_affordable(&deep));
+        assert!(!fallback_affordable(&format!(
+            "{deep}{}",
+            "<div>x</div>".repeat(2000)
+        )));
+        // Elements: many flat ones are costly too.
+        assert!(fallback_affordable(&"<p>w".repeat(FALLBACK_MAX_TAGS)));
+        assert!(!fallback_affordable(&"<p>w".repeat(FALLBACK_MAX_TAGS + 1)));
+        // Parse-error bytes: NUL and `<` opening no tag.
+        let noise = "\0".repeat(FALLBACK_MAX_STRAY_BYTES / 2);
+        assert!(fallback_affordable(&format!("<p>{noise}</p>")));
+        assert!(!fallback_affordable(&format!("<p>{noise}{noise}a < b</p>")));
+        assert!(!fallback_affordable(
+            &"<".repeat(FALLBACK_MAX_STRAY_BYTES + 1)
+        ));
     }
 }

@@ -108,51 +108,159 @@ pub struct ExtractOptions {
 /// real article nests that deep.
 pub const MAX_NESTING_DEPTH: usize = 5_000;
 
-/// Estimates the maximal element nesting depth of an HTML document with a linear byte scan:
-/// start tags push, end tags pop; void elements, self-closing tags, comments, doctypes and the
-/// content of `<script>`/`<style>` are skipped, and elements the parser closes implicitly
-/// (`p`, `li`, `td`, `tr`, `th`, `option`, `dt`, `dd`) do not nest.
+/// Estimates the maximal element nesting depth of an HTML document with a linear byte scan
+/// (see [`markup_shape`]).
 pub fn nesting_depth(html: &str) -> usize {
-    /// Whether a tag name (ASCII, any case) is a void or implicitly closed element.
-    fn flat(name: &[u8]) -> bool {
-        if name.len() > 9 {
-            return false;
-        }
-        let mut buf = [0u8; 9];
-        for (d, s) in buf.iter_mut().zip(name) {
-            *d = s.to_ascii_lowercase();
-        }
-        matches!(
-            &buf[..name.len()],
-            b"area"
-                | b"base"
-                | b"br"
-                | b"col"
-                | b"embed"
-                | b"hr"
-                | b"img"
-                | b"input"
-                | b"link"
-                | b"meta"
-                | b"param"
-                | b"source"
-                | b"track"
-                | b"wbr"
-                | b"p"
-                | b"li"
-                | b"td"
-                | b"tr"
-                | b"th"
-                | b"option"
-                | b"dt"
-                | b"dd"
-                | b"!doctype"
-        )
+    markup_shape(html).max_depth
+}
+
+/// Cheap measures of a document's markup from one linear byte scan ([`markup_shape`]): what
+/// the tree walks and parsers downstream will cost, known before any parse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MarkupShape {
+    /// Estimated maximal element nesting depth (levels).
+    pub max_depth: usize,
+    /// Start tags of elements that nest (not void, not implicitly closed).
+    pub elements: usize,
+    /// All start tags (any element, `<!doctype>` included): the number of elements a parser
+    /// builds.
+    pub tags: usize,
+    /// Sum over those start tags of their estimated depth (levels): the work of every
+    /// algorithm that walks an element's ancestors once per element (Readability's
+    /// ancestor scoring, the HTML tree builder's scope checks), i.e. elements × mean depth.
+    pub depth_work: usize,
+    /// Bytes the HTML tokenizer reports a parse error for, one each: NUL bytes and `<` not
+    /// followed by a tag name, `/` or `!` (HTML §13.2.5.1/6 "unexpected-null-character",
+    /// "invalid-first-character-of-tag-name"). Parsers that record every parse error keep
+    /// tens of bytes per such byte.
+    pub stray_bytes: usize,
+}
+
+/// Whether a tag name (ASCII, any case) is a void or implicitly closed element.
+fn flat_element(name: &[u8]) -> bool {
+    if name.len() > 9 {
+        return false;
     }
+    let mut buf = [0u8; 9];
+    for (d, s) in buf.iter_mut().zip(name) {
+        *d = s.to_ascii_lowercase();
+    }
+    matches!(
+        &buf[..name.len()],
+        b"area"
+            | b"base"
+            | b"br"
+            | b"col"
+            | b"embed"
+            | b"hr"
+            | b"img"
+            | b"input"
+            | b"link"
+            | b"meta"
+            | b"param"
+            | b"source"
+            | b"track"
+            | b"wbr"
+            | b"p"
+            | b"li"
+            | b"td"
+            | b"tr"
+            | b"th"
+            | b"option"
+            | b"dt"
+            | b"dd"
+            | b"!doctype"
+    )
+}
+
+/// Whether a tag name is `script` or `style` (raw text: their start tags do not nest here, so
+/// their end tags do not pop).
+fn is_raw_text(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"script") || name.eq_ignore_ascii_case(b"style")
+}
+
+/// Measures `html`'s markup ([`MarkupShape`]) with a linear byte scan: start tags push, end
+/// tags pop; void elements, self-closing tags, comments, doctypes and the content of
+/// `<script>`/`<style>` are skipped, and elements the parser closes implicitly (`p`, `li`,
+/// `td`, `tr`, `th`, `option`, `dt`, `dd`) neither nest nor (by their end tags) pop.
+pub fn markup_shape(html: &str) -> MarkupShape {
     let b = html.as_bytes();
-    let (mut i, mut depth, mut max) = (0usize, 0usize, 0usize);
+    let mut shape = MarkupShape {
+        stray_bytes: memchr::memchr_iter(0, b).count(),
+        ..Default::default()
+    };
+    let (mut i, mut depth) = (0usize, 0usize);
     while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         i += off + 1;
+        if b[i..].starts_with(b"!--") {
+            match memchr::memmem::find(&b[i..], b"-->") {
+                Some(e) => i += e + 3,
+                None => break,
+            }
+            continue;
+        }
+        let close = b.get(i) == Some(&b'/');
+        let start = if close { i + 1 } else { i };
+        let end = b[start..]
+            .iter()
+            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'!' || *c == b'-'))
+            .map_or(b.len(), |p| start + p);
+        if end == start {
+            shape.stray_bytes += 1;
+            continue;
+        }
+        let name = &b[start..end];
+        let tag_end = memchr::memchr(b'>', &b[end..]).map_or(b.len(), |p| end + p);
+        let self_closing = tag_end > 0 && b.get(tag_end - 1) == Some(&b'/');
+        if !close {
+            shape.tags += 1;
+        }
+        if close {
+            // End tags of elements that never nested do not pop (`<div></p>` repeated nests).
+            if !flat_element(name) && !is_raw_text(name) {
+                depth = depth.saturating_sub(1);
+            }
+        } else if is_raw_text(name) {
+            let closing: &[u8] = if name.len() == 6 {
+                b"</script"
+            } else {
+                b"</style"
+            };
+            let from = tag_end.min(b.len());
+            match prestrip::find_ci(&b[from..], closing) {
+                Some(e) => i = from + e,
+                None => break,
+            }
+            continue;
+        } else if !self_closing && !flat_element(name) {
+            depth += 1;
+            shape.max_depth = shape.max_depth.max(depth);
+            shape.elements += 1;
+            shape.depth_work = shape.depth_work.saturating_add(depth);
+        }
+        i = tag_end.min(b.len());
+    }
+    shape
+}
+
+/// Estimated depth (levels, counted as in [`markup_shape`]) beyond which
+/// [`flatten_deep_markup`] drops nesting tags before our parse. Below [`body`]'s walk depth
+/// (256 tree levels) the walk gathers a subtree's text into one block anyway.
+pub const FLATTEN_DEPTH: usize = 256;
+
+/// `html` with the start and end tags of nesting elements deeper than `limit` (estimated as
+/// in [`markup_shape`]) replaced by a space; their text, void and implicitly closed elements
+/// (`<p>`, `<br>`, …) stay. The HTML tree builder checks scopes by walking its stack of open
+/// elements for each `<p>`/`<div>` start tag, so 100,000 elements 5,000 levels deep cost it
+/// ≈ 5·10⁸ steps (1.8 s); flattened to `limit` levels, ≈ 2.5·10⁷. Linear; the cuts are next
+/// to ASCII `<`/`>`, so the output is valid UTF-8.
+pub fn flatten_deep_markup(html: &str, limit: usize) -> String {
+    let b = html.as_bytes();
+    let mut out = String::with_capacity(html.len());
+    let (mut i, mut depth, mut copied) = (0usize, 0usize, 0usize);
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
+        let lt = i + off;
+        i = lt + 1;
         if b[i..].starts_with(b"!--") {
             match memchr::memmem::find(&b[i..], b"-->") {
                 Some(e) => i += e + 3,
@@ -170,11 +278,15 @@ pub fn nesting_depth(html: &str) -> usize {
             continue;
         }
         let name = &b[start..end];
-        let tag_end = memchr::memchr(b'>', &b[end..]).map_or(b.len(), |p| end + p);
+        let tag_end = prestrip::tag_end(b, end).unwrap_or(b.len());
         let self_closing = tag_end > 0 && b.get(tag_end - 1) == Some(&b'/');
+        let mut drop = false;
         if close {
-            depth = depth.saturating_sub(1);
-        } else if name.eq_ignore_ascii_case(b"script") || name.eq_ignore_ascii_case(b"style") {
+            if !flat_element(name) && !is_raw_text(name) {
+                drop = depth > limit;
+                depth = depth.saturating_sub(1);
+            }
+        } else if is_raw_text(name) {
             let closing: &[u8] = if name.len() == 6 {
                 b"</script"
             } else {
@@ -186,13 +298,19 @@ pub fn nesting_depth(html: &str) -> usize {
                 None => break,
             }
             continue;
-        } else if !self_closing && !flat(name) {
+        } else if !self_closing && !flat_element(name) {
             depth += 1;
-            max = max.max(depth);
+            drop = depth > limit;
         }
-        i = tag_end.min(b.len());
+        i = (tag_end + 1).min(b.len());
+        if drop {
+            out.push_str(&html[copied..lt]);
+            out.push(' ');
+            copied = i;
+        }
     }
-    max
+    out.push_str(&html[copied..]);
+    out
 }
 
 /// [`extract`] with explicit settings.
@@ -200,7 +318,7 @@ pub fn extract_with(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
     // Script/style/SVG content, comments and the attributes no step reads are dropped before
     // the one parse, in one pass (see [`prestrip::strip_for_parse`]); nothing downstream reads
     // them. The fallback extractors get the page with every attribute (see `select_body`).
-    let for_parse = prestrip::strip_for_parse(html);
+    let mut for_parse = prestrip::strip_for_parse(html);
     let depth = nesting_depth(&for_parse);
     if depth > MAX_NESTING_DEPTH {
         return Article {
@@ -210,6 +328,11 @@ pub fn extract_with(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
             )),
             ..Default::default()
         };
+    }
+    if depth > FLATTEN_DEPTH {
+        // Deep markup is flattened for our parse (its text stays), so the tree builder's
+        // scope checks stay bounded; no real page nests this deep.
+        for_parse = flatten_deep_markup(&for_parse, FLATTEN_DEPTH);
     }
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         extract_inner(html, &for_parse, url, opts)
@@ -430,6 +553,55 @@ mod tests {
         let a = extract(&deep, &Url::parse("https://x.example/").unwrap());
         assert!(a.extract_error.unwrap().contains("nested"));
         assert_eq!(nesting_depth("<script>if (a<b) {}</script><div>"), 1);
+    }
+
+    #[test]
+    fn markup_shape_measures_elements_depth_and_stray_bytes() {
+        let m = markup_shape("<html><body><div><p>a<p>b</div></body></html>");
+        // html 1 + body 2 + div 3; `<p>` does not nest.
+        assert_eq!(
+            (m.max_depth, m.elements, m.depth_work, m.tags),
+            (3, 3, 6, 5)
+        );
+        assert_eq!(m.stray_bytes, 0);
+        // End tags of elements that never nested do not pop: `<div></p>` nests.
+        assert_eq!(nesting_depth(&"<div></p>".repeat(40)), 40);
+        // NUL bytes and `<` opening no tag are each a parse error.
+        let m = markup_shape("a\0b < c <<div>x\0</div>");
+        assert_eq!((m.stray_bytes, m.elements), (4, 1));
+        // Elements × depth: n nested divs cost n(n+1)/2.
+        assert_eq!(markup_shape(&"<div>".repeat(100)).depth_work, 5050);
+    }
+
+    #[test]
+    fn deep_markup_is_flattened_with_its_text() {
+        let html = format!(
+            "<html><body>{}<p>deep text</p><span title='a>b'>x</span>{}<p>after</p>",
+            "<div class=a>".repeat(1000),
+            "</div>".repeat(1000)
+        );
+        let flat = flatten_deep_markup(&html, 50);
+        assert_eq!(nesting_depth(&flat), 50); // html, body, 48 divs; deeper tags dropped
+        assert!(flat.contains("<p>deep text</p>") && flat.contains("<p>after</p>"));
+        // A quoted `>` does not end a dropped tag early.
+        assert!(!flat.contains("b'>"), "{}", &flat[flat.len() - 200..]);
+        // Shallow markup is returned unchanged.
+        let shallow = "<div><b>x</b><!-- <div> --><script>'<div>'</script></div>";
+        assert_eq!(flatten_deep_markup(shallow, 5), shallow);
+        assert_eq!(
+            flatten_deep_markup(shallow, 1),
+            "<div> x <!-- <div> --><script>'<div>'</script></div>"
+        );
+        // Extraction keeps the text of a deep page.
+        let page = format!(
+            "<html><body>{}{}",
+            "<div>".repeat(2000),
+            "<p>The council met on Tuesday, and the budget passed after a long debate.</p>"
+                .repeat(30)
+        );
+        let a = extract(&page, &Url::parse("https://x.example/").unwrap());
+        assert!(a.extract_error.is_none());
+        assert_eq!(a.text.matches("budget passed").count(), 30, "{}", a.text);
     }
 
     #[test]

@@ -366,7 +366,7 @@ pub fn widest_tag_attributes(html: &str) -> usize {
 }
 
 /// Index of the `>` that ends the tag whose attributes start at `from` (quotes respected).
-fn tag_end(b: &[u8], from: usize) -> Option<usize> {
+pub(crate) fn tag_end(b: &[u8], from: usize) -> Option<usize> {
     let mut quote: Option<u8> = None;
     for (k, &c) in b.iter().enumerate().skip(from) {
         match quote {

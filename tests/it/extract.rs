@@ -611,3 +611,95 @@ fn hidden_elements_are_not_the_article() {
         }
     }
 }
+
+/// Pages a tester found costing 25–43 s of CPU (deep and wide nesting just under the size and
+/// depth guards) or 0.4–1 GB of memory (NUL bytes, `<` bytes: one parse error each; 500,000
+/// `<p>` tags), generated here, plus variants that hold real text.
+fn hostile_pages() -> Vec<(&'static str, String)> {
+    let nest = |depth: usize| {
+        let mut s = format!(
+            "<html><body>{}{}",
+            "<div>".repeat(depth),
+            "<p>word, word.</p></div><div>".repeat(100_000)
+        );
+        s.truncate(2 * 1_048_576 - 1000);
+        s
+    };
+    let prose = "<p>The council met on Tuesday, and the budget passed after a long debate.</p>";
+    vec![
+        ("nested 4990 deep, 2 MB", nest(4990)),
+        ("nested 200 deep, 2 MB", nest(200)),
+        (
+            "500,000 <p>, 2 MB",
+            format!("<html><body>{}", "<p>w".repeat(500_000)),
+        ),
+        ("1 MiB of NUL", "\0".repeat(1 << 20)),
+        ("1 MiB of <", "<".repeat(1 << 20)),
+        (
+            "prose between NUL runs",
+            format!(
+                "<html><body>{}",
+                format!("{prose}{}", "\0".repeat(20)).repeat(1000)
+            ),
+        ),
+    ]
+}
+
+/// The fallback extractors (trafilatura, dom_smoothie) never see these pages, whatever the
+/// engine: `Agreement` runs them on every page it may, and here it keeps the scorer's body
+/// (`Strategy::Scored`). What our own parse gets is flattened to bounded depth. Control: a
+/// normal page goes through them with that engine, and no bundled page is refused them or
+/// flattened.
+#[test]
+fn hostile_pages_never_reach_the_fallback_extractors() {
+    use copytrail::extract::body::{self, BodyEngine, Strategy};
+    use copytrail::extract::prestrip;
+    let url = Url::parse("https://hostile.example/page").unwrap();
+    let parse_input = |page: &str| {
+        let for_parse = prestrip::strip_for_parse(page);
+        if extract::nesting_depth(&for_parse) > extract::FLATTEN_DEPTH {
+            extract::flatten_deep_markup(&for_parse, extract::FLATTEN_DEPTH)
+        } else {
+            for_parse
+        }
+    };
+    for (name, page) in hostile_pages() {
+        assert!(
+            !body::fallback_affordable(&prestrip::strip(&page)),
+            "{name}"
+        );
+        let for_parse = parse_input(&page);
+        assert!(
+            extract::nesting_depth(&for_parse) <= extract::FLATTEN_DEPTH,
+            "{name}"
+        );
+        let doc = scraper::Html::parse_document(&for_parse);
+        let sel = body::select_body(&page, &doc, &url, BodyEngine::Agreement);
+        assert_eq!(sel.strategy, Strategy::Scored, "{name}");
+        if name.starts_with("prose") {
+            let a = extract::extract(&page, &url);
+            assert_eq!(a.text.matches("budget passed").count(), 1000, "{name}");
+        }
+    }
+    let normal =
+        std::fs::read_to_string(root().join("data/golden/11-jsonld-graph-author-refs/page.html"))
+            .unwrap();
+    let doc = scraper::Html::parse_document(&parse_input(&normal));
+    let sel = body::select_body(&normal, &doc, &url, BodyEngine::Agreement);
+    assert_ne!(sel.strategy, Strategy::Scored);
+    let dir = root().join("data/extraction/html");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let html = String::from_utf8_lossy(&read_gz(&path)).into_owned();
+        assert!(
+            body::fallback_affordable(&prestrip::strip(&html)),
+            "{}",
+            path.display()
+        );
+        assert!(
+            extract::nesting_depth(&prestrip::strip_for_parse(&html)) <= extract::FLATTEN_DEPTH,
+            "{}",
+            path.display()
+        );
+    }
+}
