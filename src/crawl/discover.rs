@@ -288,7 +288,7 @@ fn may_have_link_element(text: &str) -> bool {
 }
 
 /// [`html_links`]; without `want_links`, only the feeds are wanted, and a page that cannot
-/// announce one (no `<link` start tag, see [`may_have_link_element`]) is not parsed at all.
+/// announce one (no `<link` start tag, see `may_have_link_element`) is not parsed at all.
 /// `links` is then empty.
 pub fn html_links_for(
     body: &[u8],
