@@ -209,31 +209,15 @@ fn in_tx<T>(
     }
 }
 
-/// Turns on SQLite's query planner stability guarantee (`SQLITE_DBCONFIG_ENABLE_QPSG`) on
-/// `conn`: plans no longer depend on the values bound to parameters. Without it SQLite marks
-/// parameters whose value it consulted while planning and prepares the statement again every
-/// time one of them is bound anew — every call of `next_batch` and `next_due` (and of several
-/// per-page statements of the page sink) was compiled again, ~120,000 instructions each.
-/// Results are the same either way; only the choice of plan may differ.
-///
-/// # Errors
-/// [`FrontierError::Sqlite`] if SQLite refuses the setting.
-pub fn stable_plans(conn: &Connection) -> Result<(), FrontierError> {
-    conn.set_db_config(
-        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-        true,
-    )?;
-    Ok(())
-}
-
 impl Frontier {
     /// Opens (creating and migrating) the store at `path` for the frontier.
     ///
     /// # Errors
     /// [`FrontierError::Store`].
     pub fn open(path: &Path) -> Result<Frontier, FrontierError> {
+        // `Store::open` gives the connection stable query plans (no statement is prepared
+        // again at every call of `next_batch`/`next_due`).
         let store = Store::open(path)?;
-        stable_plans(store.conn())?;
         Ok(Frontier { store })
     }
 

@@ -267,13 +267,10 @@ pub fn run_writer(
         // The sink's ~10 per-page statements and the frontier's share the connection's cache
         // of prepared statements (rusqlite's default holds 16): room for both, so none is
         // prepared again for every page.
+        // (Stable query plans, set on every store connection by `Store::open`, keep them from
+        // being prepared again at every call: the writer's instructions −22 % on the crawl
+        // bench.)
         c.set_prepared_statement_cache_capacity(64);
-        // Plans that do not depend on bound values: without this, SQLite prepared several of
-        // the sink's per-page statements and the frontier's batch query again at every call
-        // (see `frontier::stable_plans`; the writer's instructions −22 % on the crawl bench).
-        if let Err(e) = super::frontier::stable_plans(c) {
-            tracing::warn!("query planner stability guarantee not enabled: {e}");
-        }
     }
     let mut last_count = std::time::Instant::now();
     if let Ok(n) = on(&frontier, &*consumer, share).queued_count() {

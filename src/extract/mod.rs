@@ -179,6 +179,81 @@ fn is_raw_text(name: &[u8]) -> bool {
     name.eq_ignore_ascii_case(b"script") || name.eq_ignore_ascii_case(b"style")
 }
 
+/// What [`TagScan`] finds at a `<`.
+enum Scanned {
+    /// A `<` that starts no tag, comment, `/` or `!` (a parse error for the tokenizer).
+    Stray,
+    /// A start or end tag.
+    Tag {
+        /// Byte offset of its `<`.
+        lt: usize,
+        /// Byte offset of its `>` (or the end of the input).
+        tag_end: usize,
+        /// An end tag.
+        close: bool,
+        /// Whether the element nests (not void, not implicitly closed, not `script`/`style`).
+        nests: bool,
+        /// Written `<…/>`.
+        self_closing: bool,
+    },
+}
+
+/// The tags of an HTML byte string, in order, for the linear estimates of
+/// [`markup_shape`] and [`flatten_deep_markup`]: comments and the content of
+/// `<script>`/`<style>` are skipped; `tag_end` finds the `>` closing a tag from the end of its
+/// name.
+struct TagScan<'a> {
+    b: &'a [u8],
+    i: usize,
+    tag_end: fn(&[u8], usize) -> Option<usize>,
+}
+
+impl<'a> Iterator for TagScan<'a> {
+    type Item = Scanned;
+
+    fn next(&mut self) -> Option<Scanned> {
+        let b = self.b;
+        loop {
+            let lt = self.i + memchr::memchr(b'<', &b[self.i..])?;
+            self.i = lt + 1;
+            if b[self.i..].starts_with(b"!--") {
+                self.i =
+                    memchr::memmem::find(&b[self.i..], b"-->").map_or(b.len(), |e| self.i + e + 3);
+                continue;
+            }
+            let close = b.get(self.i) == Some(&b'/');
+            let start = if close { self.i + 1 } else { self.i };
+            let end = b[start..]
+                .iter()
+                .position(|c| !(c.is_ascii_alphanumeric() || *c == b'!' || *c == b'-'))
+                .map_or(b.len(), |p| start + p);
+            if end == start {
+                return Some(Scanned::Stray);
+            }
+            let name = &b[start..end];
+            let tag_end = (self.tag_end)(b, end).unwrap_or(b.len());
+            let self_closing = tag_end > 0 && b.get(tag_end - 1) == Some(&b'/');
+            self.i = (tag_end + 1).min(b.len());
+            if !close && is_raw_text(name) {
+                let closing: &[u8] = if name.len() == 6 {
+                    b"</script"
+                } else {
+                    b"</style"
+                };
+                let from = tag_end.min(b.len());
+                self.i = prestrip::find_ci(&b[from..], closing).map_or(b.len(), |e| from + e);
+            }
+            return Some(Scanned::Tag {
+                lt,
+                tag_end,
+                close,
+                nests: !flat_element(name) && !is_raw_text(name),
+                self_closing,
+            });
+        }
+    }
+}
+
 /// Measures `html`'s markup ([`MarkupShape`]) with a linear byte scan: start tags push, end
 /// tags pop; void elements, self-closing tags, comments, doctypes and the content of
 /// `<script>`/`<style>` are skipped, and elements the parser closes implicitly (`p`, `li`,
@@ -189,56 +264,37 @@ pub fn markup_shape(html: &str) -> MarkupShape {
         stray_bytes: memchr::memchr_iter(0, b).count(),
         ..Default::default()
     };
-    let (mut i, mut depth) = (0usize, 0usize);
-    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
-        i += off + 1;
-        if b[i..].starts_with(b"!--") {
-            match memchr::memmem::find(&b[i..], b"-->") {
-                Some(e) => i += e + 3,
-                None => break,
-            }
-            continue;
-        }
-        let close = b.get(i) == Some(&b'/');
-        let start = if close { i + 1 } else { i };
-        let end = b[start..]
-            .iter()
-            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'!' || *c == b'-'))
-            .map_or(b.len(), |p| start + p);
-        if end == start {
+    let next_gt = |b: &[u8], from: usize| memchr::memchr(b'>', &b[from..]).map(|p| from + p);
+    let mut depth = 0usize;
+    for t in (TagScan {
+        b,
+        i: 0,
+        tag_end: next_gt,
+    }) {
+        let Scanned::Tag {
+            close,
+            nests,
+            self_closing,
+            ..
+        } = t
+        else {
             shape.stray_bytes += 1;
             continue;
-        }
-        let name = &b[start..end];
-        let tag_end = memchr::memchr(b'>', &b[end..]).map_or(b.len(), |p| end + p);
-        let self_closing = tag_end > 0 && b.get(tag_end - 1) == Some(&b'/');
-        if !close {
-            shape.tags += 1;
-        }
+        };
         if close {
             // End tags of elements that never nested do not pop (`<div></p>` repeated nests).
-            if !flat_element(name) && !is_raw_text(name) {
+            if nests {
                 depth = depth.saturating_sub(1);
             }
-        } else if is_raw_text(name) {
-            let closing: &[u8] = if name.len() == 6 {
-                b"</script"
-            } else {
-                b"</style"
-            };
-            let from = tag_end.min(b.len());
-            match prestrip::find_ci(&b[from..], closing) {
-                Some(e) => i = from + e,
-                None => break,
-            }
             continue;
-        } else if !self_closing && !flat_element(name) {
+        }
+        shape.tags += 1;
+        if nests && !self_closing {
             depth += 1;
             shape.max_depth = shape.max_depth.max(depth);
             shape.elements += 1;
             shape.depth_work = shape.depth_work.saturating_add(depth);
         }
-        i = tag_end.min(b.len());
     }
     shape
 }
@@ -257,56 +313,39 @@ pub const FLATTEN_DEPTH: usize = 256;
 pub fn flatten_deep_markup(html: &str, limit: usize) -> String {
     let b = html.as_bytes();
     let mut out = String::with_capacity(html.len());
-    let (mut i, mut depth, mut copied) = (0usize, 0usize, 0usize);
-    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
-        let lt = i + off;
-        i = lt + 1;
-        if b[i..].starts_with(b"!--") {
-            match memchr::memmem::find(&b[i..], b"-->") {
-                Some(e) => i += e + 3,
-                None => break,
-            }
+    let (mut depth, mut copied) = (0usize, 0usize);
+    let scan = TagScan {
+        b,
+        i: 0,
+        tag_end: prestrip::tag_end,
+    };
+    for t in scan {
+        let Scanned::Tag {
+            lt,
+            tag_end,
+            close,
+            nests,
+            self_closing,
+        } = t
+        else {
             continue;
-        }
-        let close = b.get(i) == Some(&b'/');
-        let start = if close { i + 1 } else { i };
-        let end = b[start..]
-            .iter()
-            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'!' || *c == b'-'))
-            .map_or(b.len(), |p| start + p);
-        if end == start {
-            continue;
-        }
-        let name = &b[start..end];
-        let tag_end = prestrip::tag_end(b, end).unwrap_or(b.len());
-        let self_closing = tag_end > 0 && b.get(tag_end - 1) == Some(&b'/');
-        let mut drop = false;
-        if close {
-            if !flat_element(name) && !is_raw_text(name) {
-                drop = depth > limit;
-                depth = depth.saturating_sub(1);
-            }
-        } else if is_raw_text(name) {
-            let closing: &[u8] = if name.len() == 6 {
-                b"</script"
-            } else {
-                b"</style"
-            };
-            let from = tag_end.min(b.len());
-            match prestrip::find_ci(&b[from..], closing) {
-                Some(e) => i = from + e,
-                None => break,
-            }
-            continue;
-        } else if !self_closing && !flat_element(name) {
+        };
+        let drop = if !nests {
+            false
+        } else if close {
+            let deep = depth > limit;
+            depth = depth.saturating_sub(1);
+            deep
+        } else if !self_closing {
             depth += 1;
-            drop = depth > limit;
-        }
-        i = (tag_end + 1).min(b.len());
+            depth > limit
+        } else {
+            false
+        };
         if drop {
             out.push_str(&html[copied..lt]);
             out.push(' ');
-            copied = i;
+            copied = (tag_end + 1).min(b.len());
         }
     }
     out.push_str(&html[copied..]);

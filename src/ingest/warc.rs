@@ -186,10 +186,8 @@ impl WarcFile {
                 }))
             }
             Ok(_) => {
-                let mut out = self.records_in_member(&block, record, offset).into_iter();
-                let first = out.next();
-                self.queued.extend(out);
-                first
+                let out = self.records_in_member(&block, record, offset);
+                self.first_queue_rest(out)
             }
             Err(e) => {
                 // A corrupt or truncated member: the records complete before the damage are
@@ -225,12 +223,20 @@ impl WarcFile {
                 if !self.resync(offset) {
                     self.done = true;
                 }
-                let mut out = out.into_iter();
-                let first = out.next();
-                self.queued.extend(out);
-                first
+                self.first_queue_rest(out)
             }
         }
+    }
+
+    /// Returns the first of `records` and queues the rest for the following calls.
+    fn first_queue_rest(
+        &mut self,
+        records: Vec<Result<WarcRecord, RecordError>>,
+    ) -> Option<Result<WarcRecord, RecordError>> {
+        let mut records = records.into_iter();
+        let first = records.next();
+        self.queued.extend(records);
+        first
     }
 
     /// The records of one decompressed gzip member (see [`split_member`]), numbered from
@@ -244,28 +250,24 @@ impl WarcFile {
     ) -> Vec<Result<WarcRecord, RecordError>> {
         let pieces = split_member(block);
         let mut out = Vec::with_capacity(pieces.len());
-        {
-            {
-                for (i, piece) in pieces.into_iter().enumerate() {
-                    let record = if i == 0 {
-                        record
-                    } else {
-                        self.next_record += 1;
-                        self.next_record - 1
-                    };
-                    let err = |reason: String| RecordError {
-                        file: self.path.clone(),
-                        record,
-                        offset,
-                        reason,
-                    };
-                    // A short or missing trailer is restored by `parse_record`.
-                    out.push(match piece {
-                        Ok(bytes) => parse_record(bytes, record, offset).map_err(err),
-                        Err(reason) => Err(err(reason)),
-                    });
-                }
-            }
+        for (i, piece) in pieces.into_iter().enumerate() {
+            let record = if i == 0 {
+                record
+            } else {
+                self.next_record += 1;
+                self.next_record - 1
+            };
+            let err = |reason: String| RecordError {
+                file: self.path.clone(),
+                record,
+                offset,
+                reason,
+            };
+            // A short or missing trailer is restored by `parse_record`.
+            out.push(match piece {
+                Ok(bytes) => parse_record(bytes, record, offset).map_err(err),
+                Err(reason) => Err(err(reason)),
+            });
         }
         out
     }

@@ -968,6 +968,36 @@ fn a_warc_gz_with_a_damaged_first_member_keeps_the_rest() {
     assert_eq!(pages, 63);
 }
 
+/// `bytes` as one gzip member.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// A plain WARC as a `.warc.gz` with one gzip member per record.
+fn gzip_per_record(plain: &[u8]) -> Vec<u8> {
+    let starts = record_starts(plain);
+    let mut out = Vec::new();
+    for (k, &s) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(plain.len());
+        out.extend_from_slice(&gzip(&plain[s..end]));
+    }
+    out
+}
+
+/// Index (in `starts`) of the first HTML `response` record at or after `from` that is not the
+/// last record.
+fn html_response_after(plain: &[u8], starts: &[usize], from: usize) -> usize {
+    (from..starts.len() - 1)
+        .find(|&i| {
+            let rec = &plain[starts[i]..starts[i + 1]];
+            rec.windows(19).any(|w| w == b"WARC-Type: response")
+                && rec.windows(9).any(|w| w.eq_ignore_ascii_case(b"text/html"))
+        })
+        .unwrap()
+}
+
 /// The sample WARC with every record's header lines and trailer ending in a bare LF.
 fn with_lf_line_ends(plain: &[u8]) -> Vec<u8> {
     let starts = record_starts(plain);
@@ -1002,21 +1032,11 @@ fn warc_records_with_lf_line_ends_are_read_and_unknown_versions_reported() {
     // Bare LF line ends: plain, one gzip member per record, and the whole file in one member.
     let lf = with_lf_line_ends(&plain);
     assert!(lf.starts_with(b"WARC/1.") && lf[8] == b'\n' && lf.len() < plain.len());
-    let starts = record_starts(&lf);
-    let gz = |b: &[u8]| {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        e.write_all(b).unwrap();
-        e.finish().unwrap()
-    };
-    let mut per_record = Vec::new();
-    for (k, &s) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).copied().unwrap_or(lf.len());
-        per_record.extend_from_slice(&gz(&lf[s..end]));
-    }
+    let per_record = gzip_per_record(&lf);
     for (name, bytes) in [
         ("lf.warc", lf.clone()),
         ("lf.warc.gz", per_record),
-        ("lf-whole.warc.gz", gz(&lf)),
+        ("lf-whole.warc.gz", gzip(&lf)),
     ] {
         let p = dir.path().join(name);
         std::fs::write(&p, &bytes).unwrap();
@@ -1026,13 +1046,7 @@ fn warc_records_with_lf_line_ends_are_read_and_unknown_versions_reported() {
 
     // A record claiming WARC/2.0 is reported, not read; the records around it are.
     let starts = record_starts(&plain);
-    let i = (starts.len() / 2..starts.len())
-        .find(|&i| {
-            let rec = &plain[starts[i]..starts[i + 1]];
-            rec.windows(19).any(|w| w == b"WARC-Type: response")
-                && rec.windows(9).any(|w| w.eq_ignore_ascii_case(b"text/html"))
-        })
-        .unwrap();
+    let i = html_response_after(&plain, &starts, starts.len() / 2);
     let mut v2 = plain.clone();
     v2[starts[i]..starts[i] + 8].copy_from_slice(b"WARC/2.0");
     let p = dir.path().join("v2.warc");
@@ -1047,9 +1061,7 @@ fn warc_records_with_lf_line_ends_are_read_and_unknown_versions_reported() {
 fn a_whole_file_gzip_warc_cut_short_keeps_the_records_before_the_cut() {
     let dir = tempfile::tempdir().unwrap();
     let plain = gunzip_all(&sample());
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(&plain).unwrap();
-    let whole = e.finish().unwrap();
+    let whole = gzip(&plain);
     let cut = &whole[..whole.len() / 2];
     let p = dir.path().join("cut.warc.gz");
     std::fs::write(&p, cut).unwrap();
@@ -1076,13 +1088,7 @@ fn a_gzip_record_whose_content_length_is_too_small_is_reported_not_stored_short(
     std::fs::write(&p, &plain).unwrap();
     let (all_pages, _) = count_pages(&p);
     // A response record in the middle, its Content-Length 100 bytes short.
-    let i = (starts.len() / 2..starts.len() - 1)
-        .find(|&i| {
-            let rec = &plain[starts[i]..starts[i + 1]];
-            rec.windows(19).any(|w| w == b"WARC-Type: response")
-                && rec.windows(9).any(|w| w.eq_ignore_ascii_case(b"text/html"))
-        })
-        .unwrap();
+    let i = html_response_after(&plain, &starts, starts.len() / 2);
     let rec = &plain[starts[i]..starts[i + 1]];
     let at = rec
         .windows(16)
@@ -1092,20 +1098,10 @@ fn a_gzip_record_whose_content_length_is_too_small_is_reported_not_stored_short(
     let end = at + rec[at..].iter().position(|&b| b == b'\r').unwrap();
     let len: usize = std::str::from_utf8(&rec[at..end]).unwrap().parse().unwrap();
     let broken = set_content_length(&plain, starts[i], &(len - 100).to_string());
-    let starts = record_starts(&broken);
-    let gz = |b: &[u8]| {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        e.write_all(b).unwrap();
-        e.finish().unwrap()
-    };
-    let mut per_record = Vec::new();
-    for (k, &s) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).copied().unwrap_or(broken.len());
-        per_record.extend_from_slice(&gz(&broken[s..end]));
-    }
+    let per_record = gzip_per_record(&broken);
     for (name, bytes) in [
         ("per-record.warc.gz", per_record),
-        ("whole.warc.gz", gz(&broken)),
+        ("whole.warc.gz", gzip(&broken)),
         ("plain.warc", broken.clone()),
     ] {
         let p = dir.path().join(name);
