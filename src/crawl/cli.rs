@@ -269,6 +269,9 @@ pub fn config_from_args(args: &CrawlOptions) -> Result<CrawlConfig, String> {
         (None, Some(c)) => format!("copytrail/{} (+{c})", env!("CARGO_PKG_VERSION")),
         (None, None) => format!("copytrail/{}", env!("CARGO_PKG_VERSION")),
     };
+    if args.timeout.is_zero() || args.connect_timeout.is_zero() {
+        return Err("--timeout and --connect-timeout must be longer than 0 s".into());
+    }
     if user_agent.trim().is_empty() || user_agent.contains(['\r', '\n']) {
         return Err("--user-agent must be a non-empty single line".into());
     }
@@ -347,6 +350,58 @@ pub fn print_summary(s: &Summary) {
     }
 }
 
+/// Why `warc` cannot take the crawl's WARC records, if it cannot: records are appended, so an
+/// existing file must already be a WARC file (plain, or gzip whose first member starts with
+/// `WARC/`), and it must not be the store or the seeds file (`others`). `None` when it is
+/// fine, including a file that does not exist yet or is empty.
+pub fn warc_target_problem(warc: &Path, others: &[&Path]) -> Option<String> {
+    use std::io::Read;
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    };
+    if let Some(o) = others.iter().find(|o| same(warc, o)) {
+        return Some(format!(
+            "{}: is also the store or the seeds file ({})",
+            warc.display(),
+            o.display()
+        ));
+    }
+    let meta = match std::fs::metadata(warc) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => return Some(format!("{}: {e}", warc.display())),
+    };
+    if !meta.is_file() {
+        return Some(format!("{}: not a regular file", warc.display()));
+    }
+    if meta.len() == 0 {
+        return None;
+    }
+    let mut head = Vec::with_capacity(5);
+    let opened = std::fs::File::open(warc).and_then(|f| {
+        let mut start = [0u8; 2];
+        let mut f = f;
+        f.read_exact(&mut start)?;
+        let rest = std::io::Read::chain(&start[..], f);
+        if start == [0x1f, 0x8b] {
+            flate2::read::GzDecoder::new(rest)
+                .take(5)
+                .read_to_end(&mut head)
+        } else {
+            rest.take(5).read_to_end(&mut head)
+        }
+    });
+    match opened {
+        Ok(_) if head == b"WARC/" => None,
+        Ok(_) | Err(_) => Some(format!(
+            "{}: exists and is not a WARC file (records are appended to an existing WARC file; \
+             refusing to append to anything else)",
+            warc.display()
+        )),
+    }
+}
+
 /// Runs `copytrail crawl` against the store at `db`.
 pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
     let _ = tracing_subscriber::fmt()
@@ -366,6 +421,15 @@ pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
     };
     if let Some(why) = crate::cli::not_a_store_file(db) {
         eprintln!("copytrail crawl: {why}");
+        return ExitCode::from(2);
+    }
+    if let Some(why) = args
+        .opts
+        .warc
+        .as_deref()
+        .and_then(|w| warc_target_problem(w, &[db, &args.seeds]))
+    {
+        eprintln!("copytrail crawl: --warc {why}");
         return ExitCode::from(2);
     }
     let seeds = match load_seeds(&args.seeds, db) {
@@ -497,6 +561,65 @@ mod tests {
         assert_eq!(parse_size("100").unwrap(), 100);
         assert!(parse_size("0").is_err());
         assert!(parse_size("3 furlongs").is_err());
+    }
+
+    #[test]
+    fn warc_target_must_be_a_warc_file_or_new() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        // Missing, empty: fine.
+        assert_eq!(warc_target_problem(&p("new.warc.gz"), &[]), None);
+        std::fs::write(p("empty.warc.gz"), b"").unwrap();
+        assert_eq!(warc_target_problem(&p("empty.warc.gz"), &[]), None);
+        // A WARC file, plain or gzip per record: fine (appended to on resume).
+        std::fs::write(p("plain.warc"), b"WARC/1.1\r\nWARC-Type: warcinfo\r\n").unwrap();
+        assert_eq!(warc_target_problem(&p("plain.warc"), &[]), None);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"WARC/1.1\r\nWARC-Type: warcinfo\r\n")
+            .unwrap();
+        std::fs::write(p("ok.warc.gz"), gz.finish().unwrap()).unwrap();
+        assert_eq!(warc_target_problem(&p("ok.warc.gz"), &[]), None);
+        // Anything else that exists is refused: a SQLite store, a text file, gzip of other
+        // data, a directory; and the store or seeds path itself even before it exists.
+        std::fs::write(p("s.db"), b"SQLite format 3\0...").unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"<html>not warc</html>").unwrap();
+        std::fs::write(p("page.html.gz"), gz.finish().unwrap()).unwrap();
+        std::fs::write(p("seeds.txt"), b"https://a.example/\n").unwrap();
+        for bad in ["s.db", "page.html.gz", "seeds.txt"] {
+            let why = warc_target_problem(&p(bad), &[]).expect(bad);
+            assert!(why.contains("not a WARC file"), "{why}");
+        }
+        assert!(
+            warc_target_problem(dir.path(), &[])
+                .unwrap()
+                .contains("not a regular")
+        );
+        let why = warc_target_problem(&p("future.db"), &[&p("future.db")]).unwrap();
+        assert!(why.contains("also the store"), "{why}");
+        // Bytes of a refused file are untouched.
+        assert_eq!(
+            std::fs::read(p("seeds.txt")).unwrap(),
+            b"https://a.example/\n"
+        );
+    }
+
+    #[test]
+    fn zero_timeouts_are_refused() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct T {
+            #[command(flatten)]
+            opts: CrawlOptions,
+        }
+        for flag in ["--timeout", "--connect-timeout"] {
+            let t = T::try_parse_from(["t", flag, "0s"]).unwrap();
+            let e = config_from_args(&t.opts).err().expect(flag);
+            assert!(e.contains("longer than 0"), "{e}");
+        }
+        let t = T::try_parse_from(["t", "--timeout", "1s"]).unwrap();
+        assert!(config_from_args(&t.opts).is_ok());
     }
 
     #[test]

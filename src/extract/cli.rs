@@ -21,7 +21,7 @@ pub struct ExtractArgs {
     pub files: Vec<std::path::PathBuf>,
     /// Select the body with our block scorer alone, never falling back to the trafilatura +
     /// dom_smoothie agreement (faster, lower F1); same as `--engine scored`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "engine")]
     pub fast: bool,
     /// Body engine: `auto` (default: our scorer, agreement fallback on doubtful pages),
     /// `scored`, `agreement`, `readability` (dom_smoothie alone).
@@ -62,7 +62,7 @@ pub struct EvalExtractArgs {
     #[arg(long, default_value_t = 1)]
     pub repeat: u32,
     /// Evaluate the fast body engine (our scorer alone); same as `--engine scored`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "engine")]
     pub fast: bool,
     /// Body engine to evaluate (see `copytrail extract --engine`).
     #[arg(long, value_enum)]
@@ -237,6 +237,9 @@ pub fn read_truth(path: &Path) -> Result<Vec<TruthPage>, ExtractCliError> {
                 .to_string(),
         })
         .collect();
+    if pages.is_empty() {
+        return Err(terr("it lists no pages (nothing to evaluate)".into()));
+    }
     pages.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(pages)
 }

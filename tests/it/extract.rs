@@ -426,6 +426,50 @@ fn eval_extract_without_truth_file_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// A truth file listing no pages is refused (exit 2, a message naming it) instead of printing
+/// scores of nothing; `--fast` together with `--engine` is a usage error, not silently ignored.
+#[test]
+fn eval_extract_refuses_empty_truth_and_fast_with_engine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tpath = tmp.path().join("truth.json");
+    std::fs::write(&tpath, "{}").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .args(["eval", "extract", "--truth"])
+        .arg(&tpath)
+        .arg("--html-dir")
+        .arg(root().join("data/extraction/html"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no pages") && err.contains("truth.json"),
+        "{err}"
+    );
+    for args in [
+        &["extract", "--fast", "--engine", "agreement", "x.html"][..],
+        &[
+            "eval",
+            "extract",
+            "--fast",
+            "--engine",
+            "auto",
+            "--truth",
+            "t",
+            "--html-dir",
+            "d",
+        ][..],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_copytrail"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+    }
+}
+
 /// `copytrail extract … | head -1`: the reader closes the pipe early; the command stops
 /// quietly with exit code 0 instead of reporting a failure.
 #[test]
