@@ -615,7 +615,9 @@ mod tests {
         }
         for flag in ["--timeout", "--connect-timeout"] {
             let t = T::try_parse_from(["t", flag, "0s"]).unwrap();
-            let e = config_from_args(&t.opts).err().expect(flag);
+            let Err(e) = config_from_args(&t.opts) else {
+                panic!("{flag} 0s accepted");
+            };
             assert!(e.contains("longer than 0"), "{e}");
         }
         let t = T::try_parse_from(["t", "--timeout", "1s"]).unwrap();
