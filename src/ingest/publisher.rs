@@ -77,13 +77,21 @@ fn parse_any_time(s: &str) -> Option<DateTime<FixedOffset>> {
 /// Parses one line into a URL and an [`Article`].
 ///
 /// # Errors
-/// A reason when the line is not a JSON object with a valid absolute `url`, or when its `text`
-/// is larger than the page limit ([`super::warc::MAX_PAGE_BYTES`], 10 MiB) that WARC and HTML
+/// A reason when the line is not a JSON object with a valid absolute `url` and a non-empty
+/// `text` (a leading byte order mark is ignored), or when its `text` is larger than the page limit ([`super::warc::MAX_PAGE_BYTES`], 10 MiB) that WARC and HTML
 /// pages get too.
 /// The third value is a warning when a field was present but could not be used (an
 /// unparseable `published`): the article is kept without it, and the caller reports it.
 pub fn parse_line(line: &str) -> Result<(url::Url, Article, Option<String>), String> {
+    // A byte order mark (editors put one on the first line) is not part of the JSON.
+    let line = line.strip_prefix('\u{feff}').unwrap_or(line);
     let a: SuppliedArticle = serde_json::from_str(line).map_err(|e| format!("bad JSON: {e}"))?;
+    if a.text.trim().is_empty() {
+        return Err(
+            "no `text`: a publisher article needs its body text (is this a JSON Lines file of articles?); skipped"
+                .into(),
+        );
+    }
     if a.text.len() as u64 > super::warc::MAX_PAGE_BYTES {
         return Err(format!(
             "text of {} bytes is larger than the {}-byte page limit; skipped",
@@ -150,6 +158,25 @@ mod tests {
         );
         let e = parse_line(&huge).unwrap_err();
         assert!(e.contains("page limit"), "{e}");
+    }
+
+    #[test]
+    fn bom_is_ignored_and_lines_without_text_are_refused() {
+        let (u, a, _) =
+            parse_line("\u{feff}{\"url\":\"https://ft.example/a\",\"text\":\"Body here\"}")
+                .unwrap();
+        assert_eq!(
+            (u.as_str(), a.text.as_str()),
+            ("https://ft.example/a", "Body here")
+        );
+        // A labels file (url, no text) or a blank text is not an article.
+        for line in [
+            r#"{"url":"https://ft.example/a","copy_of":"https://b.example/"}"#,
+            r#"{"url":"https://ft.example/a","title":"T","text":"  \n "}"#,
+        ] {
+            let e = parse_line(line).unwrap_err();
+            assert!(e.contains("no `text`"), "{line}: {e}");
+        }
     }
 
     #[test]

@@ -590,20 +590,42 @@ fn json_lines_are_streamed_and_an_overlong_line_is_skipped() {
         r#"{{"url":"https://ft.example/x","text":"{}"}}"#,
         "a".repeat(copytrail::ingest::run::MAX_JSONL_LINE_BYTES as usize)
     );
-    std::fs::write(&path, format!("{}\n{long}\n{}\n", line(1), line(2))).unwrap();
+    // A byte order mark on line 1 is ignored (the line is kept); a line with no text (a
+    // labels file, say) is a recorded failure, not an empty article.
+    let labels_like = r#"{"url":"https://ft.example/3","copy_of":"https://ft.example/1"}"#;
+    std::fs::write(
+        &path,
+        format!("\u{feff}{}\n{long}\n{}\n{labels_like}\n", line(1), line(2)),
+    )
+    .unwrap();
     let (store, s) = ingest(Store::open_in_memory().unwrap(), &[path], vec![]);
     assert_eq!(s.pages_read, 2);
-    assert_eq!(s.failures, 1);
-    let reason: String = store
+    assert_eq!(s.failures, 2);
+    let reasons: Vec<String> = store
         .conn()
-        .query_row("SELECT source || ' ' || reason FROM failures", [], |r| {
-            r.get(0)
-        })
+        .prepare("SELECT source || ' ' || reason FROM failures ORDER BY source")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
         .unwrap();
     assert!(
-        reason.contains(":2") && reason.contains("longer than"),
-        "{reason}"
+        reasons[0].contains(":2") && reasons[0].contains("longer than"),
+        "{reasons:?}"
     );
+    assert!(
+        reasons[1].contains(":4") && reasons[1].contains("no `text`"),
+        "{reasons:?}"
+    );
+    let urls: Vec<String> = store
+        .conn()
+        .prepare("SELECT url FROM pages ORDER BY url")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(urls, ["https://ft.example/1", "https://ft.example/2"]);
 }
 
 #[test]
