@@ -87,6 +87,11 @@ pub struct Verdict {
     pub action: UrlAction,
 }
 
+/// Longest deferral of a host (7 days, in seconds): a `Retry-After` beyond
+/// [`BackoffPolicy::max_retry_after`] defers the host to a later run for the time asked, but for
+/// at most this long, so an absurd value (years, 10^30 s) cannot block a host for ever.
+pub const MAX_HOST_DEFERRAL: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// Parses a `Retry-After` value into a wait from the receipt time.
 ///
 /// Delta-seconds (`"120"`) are taken as they are. An HTTP-date (IMF-fixdate, RFC 850 or asctime,
@@ -135,6 +140,8 @@ pub fn decide(
 ) -> Verdict {
     let retryable_wait = |wait: Duration| {
         if wait > policy.max_retry_after {
+            // A server asking for years (or 10^30 s) defers the host to a later run, not forever.
+            let wait = wait.min(MAX_HOST_DEFERRAL);
             Verdict {
                 host_pause: wait,
                 action: UrlAction::DeferHost { after: wait },
@@ -323,6 +330,30 @@ mod tests {
                 "{bad:?}"
             );
             assert!(v.host_pause > Duration::ZERO);
+        }
+    }
+
+    #[test]
+    fn absurd_retry_after_defers_the_host_for_at_most_a_week() {
+        let day = Duration::from_secs(86_400);
+        for (value, want) in [
+            ("1000000000000000000000000000000", MAX_HOST_DEFERRAL),
+            ("31536000", MAX_HOST_DEFERRAL),
+            ("86400", day),
+        ] {
+            let v = decide(
+                &policy_case20(),
+                Outcome::Response {
+                    status: 503,
+                    retry_after: Some(value),
+                    date: None,
+                },
+                1,
+                case_date(),
+                0.0,
+            );
+            assert_eq!(v.action, UrlAction::DeferHost { after: want }, "{value}");
+            assert_eq!(v.host_pause, want, "{value}");
         }
     }
 
