@@ -106,6 +106,10 @@ fn joined_exit(r: Result<Result<(), Stop>, tokio::task::JoinError>) -> Option<Ho
     }
 }
 
+/// Waits for a host's next URL at least this long are announced (a `warn` log line), so a
+/// crawl that waits for a paused host does not look hung.
+pub const LONG_WAIT_NOTICE: Duration = Duration::from_secs(10);
+
 /// Runs the worker of one host until it has nothing due, is deferred, or the crawl stops.
 /// Up to `--host-concurrency` URLs of the host are processed at once (each request still
 /// passes the gate, whose semaphore enforces the same limit).
@@ -177,6 +181,15 @@ async fn host_loop(ctx: &Arc<Ctx>, gate: &Arc<HostGate>, inflight: &mut UrlTasks
             let wait = Duration::from_millis(u64::try_from(due - now_ms()).unwrap_or(0));
             if wait > ctx.cfg.backoff.max_retry_after {
                 return HostExit::Deferred(format!("next URL due in {} s", wait.as_secs()));
+            }
+            if wait >= LONG_WAIT_NOTICE {
+                // A host paused by Retry-After, backoff or an unreachable robots.txt (possibly
+                // by an earlier run): say so instead of waiting silently.
+                tracing::warn!(
+                    "{host}: waiting {} s until its next URL is due (paused by Retry-After, \
+                     backoff or an unreachable robots.txt); Ctrl-C stops, the next run resumes",
+                    secs_up(wait)
+                );
             }
             tokio::select! {
                 _ = tokio::time::sleep(wait.max(Duration::from_millis(1))) => {}

@@ -1362,6 +1362,65 @@ async fn watch_mode_repolls_feeds_conditionally_until_cancelled() {
     assert_eq!(pages.len(), 2);
 }
 
+/// A host paused by Retry-After (within --max-retry-after) makes the crawl wait: the wait is
+/// announced on standard error instead of looking like a hang, and Ctrl-C ends it at once.
+#[test]
+fn a_long_wait_for_a_paused_host_is_announced() {
+    use std::io::BufRead;
+    let web = Web::start_in_thread();
+    let host = "paused.example";
+    web.page(
+        host,
+        "/p",
+        Resp::new(503, "text/plain", "").header("Retry-After", "40"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("w.db");
+    let seeds_path = dir.path().join("seeds.txt");
+    std::fs::write(&seeds_path, web.url(host, "/p")).unwrap();
+    let mut child = binary_crawl(&web, &db, &seeds_path, &[host], "0s")
+        .args(["--max-retry-after", "5m"])
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    let t0 = std::time::Instant::now();
+    let announced = loop {
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(l) if l.contains("waiting") => break l,
+            Ok(_) => {}
+            Err(e) => panic!("no announcement after {:?}: {e}", t0.elapsed()),
+        }
+    };
+    assert!(
+        announced.contains(host) && announced.contains("until its next URL is due"),
+        "{announced}"
+    );
+    // 40 s asked: the announced wait is between 30 and 40 s.
+    let secs: u64 = announced
+        .split("waiting ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!((30..=40).contains(&secs), "{announced}");
+    let st = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(t0.elapsed() < Duration::from_secs(25));
+    assert_eq!(web.count(host, "/p"), 1);
+}
+
 #[test]
 fn ctrl_c_stops_the_binary_cleanly_with_exit_code_130_and_the_next_run_resumes() {
     let web = Web::start_in_thread();
