@@ -402,6 +402,29 @@ pub fn warc_target_problem(warc: &Path, others: &[&Path]) -> Option<String> {
     }
 }
 
+/// Prints why URLs failed in this run (grouped by reason, most frequent first, with one example
+/// URL each), so a failure count never comes without its reasons.
+fn print_failures(db: &Path, since_ms: i64, failed_total: u64) {
+    if failed_total == 0 {
+        return;
+    }
+    const GROUPS: usize = 10;
+    match super::frontier::Frontier::open(db).and_then(|f| f.failures_since(since_ms, GROUPS)) {
+        Ok(groups) => {
+            for (why, n, url) in &groups {
+                eprintln!("failed {n}: {why} (e.g. {url})");
+            }
+            if groups.len() == GROUPS {
+                eprintln!(
+                    "(more reasons: sqlite3 {} \"SELECT note, url FROM frontier WHERE state = 'failed'\")",
+                    db.display()
+                );
+            }
+        }
+        Err(e) => eprintln!("copytrail crawl: cannot list failed URLs: {e}"),
+    }
+}
+
 /// Runs `copytrail crawl` against the store at `db`.
 pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
     let _ = tracing_subscriber::fmt()
@@ -507,6 +530,7 @@ pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
         }
     };
     let cancel = CancellationToken::new();
+    let started_ms = super::engine::now_ms();
     let result = rt.block_on(async {
         let c = cancel.clone();
         tokio::spawn(async move {
@@ -518,11 +542,26 @@ pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
                 }
             }
         });
+        // SIGTERM (a service manager, `kill`) stops as cleanly as Ctrl-C.
+        #[cfg(unix)]
+        {
+            let c = cancel.clone();
+            use tokio::signal::unix::{SignalKind, signal};
+            if let Ok(mut term) = signal(SignalKind::terminate()) {
+                tokio::spawn(async move {
+                    if term.recv().await.is_some() {
+                        eprintln!("\ncopytrail crawl: SIGTERM, stopping…");
+                        c.cancel();
+                    }
+                });
+            }
+        }
         crawl(cfg, db, seeds, consumer, cancel.clone()).await
     });
     match result {
         Ok(summary) => {
             print_summary(&summary);
+            print_failures(db, started_ms, summary.frontier.failed);
             if summary.interrupted {
                 ExitCode::from(130)
             } else if summary.errors > 0

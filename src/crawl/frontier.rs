@@ -376,6 +376,29 @@ impl Frontier {
         self.on(None).counts()
     }
 
+    /// URLs that failed at or after `since_ms` (Unix ms), grouped by reason (the row's note, or
+    /// `HTTP <status>`): up to `limit` groups, most frequent first, each as (reason, count, one
+    /// example URL).
+    ///
+    /// # Errors
+    /// [`FrontierError::Sqlite`].
+    pub fn failures_since(
+        &self,
+        since_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<(String, u64, String)>, FrontierError> {
+        let mut st = self.store.conn().prepare(
+            "SELECT COALESCE(note, 'HTTP ' || status, 'no reason recorded') AS why,
+                    COUNT(*), MIN(url)
+             FROM frontier WHERE state = 'failed' AND fetched_at >= ?1
+             GROUP BY why ORDER BY COUNT(*) DESC, why LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![since_ms, limit as i64], |r| {
+            Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// See [`On::robots`].
     ///
     /// # Errors

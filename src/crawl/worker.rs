@@ -699,7 +699,19 @@ async fn process(ctx: &Ctx, gate: &HostGate, entry: Entry) -> Result<(), Stop> {
     }
     if !(200..300).contains(&ex.status) {
         completion.state = Final::Failed;
-        completion.note = Some(format!("HTTP {}", ex.status));
+        completion.note = Some(if (300..400).contains(&ex.status) {
+            // A redirect the chain could not follow: say why, not just the status.
+            match ex.header("location") {
+                Some(l) if !l.trim().is_empty() => format!(
+                    "HTTP {} redirect to an unusable Location {:?}",
+                    ex.status,
+                    l.chars().take(200).collect::<String>()
+                ),
+                _ => format!("HTTP {} redirect without a Location header", ex.status),
+            }
+        } else {
+            format!("HTTP {}", ex.status)
+        });
         ctx.stats.errors.fetch_add(1, Ordering::Relaxed);
         return complete(ctx, completion, None, exchanges).await;
     }

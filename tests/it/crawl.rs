@@ -1362,6 +1362,116 @@ async fn watch_mode_repolls_feeds_conditionally_until_cancelled() {
     assert_eq!(pages.len(), 2);
 }
 
+/// The end-of-run summary says why URLs failed (grouped, with an example each), and a redirect
+/// that cannot be followed names its missing or unusable Location instead of a bare status.
+#[test]
+fn crawl_summary_lists_failure_reasons() {
+    let web = Web::start_in_thread();
+    let host = "fails.example";
+    web.page(host, "/ok", article("fine page", &[]));
+    web.page(host, "/gone1", Resp::new(404, "text/html", "no"));
+    web.page(host, "/gone2", Resp::new(404, "text/html", "no"));
+    web.page(host, "/r-none", Resp::new(302, "text/html", ""));
+    web.page(
+        host,
+        "/r-bad",
+        Resp::new(302, "text/html", "").header("Location", "http://[::bad/x"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("f.db");
+    let seeds_path = dir.path().join("seeds.txt");
+    let seeds: Vec<String> = ["/ok", "/gone1", "/gone2", "/r-none", "/r-bad"]
+        .iter()
+        .map(|p| web.url(host, p))
+        .collect();
+    std::fs::write(&seeds_path, seeds.join("\n")).unwrap();
+    let out = binary_crawl(&web, &db, &seeds_path, &[host], "0s")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("4 failed"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("failed 2: HTTP 404 (e.g. {})", seeds[1])),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("failed 1: HTTP 302 redirect without a Location header"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("failed 1: HTTP 302 redirect to an unusable Location \"http://[::bad/x\""),
+        "{stderr}"
+    );
+    // A second run fails nothing new: no reasons listed for earlier failures.
+    let out = binary_crawl(&web, &db, &seeds_path, &[host], "0s")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("failed 2:"), "{stderr}");
+}
+
+/// SIGTERM (a service manager stopping the crawl) stops as cleanly as Ctrl-C: summary, exit
+/// code 130, and the next run fetches only what was not recorded.
+#[test]
+fn sigterm_stops_the_crawl_cleanly_with_a_summary() {
+    let web = Web::start_in_thread();
+    let hosts = ["t1.example", "t2.example"];
+    let mut seeds = String::new();
+    for h in hosts {
+        for i in 0..40 {
+            let p = format!("/p{i}");
+            web.page(h, &p, article(&p, &[]));
+            seeds.push_str(&web.url(h, &p));
+            seeds.push('\n');
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("t.db");
+    let seeds_path = dir.path().join("seeds.txt");
+    std::fs::write(&seeds_path, seeds).unwrap();
+    let child = binary_crawl(&web, &db, &seeds_path, &hosts, "30ms")
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while web.hits().len() < 10 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "crawl did not start"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("SIGTERM"), "{stderr}");
+    assert!(
+        stderr.contains("interrupted (run again to resume)"),
+        "{stderr}"
+    );
+    let first = web
+        .hits()
+        .iter()
+        .filter(|h| h.path != "/robots.txt")
+        .count();
+    web.clear_hits();
+    let out = binary_crawl(&web, &db, &seeds_path, &hosts, "0s")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let second = web
+        .hits()
+        .iter()
+        .filter(|h| h.path != "/robots.txt")
+        .count();
+    assert_eq!(first + second, 80);
+}
+
 /// A host paused by Retry-After (within --max-retry-after) makes the crawl wait: the wait is
 /// announced on standard error instead of looking like a hang, and Ctrl-C ends it at once.
 #[test]
