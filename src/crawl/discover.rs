@@ -109,7 +109,7 @@ fn xml_root(body: &[u8]) -> Option<String> {
 pub fn classify(content_type: Option<&str>, body: &[u8]) -> DocKind {
     let b = skip_bom_ws(body);
     if b.starts_with(b"{") {
-        return if feed_rs::parser::parse(b).is_ok() {
+        return if feed_rs::parser::parse(b).is_ok() || json_feed_items(b).is_some() {
             DocKind::Feed
         } else {
             DocKind::Other
@@ -235,13 +235,159 @@ pub fn sitemap_entries(body: &[u8]) -> SitemapEntries {
     out
 }
 
+/// Whether `s` is an absolute http(s) URL (as feed ids often are).
+fn is_http_url(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://")
+}
+
+/// Entry links of a JSON Feed (jsonfeed.org 1.0/1.1: top-level `version` naming jsonfeed.org
+/// and an `items` array), read item by item so one malformed item loses only itself: each
+/// item's `url`, else an `id` that is an http(s) URL. `None` when the body is not a JSON Feed.
+fn json_feed_items(b: &[u8]) -> Option<Vec<String>> {
+    let v: serde_json::Value = serde_json::from_slice(b).ok()?;
+    let version = v.get("version")?.as_str()?;
+    if !version.contains("jsonfeed.org") {
+        return None;
+    }
+    let items = v.get("items")?.as_array()?;
+    Some(
+        items
+            .iter()
+            .filter_map(|item| {
+                let url = item
+                    .get("url")
+                    .and_then(|u| u.as_str())
+                    .filter(|u| is_http_url(u));
+                let id = item
+                    .get("id")
+                    .and_then(|u| u.as_str())
+                    .filter(|u| is_http_url(u));
+                url.or(id).map(str::to_string)
+            })
+            .collect(),
+    )
+}
+
+/// Entry links of a malformed RSS (0.9x/1.0/2.0) or Atom feed that `feed-rs` refuses (missing
+/// closing tags, a cut-off body, a bad entity): an event scan that tolerates mismatched end tags
+/// and keeps the entries read before a fatal error. Per entry: RSS `<item><link>` text, else an
+/// Atom `<entry><link href>` with no `rel` or `rel="alternate"`.
+fn lenient_xml_feed_items(b: &[u8]) -> Vec<String> {
+    let mut reader = quick_xml::Reader::from_reader(b);
+    reader.config_mut().check_end_names = false;
+    let mut buf = Vec::new();
+    let mut out = Vec::new();
+    // Inside an item/entry; its link once found; inside an RSS `<link>` element.
+    let mut in_entry = false;
+    let mut found: Option<String> = None;
+    let mut in_link = false;
+    let mut text = String::new();
+    let finish = |found: &mut Option<String>, out: &mut Vec<String>| {
+        if let Some(l) = found.take() {
+            out.push(l);
+        }
+    };
+    loop {
+        let ev = reader.read_event_into(&mut buf);
+        match ev {
+            Ok(Event::Start(ref e)) | Ok(Event::Empty(ref e)) => {
+                let name = e.local_name().as_ref().to_ascii_lowercase();
+                match name.as_str() {
+                    "item" | "entry" => {
+                        finish(&mut found, &mut out);
+                        in_entry = true;
+                    }
+                    "link" if in_entry && found.is_none() => {
+                        let attr = |k: &str| {
+                            e.attributes()
+                                .flatten()
+                                .find(|a| a.key.local_name().as_ref().eq_ignore_ascii_case(k))
+                                .and_then(|a| {
+                                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                        .ok()
+                                        .map(|v| v.into_owned())
+                                })
+                        };
+                        match attr("href") {
+                            Some(href) => {
+                                if attr("rel").is_none_or(|r| r == "alternate")
+                                    && is_http_url(href.trim())
+                                {
+                                    found = Some(href.trim().to_string());
+                                }
+                            }
+                            None => {
+                                in_link = matches!(ev, Ok(Event::Start(_)));
+                                text.clear();
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Ok(Event::Text(t)) if in_link => text.push_str(&t),
+            Ok(Event::CData(t)) if in_link => text.push_str(&t),
+            Ok(Event::GeneralRef(r)) if in_link => {
+                if r.to_string() == "amp" {
+                    text.push('&');
+                } else if let Ok(Some(c)) = r.resolve_char_ref() {
+                    text.push(c);
+                }
+            }
+            Ok(Event::End(e)) => {
+                let name = e.local_name().as_ref().to_ascii_lowercase();
+                match name.as_str() {
+                    "link" if in_link => {
+                        in_link = false;
+                        if is_http_url(text.trim()) {
+                            found = Some(text.trim().to_string());
+                        }
+                    }
+                    "item" | "entry" => {
+                        finish(&mut found, &mut out);
+                        in_entry = false;
+                    }
+                    _ => {}
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+        buf.clear();
+    }
+    if in_link && is_http_url(text.trim()) && found.is_none() {
+        found = Some(text.trim().to_string());
+    }
+    finish(&mut found, &mut out);
+    out
+}
+
 /// Entry links of a feed (each entry's `alternate` link, else its first link, else an id that
-/// is an http(s) URL), in feed order.
+/// is an http(s) URL), in feed order. Parsed with `feed-rs`; a feed it refuses is read leniently
+/// so one bad entry or a missing closing tag does not lose the others: a JSON Feed item by item
+/// ([`json_feed_items`]), RSS/Atom by an event scan ([`lenient_xml_feed_items`]).
 ///
 /// # Errors
-/// The `feed-rs` parse error as text when the body is not a feed.
+/// The `feed-rs` parse error as text when the body is not a feed and no entry could be read
+/// leniently either.
 pub fn feed_entries(body: &[u8]) -> Result<Vec<String>, String> {
-    let feed = feed_rs::parser::parse(skip_bom_ws(body)).map_err(|e| e.to_string())?;
+    let b = skip_bom_ws(body);
+    let feed = match feed_rs::parser::parse(b) {
+        Ok(f) => f,
+        Err(e) => {
+            let lenient = if b.starts_with(b"{") {
+                json_feed_items(b)
+            } else if matches!(xml_root(b).as_deref(), Some("rss" | "feed" | "rdf")) {
+                Some(lenient_xml_feed_items(b))
+            } else {
+                None
+            };
+            return match lenient {
+                Some(items) if !items.is_empty() => Ok(items),
+                _ => Err(e.to_string()),
+            };
+        }
+    };
     let mut out = Vec::new();
     for entry in feed.entries {
         let link = entry
@@ -250,10 +396,7 @@ pub fn feed_entries(body: &[u8]) -> Result<Vec<String>, String> {
             .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
             .or_else(|| entry.links.first())
             .map(|l| l.href.clone())
-            .or_else(|| {
-                (entry.id.starts_with("http://") || entry.id.starts_with("https://"))
-                    .then(|| entry.id.clone())
-            });
+            .or_else(|| is_http_url(&entry.id).then(|| entry.id.clone()));
         if let Some(l) = link {
             out.push(l);
         }
@@ -436,6 +579,49 @@ mod tests {
             vec!["https://c.example/1"]
         );
         assert!(feed_entries(b"<html></html>").is_err());
+    }
+
+    #[test]
+    fn malformed_feeds_lose_only_their_bad_parts() {
+        // JSON Feed: one item with a wrongly typed field (feed-rs refuses the whole feed).
+        let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[
+            {"id":"1","url":"https://c.example/1"},
+            {"id":2,"url":["not","a","string"],"date_published":"yesterday"},
+            {"id":"https://c.example/3"}]}"#;
+        assert!(feed_rs::parser::parse(json.as_bytes()).is_err());
+        assert_eq!(classify(None, json.as_bytes()), DocKind::Feed);
+        assert_eq!(
+            feed_entries(json.as_bytes()).unwrap(),
+            ["https://c.example/1", "https://c.example/3"]
+        );
+        // JSON that is not a JSON Feed stays an error.
+        assert!(
+            feed_entries(br#"{"version":"1","items":[{"url":"https://x.example/"}]}"#).is_err()
+        );
+        // RSS with missing closing tags and a cut-off end.
+        let rss = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>T</title>
+            <item><title>One</title><link>https://a.example/one?x=1&amp;y=2</link>
+            <item><title>Two <b>bold</title><link>https://a.example/two</link></item>
+            <item><title>Three</title><link> https://a.example/three </link>";
+        assert!(feed_rs::parser::parse(rss.as_bytes()).is_err());
+        assert_eq!(
+            feed_entries(rss.as_bytes()).unwrap(),
+            [
+                "https://a.example/one?x=1&y=2",
+                "https://a.example/two",
+                "https://a.example/three"
+            ]
+        );
+        // Atom without closing tags: rel=alternate (or no rel) links only.
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>
+            <entry><link rel="replies" href="https://b.example/a#c"/><link href="https://b.example/a"/>
+            <entry><link rel="alternate" href="https://b.example/b">"#;
+        assert_eq!(
+            feed_entries(atom.as_bytes()).unwrap(),
+            ["https://b.example/a", "https://b.example/b"]
+        );
+        // A broken feed with no readable entry stays an error.
+        assert!(feed_entries(b"<rss><channel><item><title>x").is_err());
     }
 
     #[test]
