@@ -251,6 +251,7 @@ pub fn ingest_config(a: &IngestArgs) -> Result<IngestConfig, String> {
         threads,
         progress: std::io::stderr().is_terminal(),
         link: LinkConfig::default(),
+        stop: None,
     })
 }
 
@@ -292,6 +293,53 @@ fn print_summary(s: &IngestSummary, json: bool) {
     ));
 }
 
+/// A flag set by the first Ctrl-C (SIGINT) or SIGTERM, which also prints that `command` is
+/// stopping; a second Ctrl-C ends the process at once with exit code 130.
+fn stop_on_signal(command: &'static str) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let spawned = std::thread::Builder::new()
+        .name("copytrail-signals".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                #[cfg(unix)]
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+                #[cfg(unix)]
+                let terminated = async {
+                    match term.as_mut() {
+                        Some(t) => t.recv().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                #[cfg(not(unix))]
+                let terminated = std::future::pending::<Option<()>>();
+                tokio::select! {
+                    r = tokio::signal::ctrl_c() => if r.is_err() { return; },
+                    _ = terminated => {}
+                }
+                eprintln!(
+                    "\ncopytrail {command}: stopping after the pages in progress (Ctrl-C again to quit at once)…"
+                );
+                flag.store(true, Ordering::Relaxed);
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(130);
+                }
+            });
+        });
+    if let Err(e) = spawned {
+        eprintln!("copytrail {command}: cannot watch for Ctrl-C: {e}");
+    }
+    stop
+}
+
 fn run_ingest(db: &Path, a: &IngestArgs) -> ExitCode {
     let cfg = match ingest_config(a) {
         Ok(c) => c,
@@ -301,10 +349,17 @@ fn run_ingest(db: &Path, a: &IngestArgs) -> ExitCode {
         Ok(s) => s,
         Err(c) => return c,
     };
+    let mut cfg = cfg;
+    cfg.stop = Some(stop_on_signal("ingest"));
     match crate::ingest::run::run(store, &cfg) {
         Ok((_, s)) => {
             print_summary(&s, a.json);
-            if s.failures > 0 {
+            if s.interrupted {
+                eprintln!(
+                    "copytrail ingest: interrupted; the pages stored so far are linked — run the same command again to continue (stored pages are skipped as unchanged)"
+                );
+                ExitCode::from(130)
+            } else if s.failures > 0 {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

@@ -1650,6 +1650,7 @@ mod tests {
             threads: 1,
             progress: false,
             link: LinkConfig::default(),
+            stop: None,
         };
         let (store, _) = crate::ingest::run::run(Store::open_in_memory().unwrap(), &cfg).unwrap();
         let ids: Vec<i64> = {

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -60,6 +61,11 @@ pub struct IngestConfig {
     pub progress: bool,
     /// Linking thresholds.
     pub link: LinkConfig,
+    /// Set (by a Ctrl-C or SIGTERM handler, say) to stop early: pages not yet stored are
+    /// dropped, the stored ones are committed and linked, and the summary says
+    /// [`IngestSummary::interrupted`]; running the same ingest again continues (stored pages are
+    /// skipped as unchanged). Checked at least every 100 ms.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// What an ingest run did; store-wide counts are taken after relinking.
@@ -81,6 +87,8 @@ pub struct IngestSummary {
     pub failures: u64,
     /// Wall time of the run, seconds.
     pub seconds: f64,
+    /// The run was stopped early through [`IngestConfig::stop`].
+    pub interrupted: bool,
 }
 
 /// Errors that stop an ingest run (a broken input is not one: it is counted and recorded).
@@ -477,6 +485,7 @@ pub fn run(store: Store, cfg: &IngestConfig) -> Result<(Store, IngestSummary), I
         }
     }
     drop(out_tx);
+    drop(in_rx);
 
     let bar = if cfg.progress {
         let b = indicatif::ProgressBar::new(total_bytes.max(1));
@@ -498,7 +507,21 @@ pub fn run(store: Store, cfg: &IngestConfig) -> Result<(Store, IngestSummary), I
     let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
     let mut next = 0u64;
     let mut result: Result<(), StoreError> = Ok(());
-    for (seq, done) in out_rx {
+    let stopped = || {
+        cfg.stop
+            .as_ref()
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+    };
+    loop {
+        if stopped() {
+            summary.interrupted = true;
+            break;
+        }
+        let (seq, done) = match out_rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(x) => x,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         pending.insert(seq, done);
         while let Some(done) = pending.remove(&next) {
             next += 1;
@@ -542,10 +565,16 @@ pub fn run(store: Store, cfg: &IngestConfig) -> Result<(Store, IngestSummary), I
             result = r;
         }
     }
-    let _ = reader.join();
-    let _ = numberer.join();
-    for w in workers {
-        let _ = w.join();
+    // After a stop the threads are not waited for (one may be blocked reading a slow input):
+    // with the receiver gone, each worker stops at its next page, then the numberer and the
+    // reader fail to send and stop too.
+    drop(out_rx);
+    if !summary.interrupted {
+        let _ = reader.join();
+        let _ = numberer.join();
+        for w in workers {
+            let _ = w.join();
+        }
     }
     if result.is_err() {
         // Keep what was stored before the failure (the pages of the open batch).

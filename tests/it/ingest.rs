@@ -42,6 +42,7 @@ fn ingest(store: Store, paths: &[PathBuf], origins: Vec<String>) -> (Store, Inge
         threads: 2,
         progress: false,
         link: LinkConfig::default(),
+        stop: None,
     };
     run(store, &cfg).expect("ingest runs")
 }
@@ -1345,4 +1346,93 @@ fn two_versions_of_one_url_are_one_page_for_linking() {
             "https://www.eastnews.com/bridge"
         )]
     );
+}
+
+/// Ctrl-C during an ingest stops it cleanly: a message, the pages stored so far committed and
+/// linked, exit code 130; the same command again continues (stored pages skipped as unchanged)
+/// and ends with every page stored.
+#[test]
+fn ctrl_c_stops_an_ingest_cleanly_and_the_next_run_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir.path().join("pages");
+    std::fs::create_dir(&pages).unwrap();
+    const N: usize = 2500;
+    let words = [
+        "harbour", "council", "budget", "river", "school", "station", "market", "bridge",
+        "festival", "library", "museum", "hospital", "airport", "stadium", "factory", "garden",
+    ];
+    for i in 0..N {
+        let body: Vec<String> = (0..4)
+            .map(|p| {
+                let w: Vec<&str> = (0..40)
+                    .map(|k| words[(i * 7 + p * 3 + k * k) % 16])
+                    .collect();
+                format!("<p>Story {i} part {p}: {}.</p>", w.join(" "))
+            })
+            .collect();
+        std::fs::write(
+            pages.join(format!("{i:05}.html")),
+            format!(
+                "<html><head><title>Story {i}</title><link rel=canonical href=\"https://n{}.example/s/{i}\"></head><body><article>{}</article></body></html>",
+                i % 50,
+                body.concat()
+            ),
+        )
+        .unwrap();
+    }
+    let db = dir.path().join("i.db");
+    let run = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_copytrail"));
+        c.arg("--db")
+            .arg(&db)
+            .args(["ingest", "--json"])
+            .arg(&pages);
+        c.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c
+    };
+    let child = run().spawn().unwrap();
+    let t0 = std::time::Instant::now();
+    while !db.exists() {
+        assert!(t0.elapsed() < std::time::Duration::from_secs(60));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("stopping after the pages in progress"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("run the same command again"), "{stderr}");
+    let first: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(first["interrupted"], true);
+    let stored_first = first["pages_read"].as_u64().unwrap();
+    assert!(stored_first < N as u64, "{first}");
+    let count = || -> i64 {
+        let store = Store::open(&db).unwrap();
+        store
+            .conn()
+            .query_row("SELECT COUNT(*) FROM pages", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(count() as u64, stored_first);
+    let out = run().output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let second: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(second["interrupted"], false);
+    assert_eq!(second["unchanged"].as_u64().unwrap(), stored_first);
+    assert_eq!(second["pages_read"].as_u64().unwrap(), N as u64);
+    assert_eq!(count(), N as i64);
 }
