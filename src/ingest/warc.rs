@@ -910,20 +910,36 @@ fn decode_body(raw: &[u8], headers: &[(String, String)]) -> Result<Vec<u8>, Stri
     }
 }
 
-/// Decodes an HTTP/1.1 chunked body; `None` if it is not well-formed chunked data.
+/// Decodes an HTTP/1.1 chunked body (RFC 9112 §7.1); `None` if it does not start as chunked
+/// data (a first line that is not a hexadecimal chunk size followed by CRLF). Once the first
+/// chunk is read, damage later on (a cut-off last chunk, a garbled size line, no final `0`
+/// chunk) ends the body there: the chunks read so far — the cut-off one included — are the
+/// body, never the raw bytes with chunk-size lines inside the text.
 fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
+    let mut first = true;
     loop {
-        let eol = data.windows(2).position(|w| w == b"\r\n")?;
-        let line = std::str::from_utf8(&data[..eol]).ok()?;
-        let size_str = line.split(';').next()?.trim();
-        let size = usize::from_str_radix(size_str, 16).ok()?;
+        let size = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .filter(|&eol| eol <= 1024)
+            .and_then(|eol| {
+                let line = std::str::from_utf8(&data[..eol]).ok()?;
+                let size_str = line.split(';').next()?.trim();
+                let size = usize::from_str_radix(size_str, 16).ok()?;
+                Some((eol, size))
+            });
+        let Some((eol, size)) = size else {
+            return (!first).then_some(out);
+        };
+        first = false;
         data = &data[eol + 2..];
         if size == 0 {
             return Some(out);
         }
         if data.len() < size {
-            return None;
+            out.extend_from_slice(data);
+            return Some(out);
         }
         out.extend_from_slice(&data[..size]);
         data = &data[size..];
@@ -942,6 +958,12 @@ mod tests {
             b"hello world"
         );
         assert!(dechunk(b"<html>").is_none());
+        assert!(dechunk(b"").is_none());
+        // Damaged after the first chunk: what was read (the cut-off chunk included) is the
+        // body; no chunk-size line ends up in the text.
+        assert_eq!(dechunk(b"5\r\nhello\r\n20\r\n wor").unwrap(), b"hello wor");
+        assert_eq!(dechunk(b"5\r\nhello\r\nzz\r\nmore").unwrap(), b"hello");
+        assert_eq!(dechunk(b"5\r\nhello\r\n").unwrap(), b"hello");
     }
 
     #[test]
