@@ -369,6 +369,54 @@ fn run_ingest(db: &Path, a: &IngestArgs) -> ExitCode {
     }
 }
 
+/// `dir/.name.tmp-PID` for a file `dir/name`.
+fn sibling_temp(p: &Path) -> std::path::PathBuf {
+    let mut name = std::ffi::OsString::from(".");
+    name.push(p.file_name().unwrap_or_default());
+    name.push(format!(".tmp-{}", std::process::id()));
+    p.with_file_name(name)
+}
+
+/// Why `out` must not be written by an export from the store at `db`: it is the store itself
+/// or one of its side files (also through a link), or an existing SQLite database, or not a
+/// regular file (`-` for standard output is fine).
+pub(crate) fn export_target_problem(out: &Path, db: &Path) -> Option<String> {
+    if out.as_os_str() == "-" {
+        return None;
+    }
+    let canon = |p: &Path| p.canonicalize().ok();
+    let target = canon(out);
+    for side in ["", "-wal", "-shm", "-journal"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(side);
+        let other = std::path::PathBuf::from(name);
+        if target.is_some() && target == canon(&other) {
+            return Some(format!(
+                "{}: is the store {} (refusing to overwrite it)",
+                out.display(),
+                other.display()
+            ));
+        }
+    }
+    match std::fs::metadata(out) {
+        Ok(m) if !m.is_file() => Some(format!("{}: not a regular file", out.display())),
+        Ok(_) => {
+            let mut head = [0u8; 16];
+            let is_sqlite = std::fs::File::open(out)
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+                .is_ok()
+                && &head == b"SQLite format 3\0";
+            is_sqlite.then(|| {
+                format!(
+                    "{}: is a SQLite database (a copytrail store?); refusing to overwrite it",
+                    out.display()
+                )
+            })
+        }
+        Err(_) => None,
+    }
+}
+
 fn with_output(
     path: Option<&Path>,
     f: impl FnOnce(&mut dyn Write) -> Result<(), report::ReportError>,
@@ -379,13 +427,24 @@ fn with_output(
             let mut lock = std::io::BufWriter::new(stdout.lock());
             f(&mut lock).and_then(|_| lock.flush().map_err(Into::into))
         }
-        Some(p) => match std::fs::File::create(p) {
-            Err(e) => return fail(format!("{}: {e}", p.display())),
-            Ok(file) => {
-                let mut w = std::io::BufWriter::new(file);
-                f(&mut w).and_then(|_| w.flush().map_err(Into::into))
+        Some(p) => {
+            // Written to a temporary file beside the target, renamed over it when complete:
+            // a failed export never leaves a half-written file or destroys the old one.
+            let tmp = sibling_temp(p);
+            match std::fs::File::create(&tmp) {
+                Err(e) => return fail(format!("{}: {e}", p.display())),
+                Ok(file) => {
+                    let mut w = std::io::BufWriter::new(file);
+                    let r = f(&mut w)
+                        .and_then(|_| w.flush().map_err(Into::into))
+                        .and_then(|_| std::fs::rename(&tmp, p).map_err(Into::into));
+                    if r.is_err() {
+                        let _ = std::fs::remove_file(&tmp);
+                    }
+                    r
+                }
             }
-        },
+        }
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
@@ -450,12 +509,15 @@ pub fn main() -> ExitCode {
             Ok(store) => with_output(None, |out| report::write_report(&store, a.format, out)),
             Err(c) => c,
         },
-        Command::Export(a) => match open_existing_store(db) {
-            Ok(store) => {
-                let path = (a.corpus.as_os_str() != "-").then_some(a.corpus.as_path());
-                with_output(path, |out| report::write_corpus(&store, out).map(|_| ()))
-            }
-            Err(c) => c,
+        Command::Export(a) => match export_target_problem(&a.corpus, db) {
+            Some(why) => fail(format!("export --corpus {why}")),
+            None => match open_existing_store(db) {
+                Ok(store) => {
+                    let path = (a.corpus.as_os_str() != "-").then_some(a.corpus.as_path());
+                    with_output(path, |out| report::write_corpus(&store, out).map(|_| ()))
+                }
+                Err(c) => c,
+            },
         },
         Command::Crawl(a) => crate::crawl::cli::run(a, db),
         Command::Extract(a) => crate::extract::cli::run_extract(a),

@@ -32,7 +32,9 @@ impl From<serde_json::Error> for ReportError {
     /// malformed stored data.
     fn from(e: serde_json::Error) -> Self {
         if e.is_io() {
-            ReportError::Io(std::io::Error::other(e.to_string()))
+            // Keep the kind: a closed pipe (`export … | head`) must stay recognisable.
+            let kind = e.io_error_kind().unwrap_or(std::io::ErrorKind::Other);
+            ReportError::Io(std::io::Error::new(kind, e.to_string()))
         } else {
             ReportError::Json(e)
         }

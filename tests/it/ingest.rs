@@ -427,6 +427,61 @@ fn cli_main_job_prints_report_links_and_corpus() {
         .map(|s| s["copies"].as_array().unwrap().len())
         .sum();
     assert_eq!(copies, rows.len());
+    // The export never overwrites the store: given the store itself, a link to it, or another
+    // SQLite file, it refuses (exit 2) and the store is intact.
+    let size = std::fs::metadata(&db).unwrap().len();
+    let link = dir.path().join("link.jsonl");
+    std::os::unix::fs::symlink(&db, &link).unwrap();
+    let other = dir.path().join("other.db");
+    std::fs::copy(&db, &other).unwrap();
+    for target in [&db, &link, &other] {
+        let ex = Command::new(bin)
+            .arg("--db")
+            .arg(&db)
+            .args(["export", "--corpus"])
+            .arg(target)
+            .output()
+            .unwrap();
+        assert_eq!(ex.status.code(), Some(2), "{target:?}");
+        assert!(
+            String::from_utf8_lossy(&ex.stderr).contains("refusing to overwrite"),
+            "{}",
+            String::from_utf8_lossy(&ex.stderr)
+        );
+    }
+    assert_eq!(std::fs::metadata(&db).unwrap().len(), size);
+    let links = Command::new(bin)
+        .arg("--db")
+        .arg(&db)
+        .arg("links")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&links.stdout).lines().count(),
+        rows.len()
+    );
+    // `export --corpus - | head -0`: a closed pipe ends the export quietly with exit 0, as
+    // for `links`.
+    for args in [&["export", "--corpus", "-"][..], &["links"][..]] {
+        let mut child = Command::new(bin)
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?} {out:?}");
+    }
+    // No temporary file is left beside a completed export.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
 fn case_dir(name: &str) -> PathBuf {
