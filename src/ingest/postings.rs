@@ -254,7 +254,16 @@ impl Buffer {
 
     /// The pages posting `key`, latest first.
     fn pages_of(&self, key: u64) -> impl Iterator<Item = u32> + '_ {
-        let mut i = self.head.get(&key).copied().unwrap_or(NONE);
+        self.chain(self.head_of(key))
+    }
+
+    /// The latest posting of `key` ([`NONE`] if none): the start of its chain.
+    fn head_of(&self, key: u64) -> u32 {
+        self.head.get(&key).copied().unwrap_or(NONE)
+    }
+
+    /// The pages of the chain starting at posting `i`, latest first.
+    fn chain(&self, mut i: u32) -> impl Iterator<Item = u32> + '_ {
         std::iter::from_fn(move || {
             (i != NONE).then(|| {
                 let p = self.pages[i as usize];
@@ -394,7 +403,7 @@ impl ShinglePostings {
     /// `cap` of them do (the semantics of `LinkConfig::max_postings`).
     pub fn lookup(&self, key: u64, exclude: i64, cap: usize) -> Posted {
         self.posted(
-            key,
+            self.buffer.head_of(key),
             self.base.range(key),
             self.delta.range(key),
             exclude,
@@ -402,10 +411,11 @@ impl ShinglePostings {
         )
     }
 
-    /// The answer of [`ShinglePostings::lookup`] from `key`'s ranges in the two runs.
+    /// The answer of [`ShinglePostings::lookup`] from a key's ranges in the two runs and the
+    /// start of its chain in the insert buffer.
     fn posted(
         &self,
-        key: u64,
+        head: u32,
         rb: std::ops::Range<usize>,
         rd: std::ops::Range<usize>,
         exclude: i64,
@@ -420,7 +430,7 @@ impl ShinglePostings {
             .iter()
             .chain(&self.delta.pages[rd])
             .copied()
-            .chain(self.buffer.pages_of(key))
+            .chain(self.buffer.chain(head))
             .filter(|&p| Some(p) != ex)
             .map(i64::from)
             .collect();
@@ -433,10 +443,11 @@ impl ShinglePostings {
 
     /// [`ShinglePostings::lookup`] of every key of `keys` (same results), given to `found`
     /// with the key's position in `keys`, in order. The keys are looked up in groups, one
-    /// step at a time for the whole group (directory reads, then searches in the runs, then
-    /// page lists), so the cache misses of different keys overlap instead of each waiting for
-    /// the previous one: a page's ~140 lookups touch ~5 cache lines each, far apart in
-    /// indexes much larger than the CPU caches.
+    /// step at a time for the whole group (directory reads and insert-buffer probes, then
+    /// searches in the runs, then page lists), so the cache misses of different keys overlap
+    /// instead of each waiting for the previous one: a page's ~140 lookups touch ~5 cache
+    /// lines each, far apart in indexes much larger than the CPU caches (the buffer's hash
+    /// map too: it grows to 1/32 of the base).
     pub fn lookup_many(
         &self,
         keys: &[u64],
@@ -446,10 +457,12 @@ impl ShinglePostings {
     ) {
         const GROUP: usize = 32;
         let mut spans = [((0usize, 0usize), (0usize, 0usize)); GROUP];
+        let mut heads = [NONE; GROUP];
         let mut ranges: [_; GROUP] = std::array::from_fn(|_| (0..0, 0..0));
         for (g, group) in keys.chunks(GROUP).enumerate() {
             for (i, &k) in group.iter().enumerate() {
                 spans[i] = (self.base.bucket_span(k), self.delta.bucket_span(k));
+                heads[i] = self.buffer.head_of(k);
             }
             for (i, &k) in group.iter().enumerate() {
                 ranges[i] = (
@@ -457,9 +470,9 @@ impl ShinglePostings {
                     self.delta.range_in(k, spans[i].1),
                 );
             }
-            for (i, &k) in group.iter().enumerate() {
+            for i in 0..group.len() {
                 let (rb, rd) = std::mem::replace(&mut ranges[i], (0..0, 0..0));
-                found(g * GROUP + i, self.posted(k, rb, rd, exclude, cap));
+                found(g * GROUP + i, self.posted(heads[i], rb, rd, exclude, cap));
             }
         }
     }
