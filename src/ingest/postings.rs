@@ -17,8 +17,9 @@
 //! merged into the delta; the delta is merged into the base once it holds an eighth of it, so
 //! each posting is copied O(1) times amortised per doubling of the index, and at most ~4
 //! times between (a buffer proportional to the base bounds the delta rewrites per posting).
-//! Merges work in place (the larger run's vectors are extended and filled from the back). A lookup is one
-//! directory probe and a short binary search in each run, plus a hash lookup in the buffer.
+//! Merges work in place (the larger run's vectors are extended and filled from the back).
+//! A lookup is one directory probe and a short binary search in each run, plus a hash lookup
+//! in the buffer.
 //!
 //! Pages are never deleted from the store; [`ShinglePostings::remove_pages`] exists to undo
 //! the postings of a batch of pages that SQLite rolled back (O(n), rare).
