@@ -172,6 +172,24 @@ fn thread_cpu() -> Option<Duration> {
         .map(Duration::from_nanos)
 }
 
+/// The calling thread's I/O and memory counters so far (Linux): bytes passed to `write`-type
+/// and `read`-type system calls (`wchar`, `rchar` of `/proc/thread-self/io`, page cache
+/// included) and minor page faults (field 10 of `/proc/thread-self/stat`); `None` where
+/// those files do not exist.
+fn thread_io() -> Option<[u64; 3]> {
+    let io = std::fs::read_to_string("/proc/thread-self/io").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        io.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let minflt = rest.split_whitespace().nth(7)?.parse().ok()?;
+    Some([field("wchar:")?, field("rchar:")?, minflt])
+}
+
 fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .map(|rd| {
@@ -266,8 +284,17 @@ fn main() -> anyhow::Result<()> {
         "ingest_scale: {n} pages through PageSink::add_prepared into a file-backed store, windows of {window}, batches of {batch} pages"
     );
     println!(
-        "{:>16} {:>12} {:>12} {:>12} {:>8} {:>12} {:>12}",
-        "pages", "store us/pg", "store pg/s", "analyse us/pg", "st/an", "st cpu us/pg", "db bytes"
+        "{:>16} {:>12} {:>12} {:>12} {:>8} {:>12} {:>12} {:>9} {:>9} {:>9}",
+        "pages",
+        "store us/pg",
+        "store pg/s",
+        "analyse us/pg",
+        "st/an",
+        "st cpu us/pg",
+        "db bytes",
+        "wr KB/pg",
+        "rd KB/pg",
+        "flt/pg"
     );
     let wall = Instant::now();
     let mut total_add = Duration::ZERO;
@@ -275,6 +302,7 @@ fn main() -> anyhow::Result<()> {
     let (mut win_time, mut win_analyse) = (Duration::ZERO, Duration::ZERO);
     let mut win_start = 0usize;
     let mut win_cpu = thread_cpu();
+    let mut win_io = thread_io();
     let mut added = 0usize;
     for (i, (p, hash, analysis, gz, analyse_time)) in rx.into_iter().enumerate() {
         let t = Instant::now();
@@ -298,15 +326,27 @@ fn main() -> anyhow::Result<()> {
                 _ => "-".to_string(),
             };
             win_cpu = cpu;
+            // The writer thread's bytes written and read (system calls) and minor page
+            // faults per page in the window.
+            let io = thread_io();
+            let per_page = |k: usize, scale: f64| match (win_io, io) {
+                (Some(a), Some(b)) => format!("{:.1}", (b[k] - a[k]) as f64 / scale / count as f64),
+                _ => "-".to_string(),
+            };
+            let (wr, rd, flt) = (per_page(0, 1e3), per_page(1, 1e3), per_page(2, 1.0));
+            win_io = io;
             println!(
-                "{:>16} {:>12.1} {:>12.0} {:>12.1} {:>8.3} {:>12} {:>12}",
+                "{:>16} {:>12.1} {:>12.0} {:>12.1} {:>8.3} {:>12} {:>12} {:>9} {:>9} {:>9}",
                 format!("{}-{}", win_start + 1, done),
                 win_time.as_secs_f64() * 1e6 / count as f64,
                 count as f64 / win_time.as_secs_f64(),
                 win_analyse.as_secs_f64() * 1e6 / count as f64,
                 win_time.as_secs_f64() / win_analyse.as_secs_f64().max(1e-9),
                 cpu_us,
-                dir_bytes(&dir_path)
+                dir_bytes(&dir_path),
+                wr,
+                rd,
+                flt
             );
             std::io::stdout().flush()?;
             win_start = done;

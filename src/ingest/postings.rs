@@ -13,10 +13,13 @@
 //! *delta* run, each two parallel vectors — keys (`u64`) and page ids (`u32`), 12 bytes per
 //! posting — with a radix directory on the keys' leading bits (≈ 0.5 byte per posting), plus
 //! an *insert buffer* (postings chained per key from a hash map, at most [`BUFFER_CAP`]
-//! postings). A full buffer is sorted and
+//! postings or 1/32 of the base, whichever is more). A full buffer is sorted and
 //! merged into the delta; the delta is merged into the base once it holds an eighth of it, so
-//! each posting is copied O(1) times amortised per doubling of the index. A lookup is one
-//! directory probe and a short binary search in each run, plus a hash lookup in the buffer.
+//! each posting is copied O(1) times amortised per doubling of the index, and at most ~4
+//! times between (a buffer proportional to the base bounds the delta rewrites per posting).
+//! Merges work in place (the larger run's vectors are extended and filled from the back).
+//! A lookup is one directory probe and a short binary search in each run, plus a hash lookup
+//! in the buffer.
 //!
 //! Pages are never deleted from the store; [`ShinglePostings::remove_pages`] exists to undo
 //! the postings of a batch of pages that SQLite rolled back (O(n), rare).
@@ -30,8 +33,16 @@ use std::collections::HashSet;
 use crate::fingerprint::Fingerprint;
 use crate::store::StoreError;
 
-/// Postings held in the insert buffer before it is merged into the delta run.
+/// Postings held in the insert buffer before it is merged into the delta run, at least: the
+/// buffer holds up to 1/32 of the base run when that is more.
 pub const BUFFER_CAP: usize = 1 << 16;
+
+/// The insert buffer holds up to `base / BUFFER_SHARE` postings when that is more than
+/// [`BUFFER_CAP`]. Each flush rewrites the whole delta run (up to `base / DELTA_RATIO`
+/// postings), so with a fixed-size buffer the copies per posting inserted grew in proportion
+/// to the index (~26 at 200,000 pages of the ingest bench); with a buffer proportional to the
+/// base they stay below `BUFFER_SHARE / DELTA_RATIO` (= 4; 2 on average).
+const BUFFER_SHARE: usize = 32;
 
 /// The delta run is merged into the base once it holds more than `base / DELTA_RATIO`
 /// postings.
@@ -118,32 +129,53 @@ impl Run {
         self.keys.len()
     }
 
+    /// Empties the run, keeping its vectors' capacity.
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.pages.clear();
+        self.index();
+    }
+
     fn heap_bytes(&self) -> usize {
         self.keys.capacity() * 8 + self.pages.capacity() * 4 + self.dir.capacity() * 4
     }
 
-    /// Merges two sorted runs into one (O(a + b)).
-    fn merge(a: Run, b: Run) -> Run {
-        let n = a.len() + b.len();
-        let (mut keys, mut pages) = (Vec::with_capacity(n), Vec::with_capacity(n));
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() && j < b.len() {
-            if (a.keys[i], a.pages[i]) <= (b.keys[j], b.pages[j]) {
-                keys.push(a.keys[i]);
-                pages.push(a.pages[i]);
-                i += 1;
+    /// Merges the sorted run `other` into this one, in place (O(len + other.len)): the
+    /// vectors are extended by `other`'s length and filled from the back, so the postings
+    /// already held are moved within their own allocation, not copied into a fresh one — a
+    /// fresh allocation of hundreds of megabytes costs a page fault and a page of zeroes per
+    /// 4 KB before the copy starts (measured: as much as the merge itself).
+    fn absorb(&mut self, other: &Run) {
+        let (n, m) = (self.len(), other.len());
+        if m == 0 {
+            return;
+        }
+        self.keys.reserve_exact(m);
+        self.pages.reserve_exact(m);
+        self.keys.resize(n + m, 0);
+        self.pages.resize(n + m, 0);
+        // Backward merge: `w` is the next slot to fill from the end; `i`, `j` count the
+        // postings of `self` and `other` not yet placed. Slots at `w` and above are free.
+        let (mut i, mut j, mut w) = (n, m, n + m);
+        while i > 0 && j > 0 {
+            w -= 1;
+            let a = (self.keys[i - 1], self.pages[i - 1]);
+            let b = (other.keys[j - 1], other.pages[j - 1]);
+            if a > b {
+                self.keys[w] = a.0;
+                self.pages[w] = a.1;
+                i -= 1;
             } else {
-                keys.push(b.keys[j]);
-                pages.push(b.pages[j]);
-                j += 1;
+                self.keys[w] = b.0;
+                self.pages[w] = b.1;
+                j -= 1;
             }
         }
-        keys.extend_from_slice(&a.keys[i..]);
-        pages.extend_from_slice(&a.pages[i..]);
-        keys.extend_from_slice(&b.keys[j..]);
-        pages.extend_from_slice(&b.pages[j..]);
-        drop((a, b));
-        Run::from_sorted(keys, pages)
+        // What is left of `self` is already in place (slots 0..i); what is left of
+        // `other` goes to the front.
+        self.keys[..j].copy_from_slice(&other.keys[..j]);
+        self.pages[..j].copy_from_slice(&other.pages[..j]);
+        self.index();
     }
 
     fn from_pairs(mut pairs: Vec<(u64, u32)>) -> Run {
@@ -223,7 +255,16 @@ impl Buffer {
 
     /// The pages posting `key`, latest first.
     fn pages_of(&self, key: u64) -> impl Iterator<Item = u32> + '_ {
-        let mut i = self.head.get(&key).copied().unwrap_or(NONE);
+        self.chain(self.head_of(key))
+    }
+
+    /// The latest posting of `key` ([`NONE`] if none): the start of its chain.
+    fn head_of(&self, key: u64) -> u32 {
+        self.head.get(&key).copied().unwrap_or(NONE)
+    }
+
+    /// The pages of the chain starting at posting `i`, latest first.
+    fn chain(&self, mut i: u32) -> impl Iterator<Item = u32> + '_ {
         std::iter::from_fn(move || {
             (i != NONE).then(|| {
                 let p = self.pages[i as usize];
@@ -337,23 +378,25 @@ impl ShinglePostings {
         for &k in keys {
             self.buffer.push(k, p);
         }
-        if self.buffer.len() >= BUFFER_CAP {
+        if self.buffer.len() >= self.buffer_cap() {
             self.flush_buffer();
         }
         Ok(())
     }
 
+    /// Postings the insert buffer holds before it is flushed: [`BUFFER_CAP`], or
+    /// `1/BUFFER_SHARE` of the base run when that is more.
+    fn buffer_cap(&self) -> usize {
+        BUFFER_CAP.max(self.base.len() / BUFFER_SHARE)
+    }
+
     fn flush_buffer(&mut self) {
         let pairs = self.buffer.take_pairs();
-        let run = Run::from_pairs(pairs);
-        let delta = std::mem::take(&mut self.delta);
-        self.delta = Run::merge(delta, run);
+        self.delta.absorb(&Run::from_pairs(pairs));
         if self.delta.len() * DELTA_RATIO > self.base.len() {
-            let (base, delta) = (
-                std::mem::take(&mut self.base),
-                std::mem::take(&mut self.delta),
-            );
-            self.base = Run::merge(base, delta);
+            self.base.absorb(&self.delta);
+            // The emptied delta keeps its allocation for the next flushes.
+            self.delta.clear();
         }
     }
 
@@ -361,7 +404,7 @@ impl ShinglePostings {
     /// `cap` of them do (the semantics of `LinkConfig::max_postings`).
     pub fn lookup(&self, key: u64, exclude: i64, cap: usize) -> Posted {
         self.posted(
-            key,
+            self.buffer.head_of(key),
             self.base.range(key),
             self.delta.range(key),
             exclude,
@@ -369,10 +412,11 @@ impl ShinglePostings {
         )
     }
 
-    /// The answer of [`ShinglePostings::lookup`] from `key`'s ranges in the two runs.
+    /// The answer of [`ShinglePostings::lookup`] from a key's ranges in the two runs and the
+    /// start of its chain in the insert buffer.
     fn posted(
         &self,
-        key: u64,
+        head: u32,
         rb: std::ops::Range<usize>,
         rd: std::ops::Range<usize>,
         exclude: i64,
@@ -387,7 +431,7 @@ impl ShinglePostings {
             .iter()
             .chain(&self.delta.pages[rd])
             .copied()
-            .chain(self.buffer.pages_of(key))
+            .chain(self.buffer.chain(head))
             .filter(|&p| Some(p) != ex)
             .map(i64::from)
             .collect();
@@ -400,10 +444,11 @@ impl ShinglePostings {
 
     /// [`ShinglePostings::lookup`] of every key of `keys` (same results), given to `found`
     /// with the key's position in `keys`, in order. The keys are looked up in groups, one
-    /// step at a time for the whole group (directory reads, then searches in the runs, then
-    /// page lists), so the cache misses of different keys overlap instead of each waiting for
-    /// the previous one: a page's ~140 lookups touch ~5 cache lines each, far apart in
-    /// indexes much larger than the CPU caches.
+    /// step at a time for the whole group (directory reads and insert-buffer probes, then
+    /// searches in the runs, then page lists), so the cache misses of different keys overlap
+    /// instead of each waiting for the previous one: a page's ~140 lookups touch ~5 cache
+    /// lines each, far apart in indexes much larger than the CPU caches (the buffer's hash
+    /// map too: it grows to 1/32 of the base).
     pub fn lookup_many(
         &self,
         keys: &[u64],
@@ -413,10 +458,12 @@ impl ShinglePostings {
     ) {
         const GROUP: usize = 32;
         let mut spans = [((0usize, 0usize), (0usize, 0usize)); GROUP];
+        let mut heads = [NONE; GROUP];
         let mut ranges: [_; GROUP] = std::array::from_fn(|_| (0..0, 0..0));
         for (g, group) in keys.chunks(GROUP).enumerate() {
             for (i, &k) in group.iter().enumerate() {
                 spans[i] = (self.base.bucket_span(k), self.delta.bucket_span(k));
+                heads[i] = self.buffer.head_of(k);
             }
             for (i, &k) in group.iter().enumerate() {
                 ranges[i] = (
@@ -424,9 +471,9 @@ impl ShinglePostings {
                     self.delta.range_in(k, spans[i].1),
                 );
             }
-            for (i, &k) in group.iter().enumerate() {
+            for i in 0..group.len() {
                 let (rb, rd) = std::mem::replace(&mut ranges[i], (0..0, 0..0));
-                found(g * GROUP + i, self.posted(k, rb, rd, exclude, cap));
+                found(g * GROUP + i, self.posted(heads[i], rb, rd, exclude, cap));
             }
         }
     }
@@ -691,6 +738,77 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn in_place_merges_equal_a_sort_of_both_runs() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        for (n, m) in [
+            (0, 0),
+            (0, 5),
+            (5, 0),
+            (1, 1),
+            (300, 7),
+            (7, 300),
+            (1_000, 1_000),
+        ] {
+            // Few distinct keys, so equal keys across the runs are ordered by page.
+            let pairs = |rng: &mut fastrand::Rng, len: usize| -> Vec<(u64, u32)> {
+                (0..len)
+                    .map(|_| (rng.u64(..50) << 58, rng.u32(..1_000)))
+                    .collect()
+            };
+            let (a, b) = (pairs(&mut rng, n), pairs(&mut rng, m));
+            let mut run = Run::from_pairs(a);
+            let other = Run::from_pairs(b);
+            let postings = |r: &Run| -> Vec<(u64, u32)> {
+                r.keys
+                    .iter()
+                    .copied()
+                    .zip(r.pages.iter().copied())
+                    .collect()
+            };
+            let mut want: Vec<(u64, u32)> =
+                postings(&run).into_iter().chain(postings(&other)).collect();
+            want.sort_unstable();
+            run.absorb(&other);
+            assert_eq!(postings(&run), want, "merged run ({n}, {m})");
+            // Every key's full range is found through the rebuilt directory.
+            for &(k, _) in &want {
+                assert_eq!(run.range(k).len(), want.iter().filter(|p| p.0 == k).count());
+            }
+            assert_eq!(run.range(1).len(), 0);
+        }
+    }
+
+    #[test]
+    fn the_insert_buffer_grows_with_the_base_and_lookups_stay_exact() {
+        // Enough postings (2.6 M) for the base to pass 32 × BUFFER_CAP, so the buffer holds
+        // more than BUFFER_CAP postings before it is flushed.
+        let mut rng = fastrand::Rng::with_seed(13);
+        let mut idx = ShinglePostings::new();
+        let mut map: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut largest_buffer = 0;
+        for page in 1..=20_000u32 {
+            let mut keys: Vec<u64> = (0..130).map(|_| rng.u64(..1 << 20) << 40).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            idx.insert(i64::from(page), &keys).unwrap();
+            largest_buffer = largest_buffer.max(idx.buffer.len());
+            for k in keys {
+                map.entry(k).or_default().push(page);
+            }
+        }
+        assert!(
+            largest_buffer > BUFFER_CAP + 5_000,
+            "buffer reached only {largest_buffer}"
+        );
+        assert_eq!(idx.len(), map.values().map(Vec::len).sum::<usize>());
+        assert!(idx.base.len() > 0 && idx.delta.len() > 0 && idx.buffer.len() > 0);
+        let keys: Vec<u64> = (0..20_000u64).map(|_| rng.u64(..1 << 20) << 40).collect();
+        idx.lookup_many(&keys, 5, 64, |i, got| {
+            assert_eq!(sorted(got), sorted(reference_lookup(&map, keys[i], 5, 64)));
+        });
     }
 
     #[test]
