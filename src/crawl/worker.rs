@@ -183,6 +183,26 @@ async fn host_loop(ctx: &Arc<Ctx>, gate: &Arc<HostGate>, inflight: &mut UrlTasks
                 return HostExit::Deferred(format!("next URL due in {} s", wait.as_secs()));
             }
             if wait >= LONG_WAIT_NOTICE {
+                // A host deferred to a later run (by this run or an earlier one: Retry-After or
+                // backoff over the cap, robots.txt unreachable) stays deferred until its pause
+                // ends, even when the time left has dropped under the cap: a re-run reports it
+                // instead of sleeping for up to --max-retry-after.
+                let paused = match ask(ctx, |reply| Cmd::HostPause {
+                    host: host.clone(),
+                    reply,
+                })
+                .await
+                {
+                    Ok(p) => p,
+                    Err(Stop::Exit(e)) => return e,
+                };
+                if let Some(until) = paused.filter(|&u| u >= due) {
+                    let left = Duration::from_millis(u64::try_from(until - now_ms()).unwrap_or(0));
+                    return HostExit::Deferred(format!(
+                        "paused by an earlier deferral for another {} s; run again after that",
+                        secs_up(left)
+                    ));
+                }
                 // A host paused by Retry-After, backoff or an unreachable robots.txt (possibly
                 // by an earlier run): say so instead of waiting silently.
                 tracing::warn!(

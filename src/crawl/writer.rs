@@ -131,6 +131,13 @@ pub enum Cmd {
         /// Answer.
         reply: oneshot::Sender<WResult<Option<i64>>>,
     },
+    /// The pause recorded for a host by a deferral (Unix ms), if any.
+    HostPause {
+        /// Host key.
+        host: Arc<str>,
+        /// Answer.
+        reply: oneshot::Sender<WResult<Option<i64>>>,
+    },
     /// A URL is finished: write its exchanges, hand its page to the sink, record it.
     Complete {
         /// Frontier update and discoveries.
@@ -480,6 +487,9 @@ fn handle(
         }
         Cmd::NextDue { host, reply } => {
             let _ = reply.send(frontier.next_due(&host).map_err(fe));
+        }
+        Cmd::HostPause { host, reply } => {
+            let _ = reply.send(frontier.host_pause(&host).map_err(fe));
         }
         Cmd::Reschedule {
             id,

@@ -465,8 +465,21 @@ async fn case20_retry_after_over_cap_defers_host_and_never_retries_early() {
     assert_eq!(state_of(&db, &seeds[1]).0, "queued");
     // A second run right away does not touch host A.
     web.clear_hits();
-    run_crawl(cfg, &db, &seeds).await;
+    run_crawl(cfg.clone(), &db, &seeds).await;
     assert!(web.hits().is_empty(), "{:?}", web.hits());
+    // Nor does a run whose cap is now above the time left: the host stays deferred (reported
+    // at once) instead of the run sleeping until the pause ends.
+    cfg.backoff.max_retry_after = Duration::from_secs(2 * 86_400);
+    let t0 = std::time::Instant::now();
+    let (s, _) = run_crawl(cfg, &db, &seeds).await;
+    assert!(t0.elapsed() < Duration::from_secs(20));
+    assert!(web.hits().is_empty(), "{:?}", web.hits());
+    assert_eq!(s.deferred_hosts.len(), 1, "{:?}", s.deferred_hosts);
+    assert!(
+        s.deferred_hosts[0].1.contains("earlier deferral"),
+        "{:?}",
+        s.deferred_hosts
+    );
 }
 
 #[tokio::test]
