@@ -834,11 +834,27 @@ pub fn record_to_page(rec: &WarcRecord, file: &str) -> Result<Option<Page>, Stri
 /// An HTTP response head: status, headers (name, value), and the byte offset of the body.
 pub type HttpHead = (u16, Vec<(String, String)>, usize);
 
-/// Parses an HTTP/1.x response head.
+/// Parses an HTTP/1.x response head (also one recorded with an `HTTP/2` or `HTTP/3` status
+/// line).
 pub fn parse_http_response(block: &[u8]) -> Result<HttpHead, String> {
+    // Crawlers that speak HTTP/2 or HTTP/3 record the status line as `HTTP/2 200` or
+    // `HTTP/2.0 200 OK`; httparse reads only HTTP/1.x, so that version is read as HTTP/1.1 (the
+    // header block that follows has the same syntax) and the body offset corrected.
+    let version_len = [&b"HTTP/2.0 "[..], b"HTTP/3.0 ", b"HTTP/2 ", b"HTTP/3 "]
+        .iter()
+        .find(|v| block.starts_with(v))
+        .map(|v| v.len() - 1);
+    let (block, shift): (std::borrow::Cow<[u8]>, usize) = match version_len {
+        Some(len) => {
+            let mut b = b"HTTP/1.1".to_vec();
+            b.extend_from_slice(&block[len..]);
+            (b.into(), 8 - len)
+        }
+        None => (block.into(), 0),
+    };
     let mut hdrs = [httparse::EMPTY_HEADER; 256];
     let mut resp = httparse::Response::new(&mut hdrs);
-    match resp.parse(block) {
+    match resp.parse(&block) {
         Ok(httparse::Status::Complete(n)) => {
             let status = resp.code.unwrap_or(0);
             let headers = resp
@@ -851,7 +867,7 @@ pub fn parse_http_response(block: &[u8]) -> Result<HttpHead, String> {
                     )
                 })
                 .collect();
-            Ok((status, headers, n))
+            Ok((status, headers, n - shift))
         }
         Ok(httparse::Status::Partial) => Err("truncated HTTP response head".into()),
         Err(e) => Err(format!("malformed HTTP response head: {e}")),
@@ -975,6 +991,19 @@ mod tests {
         assert_eq!(h[0].1, "text/html");
         assert_eq!(n, 51);
         assert!(parse_http_response(b"HTTP/1.1 200 OK\r\nX: y").is_err());
+        // HTTP/2 and HTTP/3 status lines as crawlers record them; the body offset is right.
+        for head in [
+            &b"HTTP/2 200\r\n"[..],
+            b"HTTP/2.0 200 OK\r\n",
+            b"HTTP/3 200\r\n",
+        ] {
+            let mut rec = head.to_vec();
+            rec.extend_from_slice(b"content-type: text/html\r\n\r\n<p>x");
+            let (s, h, n) = parse_http_response(&rec).unwrap();
+            assert_eq!((s, h[0].1.as_str()), (200, "text/html"));
+            assert_eq!(&rec[n..], b"<p>x");
+        }
+        assert!(parse_http_response(b"HTTP/2x 200\r\n\r\n").is_err());
     }
 
     #[test]
