@@ -222,15 +222,13 @@ pub fn ingest_config(a: &IngestArgs) -> Result<IngestConfig, String> {
     if let Some(f) = &a.origins {
         domains.extend(read_domains(f)?);
     }
-    for d in &domains {
-        let ok = !d.is_empty()
-            && d.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-        if !ok {
-            return Err(format!(
+    for d in &mut domains {
+        // IDN domains (bücher.de) in the punycode form URLs carry.
+        *d = crate::crawl::canon::ascii_domain(d).ok_or_else(|| {
+            format!(
                 "origin domain {d:?} is not a host name (give e.g. ft.com, without scheme or path)"
-            ));
-        }
+            )
+        })?;
     }
     for p in &a.paths {
         if !p.exists() {

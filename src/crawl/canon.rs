@@ -133,6 +133,31 @@ pub fn canonicalize_url(url: &mut Url) -> Result<(), CanonError> {
     Ok(())
 }
 
+/// A host name as given on the command line (`--resolve`, `--origin-domain`, host patterns) in
+/// the form URLs carry it: IDNA/UTS #46 to ASCII (punycode, lower case) through the `url`
+/// crate, a trailing dot dropped. Returns `None` for anything that is not a domain name with
+/// non-empty labels of letters, digits, `-` and `_` (`""`, `"."`, `"a..b"`, `"="`,
+/// `"http://x/"`, `"x:80"`, IP literals).
+pub fn ascii_domain(host: &str) -> Option<String> {
+    let h = host.trim();
+    let h = h.strip_suffix('.').unwrap_or(h);
+    if h.is_empty() || h.contains(['/', ':', '@', ' ']) {
+        return None;
+    }
+    match url::Host::parse(h).ok()? {
+        url::Host::Domain(d)
+            if d.split('.').all(|l| {
+                !l.is_empty()
+                    && l.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            }) =>
+        {
+            Some(d)
+        }
+        _ => None,
+    }
+}
+
 /// The politeness key of a URL: its origin (`scheme://host[:port]`, default port omitted).
 /// robots.txt applies per origin (RFC 9309 §2.3), so the gate does too.
 pub fn host_key(url: &Url) -> String {
@@ -198,6 +223,28 @@ mod tests {
 
     fn c(s: &str) -> String {
         canonicalize(s, None).unwrap().to_string()
+    }
+
+    #[test]
+    fn command_line_domains_in_ascii_form() {
+        assert_eq!(ascii_domain("FT.com").as_deref(), Some("ft.com"));
+        assert_eq!(ascii_domain("ÜBER.de.").as_deref(), Some("xn--ber-goa.de"));
+        assert_eq!(
+            ascii_domain("bücher.test").as_deref(),
+            url::Url::parse("http://bücher.test/").unwrap().host_str()
+        );
+        for bad in [
+            "",
+            ".",
+            "a..b",
+            "http://x.test/",
+            "news.test:8765",
+            "=",
+            "1.2.3.4",
+            "a b",
+        ] {
+            assert_eq!(ascii_domain(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -148,6 +148,9 @@ pub fn parse_resolve(spec: &str) -> Result<(String, u16, Vec<IpAddr>), String> {
     if host.is_empty() {
         return Err(format!("--resolve {spec:?}: empty host"));
     }
+    // As URLs carry it: an IDN host (bücher.example) matches its punycode form.
+    let host = super::canon::ascii_domain(host)
+        .ok_or_else(|| format!("--resolve {spec:?}: {host:?} is not a host name"))?;
     let port: u16 = port
         .parse()
         .map_err(|_| format!("--resolve {spec:?}: bad port {port:?}"))?;
@@ -159,7 +162,7 @@ pub fn parse_resolve(spec: &str) -> Result<(String, u16, Vec<IpAddr>), String> {
                 .map_err(|_| format!("--resolve {spec:?}: bad address {a:?}"))?,
         );
     }
-    Ok((host.to_ascii_lowercase(), port, ips))
+    Ok((host, port, ips))
 }
 
 /// Settings of the fetcher.
@@ -610,6 +613,12 @@ mod tests {
         assert!(parse_resolve("a.example:x:127.0.0.1").is_err());
         assert!(parse_resolve("a.example:80").is_err());
         assert!(parse_resolve("a.example:80:nope").is_err());
+        // IDN hosts map to the punycode form that URLs carry; non-hosts are refused.
+        assert_eq!(
+            parse_resolve("Bücher.test:8765:127.0.0.1").unwrap().0,
+            "xn--bcher-kva.test"
+        );
+        assert!(parse_resolve("a..b:80:127.0.0.1").is_err());
     }
 
     #[test]
