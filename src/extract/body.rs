@@ -281,10 +281,16 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
         Node::Text(t) => st.buf.push_str(t),
         Node::Element(e) => {
             let name = e.name();
+            if is_skipped(name) {
+                return;
+            }
+            // The attributes read here, in one pass over the element's attributes
+            // (`Element::attr` interns its argument on every call).
+            let attrs = WalkAttrs::of(e);
             // Elements the page hides (`hidden`, or an inline style that the pre-pass turned
             // into it) are not read, as Readability's `_isProbablyVisible` has it: hidden
             // forms and dialogs of a site template are not the article.
-            if is_skipped(name) || e.attr("hidden").is_some() {
+            if attrs.hidden {
                 return;
             }
             if name == "br" {
@@ -309,7 +315,7 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
                     walk(c, st, depth + 1);
                 }
                 if name == "a"
-                    && let Some(href) = e.attr("href")
+                    && let Some(href) = attrs.href
                 {
                     let text = collapse_ws(&text_of(node));
                     // Same-page anchors ("#top") are not links to anything else.
@@ -327,18 +333,17 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
                 return;
             }
             st.flush();
-            let hard = is_hard_container(e);
+            let hard = is_hard_container(name, &attrs);
             if hard {
                 st.hard_depth += 1;
             }
             let caption = matches!(name, "figure" | "figcaption")
-                || e.attr("class").is_some_and(|c| {
+                || attrs.class.is_some_and(|c| {
                     c.split_whitespace().any(|t| {
-                        let t = t.to_ascii_lowercase();
-                        t == "caption"
-                            || t.ends_with("-caption")
-                            || t.ends_with("_caption")
-                            || t.ends_with("caption-text")
+                        t.eq_ignore_ascii_case("caption")
+                            || ends_with_ignore_ascii_case(t, "-caption")
+                            || ends_with_ignore_ascii_case(t, "_caption")
+                            || ends_with_ignore_ascii_case(t, "caption-text")
                     })
                 });
             if caption {
@@ -371,60 +376,119 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
     }
 }
 
+/// The attributes [`walk`] reads of one element (the first of each name, as
+/// `Element::attr` finds it), gathered in one pass.
+#[derive(Default)]
+struct WalkAttrs<'a> {
+    class: Option<&'a str>,
+    id: Option<&'a str>,
+    href: Option<&'a str>,
+    role: Option<&'a str>,
+    aria_modal: Option<&'a str>,
+    hidden: bool,
+}
+
+impl<'a> WalkAttrs<'a> {
+    fn of(e: &'a scraper::node::Element) -> WalkAttrs<'a> {
+        let mut a = WalkAttrs::default();
+        for (k, v) in e.attrs() {
+            let slot = match k {
+                "class" => &mut a.class,
+                "id" => &mut a.id,
+                "href" => &mut a.href,
+                "role" => &mut a.role,
+                "aria-modal" => &mut a.aria_modal,
+                "hidden" => {
+                    a.hidden = true;
+                    continue;
+                }
+                _ => continue,
+            };
+            slot.get_or_insert(v);
+        }
+        a
+    }
+}
+
 /// Containers whose text is never article text: cookie/consent dialogs, comment sections,
 /// author boxes, share bars, newsletter boxes and related-post lists (matched on class/id
 /// tokens and `role=dialog`; never `html`, `body`, `main` or `article` themselves).
-fn is_hard_container(e: &scraper::node::Element) -> bool {
-    if matches!(e.name(), "html" | "body" | "main" | "article") {
+fn is_hard_container(name: &str, attrs: &WalkAttrs) -> bool {
+    if matches!(name, "html" | "body" | "main" | "article") {
         return false;
     }
-    if e.attr("role") == Some("dialog") || e.attr("aria-modal") == Some("true") {
+    if attrs.role == Some("dialog") || attrs.aria_modal == Some("true") {
         return true;
     }
-    let id = e.attr("id").unwrap_or("").to_ascii_lowercase();
-    if matches!(
-        id.as_str(),
-        "comments" | "respond" | "disqus_thread" | "comment-section" | "cookie-notice"
-    ) {
-        return true;
-    }
-    let class = e.attr("class").unwrap_or("").to_ascii_lowercase();
-    class.split_whitespace().chain([id.as_str()]).any(|t| {
+    // Each class token and the id are lower-cased into a stack buffer (no lower-cased copy of
+    // every element's class and id on the heap); every name tested is ASCII and at most
+    // `TOKEN` bytes long, so a longer token is tested by its first `TOKEN` bytes (prefixes)
+    // and never equals one.
+    const TOKEN: usize = 32;
+    fn hard_token(t: &str) -> bool {
+        let mut buf = [0u8; TOKEN];
+        let n = t.len().min(TOKEN);
+        for (d, s) in buf.iter_mut().zip(t.as_bytes()) {
+            *d = s.to_ascii_lowercase();
+        }
+        let head = &buf[..n];
         [
-            "cookie",
-            "consent",
-            "gdpr",
-            "onetrust",
-            "didomi",
-            "cmp-",
-            "author-box",
-            "author-bio",
-            "authorbox",
-            "about-author",
-            "author-info",
-            "post-share",
-            "share-buttons",
-            "sharedaddy",
-            "social-share",
-            "newsletter",
-            "related-posts",
-            "related-articles",
-            "jp-relatedposts",
-            "yarpp",
+            &b"cookie"[..],
+            b"consent",
+            b"gdpr",
+            b"onetrust",
+            b"didomi",
+            b"cmp-",
+            b"author-box",
+            b"author-bio",
+            b"authorbox",
+            b"about-author",
+            b"author-info",
+            b"post-share",
+            b"share-buttons",
+            b"sharedaddy",
+            b"social-share",
+            b"newsletter",
+            b"related-posts",
+            b"related-articles",
+            b"jp-relatedposts",
+            b"yarpp",
         ]
         .iter()
-        .any(|p| t.starts_with(p))
-            || matches!(
-                t,
-                "comments"
-                    | "comments-area"
-                    | "comment-respond"
-                    | "comment-list"
-                    | "commentlist"
-                    | "comments-section"
-                    | "comment-form"
-            )
-    })
+        .any(|p| head.starts_with(p))
+            || t.len() <= TOKEN
+                && matches!(
+                    head,
+                    b"comments"
+                        | b"comments-area"
+                        | b"comment-respond"
+                        | b"comment-list"
+                        | b"commentlist"
+                        | b"comments-section"
+                        | b"comment-form"
+                )
+    }
+    let id = attrs.id.unwrap_or("");
+    if id.len() <= TOKEN && {
+        let mut buf = [0u8; TOKEN];
+        for (d, s) in buf.iter_mut().zip(id.as_bytes()) {
+            *d = s.to_ascii_lowercase();
+        }
+        matches!(
+            &buf[..id.len()],
+            b"comments" | b"respond" | b"disqus_thread" | b"comment-section" | b"cookie-notice"
+        )
+    } {
+        return true;
+    }
+    let class = attrs.class.unwrap_or("");
+    class.split_whitespace().chain([id]).any(hard_token)
+}
+
+/// `s` ends with the ASCII string `suffix`, ASCII case ignored.
+fn ends_with_ignore_ascii_case(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len()
+        && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
 fn text_of(node: NodeRef<Node>) -> String {

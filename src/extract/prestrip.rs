@@ -120,6 +120,13 @@ fn style_hides(attr: &[u8]) -> bool {
     contains_ci(&squeezed, b"display:none") || contains_ci(&squeezed, b"visibility:hidden")
 }
 
+/// Whether a `<link …>` start tag (as written) can be read by a step: `rel=canonical`, and
+/// `rel=author` / `itemprop=author` for authors (`meta.rs`). Tested on the whole tag, ASCII
+/// case ignored, so any tag naming one of those words anywhere is kept.
+fn link_is_read(tag: &[u8]) -> bool {
+    contains_ci(tag, b"canonical") || contains_ci(tag, b"author")
+}
+
 /// Whether `name` (any ASCII case) is one of [`READ_ATTRIBUTES`].
 fn is_read_attribute(name: &[u8]) -> bool {
     const LONGEST: usize = 10;
@@ -164,13 +171,19 @@ pub fn strip_attributes(html: &str) -> String {
 }
 
 /// [`strip`] and [`strip_attributes`] in one pass, the input of our own parse: start tags keep
-/// only the attributes some step reads, and the content of `<script>` elements other than
-/// JSON-LD, of `<style>` and `<svg>` elements, and comments are dropped (their tags stay).
+/// only the attributes some step reads, comments are dropped, and so are whole elements no
+/// step reads: `<script>` elements other than JSON-LD, `<style>` and `<svg>` elements (tags
+/// and content) and `<link>` tags other than `rel=canonical` / author links. Those elements
+/// hold no text for any step (the block walk and the metadata skip them), and the tree
+/// builder inserts them as leaves where they stand (HTML § 13.2.6.4.4 "in head" rules, used
+/// from every insertion mode), so the rest of the tree keeps its shape; their start and end
+/// tags are ≈ 10% of a news page's tags.
 /// Tags are read as in [`strip_attributes`] (a `<` inside an attribute value is not a tag);
 /// an unterminated comment or dropped element drops the rest of the document, as in
 /// [`strip`]. On the bundled pages the tree parsed from it is the tree parsed from
-/// `strip_attributes(&strip(html))` except for the raw text inside `<noscript>`, which is
-/// copied unchanged here and which no step reads (integration test
+/// `strip_attributes(&strip(html))` without those elements (text nodes they separated are one
+/// node, whose text the block walk reads the same) and without the raw text inside
+/// `<noscript>`, which is copied unchanged here and which no step reads (integration test
 /// `attribute_prestrip_keeps_every_read_attribute_on_bundled_pages`; the extracted articles
 /// of all 123 pages are byte-identical).
 pub fn strip_for_parse(html: &str) -> String {
@@ -273,6 +286,39 @@ fn reduce(html: &str, drop_content: bool) -> String {
         let Some((gt, self_closing)) = end else {
             break;
         };
+        if drop_content {
+            // Elements no step reads go whole, tags included: they hold no text, so the tree
+            // loses only leaves that every step skips (see [`strip_for_parse`]).
+            let whole: Option<&[u8]> = if name.eq_ignore_ascii_case(b"script") {
+                // JSON-LD (`type` containing `ld+json`, read in the original tag) is kept.
+                (!contains_ci(&b[lt..=gt], b"ld+json")).then_some(b"</script")
+            } else if name.eq_ignore_ascii_case(b"style") {
+                Some(b"</style")
+            } else if name.eq_ignore_ascii_case(b"svg") {
+                (!self_closing).then_some(b"</svg")
+            } else {
+                None
+            };
+            let void_unread = name.eq_ignore_ascii_case(b"link") && !link_is_read(&b[lt..=gt])
+                || name.eq_ignore_ascii_case(b"svg") && self_closing;
+            if whole.is_some() || void_unread {
+                out.push_str(&html[copied..lt]);
+                i = gt + 1;
+                if let Some(close) = whole {
+                    // Up to and including the end tag's `>`.
+                    match find_ci(&b[i..], close) {
+                        Some(e) => {
+                            let after = i + e + close.len();
+                            i = memchr::memchr(b'>', &b[after..])
+                                .map_or(b.len(), |g| after + g + 1);
+                        }
+                        None => return out,
+                    }
+                }
+                copied = i;
+                continue;
+            }
+        }
         if dropped {
             out.push_str(&html[copied..name_end]);
             for (s, e) in &keep {
@@ -289,30 +335,6 @@ fn reduce(html: &str, drop_content: bool) -> String {
             copied = gt + 1;
         }
         i = gt + 1;
-        if drop_content {
-            let close: Option<&[u8]> = if name.eq_ignore_ascii_case(b"script") {
-                // JSON-LD (`type` containing `ld+json`, read in the original tag) is kept.
-                (!contains_ci(&b[lt..=gt], b"ld+json")).then_some(b"</script")
-            } else if name.eq_ignore_ascii_case(b"style") {
-                Some(b"</style")
-            } else if name.eq_ignore_ascii_case(b"svg") && !self_closing {
-                Some(b"</svg")
-            } else {
-                None
-            };
-            if let Some(close) = close {
-                out.push_str(&html[copied..i]);
-                match find_ci(&b[i..], close) {
-                    Some(e) => {
-                        i += e;
-                        copied = i;
-                        i += close.len();
-                    }
-                    None => return out,
-                }
-                continue;
-            }
-        }
         if let Some(raw) = RAW_TEXT.iter().find(|r| name.eq_ignore_ascii_case(r)) {
             // Copy the content unchanged up to the matching end tag.
             let mut close = Vec::with_capacity(raw.len() + 2);
@@ -508,12 +530,18 @@ mod tests {
 <p style="a" class=k>Keep <b>this</b></p><svg viewBox="0 0 1 1"><title>icon</title></svg><svg/>
 <p>and this</p><title>t <b style=x></b></title><img alt="a>b" src=y><a href=/z rel=author>z</a></body></html>"#;
         let one = strip_for_parse(h);
-        assert_eq!(one, strip_attributes(&strip(h)));
+        // The two passes, then the unread elements (script, style, svg) removed whole.
+        let two = strip_attributes(&strip(h))
+            .replace("<script></script>", "")
+            .replace("<STYLE></Style>", "")
+            .replace("<svg></svg><svg/>", "");
+        assert_eq!(one, two);
         assert!(!one.contains("var a") && !one.contains("p{}") && !one.contains("icon"));
         assert!(one.contains(r#"{"headline":"H"}"#) && one.contains("<p class=k>Keep"));
+        assert!(!one.contains("<script>") && !one.contains("<svg") && !one.contains("<STYLE"));
         // Unterminated parts drop the rest, as `strip` does; odd input does not panic.
         assert_eq!(strip_for_parse("<p>a</p><!-- open <p>b"), "<p>a</p>");
-        assert_eq!(strip_for_parse("<p>a</p><script>x"), "<p>a</p><script>");
+        assert_eq!(strip_for_parse("<p>a</p><script>x"), "<p>a</p>");
         for h in [
             "<",
             "<svg",
@@ -523,6 +551,20 @@ mod tests {
         ] {
             assert!(strip_for_parse(h).len() <= h.len(), "{h}");
         }
+    }
+
+    #[test]
+    fn unread_elements_go_whole_read_links_stay() {
+        let h = "<head><link rel=stylesheet href=a.css><LINK REL=Canonical href=/c>\
+                 <link rel=author href=/me><link itemprop=author href=/p><link rel=icon href=i>\
+                 </head><body><p>a<script src=x></script >b<style>p{}</style>c\
+                 <svg viewBox=0><path/></svg><svg/>d</p></body>";
+        let one = strip_for_parse(h);
+        assert_eq!(
+            one,
+            "<head><LINK REL=Canonical href=/c><link rel=author href=/me>\
+             <link itemprop=author href=/p></head><body><p>abcd</p></body>"
+        );
     }
 
     #[test]
