@@ -177,12 +177,15 @@ pub fn strip_attributes(html: &str) -> String {
 /// hold no text for any step (the block walk and the metadata skip them), and the tree
 /// builder inserts them as leaves where they stand (HTML § 13.2.6.4.4 "in head" rules, used
 /// from every insertion mode), so the rest of the tree keeps its shape; their start and end
-/// tags are ≈ 10% of a news page's tags.
+/// tags are ≈ 10% of a news page's tags. Runs of whitespace between tags that hold a line
+/// break become one `\n` (`squeeze_whitespace`; not inside raw-text elements such as
+/// `<textarea>` or JSON-LD).
 /// Tags are read as in [`strip_attributes`] (a `<` inside an attribute value is not a tag);
 /// an unterminated comment or dropped element drops the rest of the document, as in
 /// [`strip`]. On the bundled pages the tree parsed from it is the tree parsed from
 /// `strip_attributes(&strip(html))` without those elements (text nodes they separated are one
-/// node, whose text the block walk reads the same) and without the raw text inside
+/// node, whose text the block walk reads the same), with whitespace squeezed (every step
+/// collapses whitespace when it reads text) and without the raw text inside
 /// `<noscript>`, which is copied unchanged here and which no step reads (integration test
 /// `attribute_prestrip_keeps_every_read_attribute_on_bundled_pages`; the extracted articles
 /// of all 123 pages are byte-identical).
@@ -197,8 +200,14 @@ fn reduce(html: &str, drop_content: bool) -> String {
     let mut keep: Vec<(usize, usize)> = Vec::new();
     let mut copied = 0usize;
     let mut i = 0usize;
+    // Start of the text since the last tag, comment or dropped element (only while
+    // `drop_content`: whitespace there is squeezed, see `squeeze_whitespace`).
+    let mut text_from: Option<usize> = None;
     while let Some(off) = memchr_lt(&b[i..]) {
         let lt = i + off;
+        if let Some(from) = text_from.take() {
+            squeeze_whitespace(html, from, lt, &mut out, &mut copied);
+        }
         i = lt + 1;
         if b[i..].starts_with(b"!--") {
             if drop_content {
@@ -207,6 +216,7 @@ fn reduce(html: &str, drop_content: bool) -> String {
                     Some(e) => {
                         i += 3 + e + 3;
                         copied = i;
+                        text_from = Some(i);
                     }
                     None => return out,
                 }
@@ -215,6 +225,18 @@ fn reduce(html: &str, drop_content: bool) -> String {
             match find(&b[i + 3..], b"-->") {
                 Some(e) => i += 3 + e + 3,
                 None => break,
+            }
+            continue;
+        }
+        if drop_content
+            && b.get(i) == Some(&b'/')
+            && b.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+        {
+            // An end tag: text follows it. (Its first `>`: a quoted `>` in an end tag, which
+            // the tokenizer would skip, at worst squeezes whitespace inside that tag.)
+            if let Some(gt) = memchr::memchr(b'>', &b[i..]) {
+                i += gt + 1;
+                text_from = Some(i);
             }
             continue;
         }
@@ -316,6 +338,7 @@ fn reduce(html: &str, drop_content: bool) -> String {
                     }
                 }
                 copied = i;
+                text_from = Some(i);
                 continue;
             }
         }
@@ -344,10 +367,49 @@ fn reduce(html: &str, drop_content: bool) -> String {
                 Some(e) => i += e,
                 None => break,
             }
+        } else if drop_content {
+            text_from = Some(i);
         }
+    }
+    if let Some(from) = text_from {
+        squeeze_whitespace(html, from, b.len(), &mut out, &mut copied);
     }
     out.push_str(&html[copied..]);
     out
+}
+
+/// Writes `html[*copied..end]` to `out` up to the text `html[from..end]` (text between tags,
+/// `from >= *copied`), where every run of two or more ASCII whitespace bytes that holds a
+/// line break becomes one `\n`. Such runs are the indentation between tags; every step reads
+/// text with whitespace collapsed (HTML's inter-element whitespace, § 3.2.5.1, renders as at
+/// most one space), and a run keeps one whitespace byte, so a whitespace-only text node stays
+/// one. The HTML tokenizer emits each line break as a token of its own, so a page's ≈ 640
+/// indentation line breaks cost the tree builder ≈ 1,000 text tokens; squeezed, one per run.
+/// Runs without a line break (spaces in prose) are left alone.
+fn squeeze_whitespace(html: &str, from: usize, end: usize, out: &mut String, copied: &mut usize) {
+    if end < from + 2 {
+        return; // most text between tags: nothing or one byte
+    }
+    let b = html.as_bytes();
+    let is_ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c');
+    let mut done = from;
+    while let Some(p) = memchr::memchr(b'\n', &b[done..end]) {
+        let p = done + p;
+        let mut l = p;
+        while l > done && is_ws(b[l - 1]) {
+            l -= 1;
+        }
+        let mut r = p + 1;
+        while r < end && is_ws(b[r]) {
+            r += 1;
+        }
+        if r - l >= 2 {
+            out.push_str(&html[*copied..l]);
+            out.push('\n');
+            *copied = r;
+        }
+        done = r;
+    }
 }
 
 fn memchr_lt(b: &[u8]) -> Option<usize> {
@@ -551,6 +613,24 @@ mod tests {
         ] {
             assert!(strip_for_parse(h).len() <= h.len(), "{h}");
         }
+    }
+
+    #[test]
+    fn indentation_between_tags_is_squeezed() {
+        let h = "<body>\n  <div class=a>\n    <p>One  two\r\n\n   three</p>\t\n</div> \n\
+                 <!-- c -->\n\n<textarea>\n\n  t</textarea>\n  <pre>\n\n x</pre></body>\n\n";
+        assert_eq!(
+            strip_for_parse(h),
+            "<body>\n<div class=a>\n<p>One  two\nthree</p>\n</div>\n\n\
+             <textarea>\n\n  t</textarea>\n<pre>\nx</pre></body>\n"
+        );
+        // Only the reduction for our parse squeezes; `strip_attributes` keeps text as is.
+        assert_eq!(strip_attributes(h), h);
+        // A single whitespace byte and spaces without a line break stay.
+        assert_eq!(
+            strip_for_parse("<p>a</p>\n<p>b  c</p> "),
+            "<p>a</p>\n<p>b  c</p> "
+        );
     }
 
     #[test]
