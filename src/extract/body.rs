@@ -882,27 +882,51 @@ fn starts_with_any(lower: &str, cues: &[&str]) -> bool {
     cues.iter().any(|c| lower.starts_with(c))
 }
 
-/// One automaton per long cue list: a single pass over the text instead of one substring
-/// search per cue.
-struct CueSet(LazyLock<AhoCorasick>);
+/// The long cue lists searched inside a block's lower-cased text, one bit each in the mask
+/// [`cue_hits`] returns.
+const CONTRIB: u8 = 1;
+const ROLE: u8 = 2;
+const NEWSLETTER: u8 = 4;
+const BIO: u8 = 8;
 
-macro_rules! cue_set {
-    ($list:expr) => {
-        CueSet(LazyLock::new(|| {
-            AhoCorasick::new($list).expect("static cue list builds")
-        }))
-    };
-}
-
-static CONTRIB_SET: CueSet = cue_set!(CONTRIB_CUES);
-static ROLE_SET: CueSet = cue_set!(ROLE_WORDS);
-static NEWSLETTER_SET: CueSet = cue_set!(NEWSLETTER_CUES);
-static BIO_SET: CueSet = cue_set!(BIO_CUES);
-
-impl CueSet {
-    fn hit(&self, lower: &str) -> bool {
-        self.0.is_match(lower)
+/// One automaton over the four long cue lists (each distinct cue once, with the bits of the
+/// lists holding it): one overlapping pass over a block's text tells which lists occur in it,
+/// instead of one pass per list.
+static CUES: LazyLock<(AhoCorasick, Vec<u8>)> = LazyLock::new(|| {
+    let mut cues: Vec<&str> = Vec::new();
+    let mut bits: Vec<u8> = Vec::new();
+    for (list, bit) in [
+        (CONTRIB_CUES, CONTRIB),
+        (ROLE_WORDS, ROLE),
+        (NEWSLETTER_CUES, NEWSLETTER),
+        (BIO_CUES, BIO),
+    ] {
+        for c in list {
+            match cues.iter().position(|x| x == c) {
+                Some(k) => bits[k] |= bit,
+                None => {
+                    cues.push(c);
+                    bits.push(bit);
+                }
+            }
+        }
     }
+    let ac = AhoCorasick::new(&cues).expect("static cue lists build");
+    (ac, bits)
+});
+
+/// Which of the long cue lists (bits `CONTRIB`, `ROLE`, `NEWSLETTER`, `BIO`) have a cue
+/// somewhere in `lower`.
+fn cue_hits(lower: &str) -> u8 {
+    let (ac, bits) = &*CUES;
+    let mut mask = 0u8;
+    for m in ac.find_overlapping_iter(lower) {
+        mask |= bits[m.pattern().as_usize()];
+        if mask == CONTRIB | ROLE | NEWSLETTER | BIO {
+            break;
+        }
+    }
+    mask
 }
 
 /// Words that a share bar / counter line must contain one of ([`is_share_counter`]), matched
@@ -1042,12 +1066,16 @@ pub fn boilerplate_reason(b: &Block) -> Option<&'static str> {
     if n <= 30 && starts_with_any(&lower, PROMO_STARTS) {
         return Some("promo");
     }
-    if n <= 30 && CONTRIB_SET.hit(&lower) {
+    // The cue-list mask, computed once on first use (not at all for blocks an earlier rule
+    // settles).
+    let mut hits: Option<u8> = None;
+    let mut hit = |bit: u8| *hits.get_or_insert_with(|| cue_hits(&lower)) & bit != 0;
+    if n <= 30 && hit(CONTRIB) {
         return Some("contributors");
     }
     if n <= 35
         && contains_any(&lower, &[" is a ", " is an ", " joined "])
-        && ROLE_SET.hit(&lower)
+        && hit(ROLE)
         && !lower.contains('"')
         && !lower.contains('\u{201c}')
     {
@@ -1071,13 +1099,13 @@ pub fn boilerplate_reason(b: &Block) -> Option<&'static str> {
     if is_share_counter(&b.text) {
         return Some("share");
     }
-    if n <= 45 && NEWSLETTER_SET.hit(&lower) {
+    if n <= 45 && hit(NEWSLETTER) {
         return Some("newsletter");
     }
     if n <= 30 && starts_with_any(&lower, TAG_CUES) {
         return Some("tags");
     }
-    if n <= 70 && BIO_SET.hit(&lower) {
+    if n <= 70 && hit(BIO) {
         return Some("bio");
     }
     if n <= 90
@@ -2392,6 +2420,32 @@ mod tests {
                 "Closing paragraph of the story that must stay in the body text."
             ]
         );
+    }
+
+    #[test]
+    fn one_pass_over_the_cue_lists_finds_each_list() {
+        for (list, bit) in [
+            (CONTRIB_CUES, CONTRIB),
+            (ROLE_WORDS, ROLE),
+            (NEWSLETTER_CUES, NEWSLETTER),
+            (BIO_CUES, BIO),
+        ] {
+            for c in list {
+                let text = format!("xx {c} yy");
+                assert_ne!(cue_hits(&text) & bit, 0, "{c}");
+                // Each list is found the same as a plain substring search would.
+                for (other, obit) in [
+                    (CONTRIB_CUES, CONTRIB),
+                    (ROLE_WORDS, ROLE),
+                    (NEWSLETTER_CUES, NEWSLETTER),
+                    (BIO_CUES, BIO),
+                ] {
+                    let want = other.iter().any(|o| text.contains(o));
+                    assert_eq!(cue_hits(&text) & obit != 0, want, "{c} / {obit}");
+                }
+            }
+        }
+        assert_eq!(cue_hits("the council met on tuesday and voted."), 0);
     }
 
     #[test]
