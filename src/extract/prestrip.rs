@@ -167,7 +167,7 @@ const RAW_TEXT: &[&[u8]] = &[
 /// single-quoted or runs to whitespace or `>`. Kept attributes are written back verbatim. An
 /// unterminated start tag leaves the rest of the document unchanged.
 pub fn strip_attributes(html: &str) -> String {
-    reduce(html, false)
+    reduce(html, false).0
 }
 
 /// [`strip`] and [`strip_attributes`] in one pass, the input of our own parse: start tags keep
@@ -190,11 +190,59 @@ pub fn strip_attributes(html: &str) -> String {
 /// `attribute_prestrip_keeps_every_read_attribute_on_bundled_pages`; the extracted articles
 /// of all 123 pages are byte-identical).
 pub fn strip_for_parse(html: &str) -> String {
+    reduce(html, true).0
+}
+
+/// [`strip_for_parse`] and the estimated nesting depth of its output, counted during the same
+/// scan as [`super::markup_shape`] counts it (start tags of nesting elements push, their end
+/// tags pop; void, implicitly closed and self-closing elements do not nest), except that the
+/// content of every raw-text element (`<noscript>`, `<title>`, `<textarea>`, …) is skipped,
+/// as the tokenizer reads it as text. Saves [`super::nesting_depth`]'s second scan of the page.
+pub fn strip_for_parse_with_depth(html: &str) -> (String, usize) {
     reduce(html, true)
 }
 
+/// Depth count of [`strip_for_parse_with_depth`]: `name` is a tag name as [`super::TagScan`]
+/// reads it (ASCII letters, digits, `!`, `-`).
+#[derive(Default)]
+struct Depth {
+    now: usize,
+    max: usize,
+}
+
+impl Depth {
+    fn nests(name: &[u8]) -> bool {
+        let end = name
+            .iter()
+            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'!' || *c == b'-'))
+            .unwrap_or(name.len());
+        let name = &name[..end];
+        !name.is_empty() && !super::flat_element(name) && !super::is_raw_text(name)
+    }
+
+    fn open(&mut self, name: &[u8], self_closing: bool) {
+        if !self_closing && Self::nests(name) {
+            self.now += 1;
+            self.max = self.max.max(self.now);
+        }
+    }
+
+    fn close(&mut self, name: &[u8]) {
+        if Self::nests(name) {
+            self.now = self.now.saturating_sub(1);
+        }
+    }
+}
+
 /// [`strip_attributes`]; with `drop_content`, also [`strip`]'s removals ([`strip_for_parse`]).
-fn reduce(html: &str, drop_content: bool) -> String {
+fn reduce(html: &str, drop_content: bool) -> (String, usize) {
+    let mut depth = Depth::default();
+    let out = reduce_into(html, drop_content, &mut depth);
+    (out, depth.max)
+}
+
+/// [`reduce`]; with `drop_content`, the nesting depth is counted into `depth`.
+fn reduce_into(html: &str, drop_content: bool, depth: &mut Depth) -> String {
     let b = html.as_bytes();
     let mut out = String::with_capacity(html.len());
     let mut keep: Vec<(usize, usize)> = Vec::new();
@@ -234,6 +282,7 @@ fn reduce(html: &str, drop_content: bool) -> String {
         {
             // An end tag: text follows it. (Its first `>`: a quoted `>` in an end tag, which
             // the tokenizer would skip, at worst squeezes whitespace inside that tag.)
+            depth.close(&b[i + 1..]);
             if let Some(gt) = memchr::memchr(b'>', &b[i..]) {
                 i += gt + 1;
                 text_from = Some(i);
@@ -341,6 +390,9 @@ fn reduce(html: &str, drop_content: bool) -> String {
                 text_from = Some(i);
                 continue;
             }
+        }
+        if drop_content {
+            depth.open(name, self_closing);
         }
         if dropped {
             out.push_str(&html[copied..name_end]);
@@ -496,7 +548,9 @@ fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{strip, strip_attributes, strip_for_parse, widest_tag_attributes};
+    use super::{
+        strip, strip_attributes, strip_for_parse, strip_for_parse_with_depth, widest_tag_attributes,
+    };
 
     #[test]
     fn strip_attributes_keeps_read_ones_verbatim() {
@@ -630,6 +684,27 @@ mod tests {
         assert_eq!(
             strip_for_parse("<p>a</p>\n<p>b  c</p> "),
             "<p>a</p>\n<p>b  c</p> "
+        );
+    }
+
+    #[test]
+    fn depth_is_counted_in_the_same_scan() {
+        for h in [
+            "<html><body><div><p>a<p>b</div></body></html>".to_string(),
+            "<div><br><img src=x><span/></div>".to_string(),
+            "<script>if (a<b) {}</script><div>".to_string(),
+            format!("<html><body>{}x", "<b><i>".repeat(3000)),
+            "<div></p>".repeat(40),
+            "<div class='a>b'><svg><g><g></g></g></svg><!-- <div> --></div><div>".to_string(),
+        ] {
+            let (out, depth) = strip_for_parse_with_depth(&h);
+            assert_eq!(out, strip_for_parse(&h));
+            assert_eq!(depth, crate::extract::nesting_depth(&out), "{h:.80}");
+        }
+        // Tags inside raw text are text for the tokenizer: they do not nest.
+        assert_eq!(
+            strip_for_parse_with_depth("<noscript><div><div></noscript><p>x").1,
+            1
         );
     }
 

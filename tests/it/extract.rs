@@ -619,6 +619,15 @@ fn attribute_prestrip_keeps_every_read_attribute_on_bundled_pages() {
         // The one-pass reduction our parse gets parses to the same tree as the two passes.
         let one_pass = strip_for_parse(&html);
         assert_eq!(shape(&one_pass), lean_shape, "{}", path.display());
+        // Its depth, counted in the same scan, is the depth `nesting_depth` estimates.
+        let (again, depth) = copytrail::extract::prestrip::strip_for_parse_with_depth(&html);
+        assert_eq!(again, one_pass);
+        assert_eq!(
+            depth,
+            copytrail::extract::nesting_depth(&one_pass),
+            "{}",
+            path.display()
+        );
         // … and it has none of the dropped elements.
         let doc = scraper::Html::parse_document(&one_pass);
         let dropped = doc.tree.root().descendants().any(|n| {
