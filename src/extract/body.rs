@@ -2091,15 +2091,28 @@ fn class_weight(e: &scraper::node::Element) -> f64 {
         "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
         _ => 0.0,
     };
+    // One ASCII-case-insensitive automaton per list: the same hits as a substring search of
+    // the lower-cased value for every word, without the copy and the per-word searches.
+    static NEGATIVE_SET: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        aho_corasick::AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .build(NEGATIVE)
+            .expect("static list builds")
+    });
+    static POSITIVE_SET: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        aho_corasick::AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .build(POSITIVE)
+            .expect("static list builds")
+    });
     for attr in [e.attr("class"), e.attr("id")].into_iter().flatten() {
         if attr.is_empty() {
             continue;
         }
-        let a = attr.to_ascii_lowercase();
-        if NEGATIVE.iter().any(|n| a.contains(n)) {
+        if NEGATIVE_SET.is_match(attr) {
             w -= 25.0;
         }
-        if POSITIVE.iter().any(|p| a.contains(p)) {
+        if POSITIVE_SET.is_match(attr) {
             w += 25.0;
         }
     }
@@ -2446,6 +2459,24 @@ mod tests {
             }
         }
         assert_eq!(cue_hits("the council met on tuesday and voted."), 0);
+    }
+
+    #[test]
+    fn class_weight_matches_a_lower_cased_substring_search() {
+        let html = scraper::Html::parse_fragment(
+            r#"<div class="Post-Body ARTICLE">a</div><div id="SideBar-Widget">b</div>
+               <div class="entry sharebar" id="x">c</div><p class="plain">d</p>
+               <div class="">e</div><pre class="ÉTIQUETTE-contenT">f</pre>"#,
+        );
+        let got: Vec<f64> = html
+            .tree
+            .root()
+            .descendants()
+            .filter_map(|n| n.value().as_element().map(class_weight))
+            .collect();
+        // html wrapper (0), then: div +5 +25; div +5 −25; div +5 +25 −25; p 0; div +5;
+        // pre +3 +25 ("content" in any ASCII case; non-ASCII bytes compared as they are).
+        assert_eq!(got, vec![0.0, 30.0, -20.0, 5.0, 0.0, 5.0, 28.0]);
     }
 
     #[test]
