@@ -281,10 +281,16 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
         Node::Text(t) => st.buf.push_str(t),
         Node::Element(e) => {
             let name = e.name();
+            if is_skipped(name) {
+                return;
+            }
+            // The attributes read here, in one pass over the element's attributes
+            // (`Element::attr` interns its argument on every call).
+            let attrs = WalkAttrs::of(e);
             // Elements the page hides (`hidden`, or an inline style that the pre-pass turned
             // into it) are not read, as Readability's `_isProbablyVisible` has it: hidden
             // forms and dialogs of a site template are not the article.
-            if is_skipped(name) || e.attr("hidden").is_some() {
+            if attrs.hidden {
                 return;
             }
             if name == "br" {
@@ -309,7 +315,7 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
                     walk(c, st, depth + 1);
                 }
                 if name == "a"
-                    && let Some(href) = e.attr("href")
+                    && let Some(href) = attrs.href
                 {
                     let text = collapse_ws(&text_of(node));
                     // Same-page anchors ("#top") are not links to anything else.
@@ -327,18 +333,17 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
                 return;
             }
             st.flush();
-            let hard = is_hard_container(e);
+            let hard = is_hard_container(name, &attrs);
             if hard {
                 st.hard_depth += 1;
             }
             let caption = matches!(name, "figure" | "figcaption")
-                || e.attr("class").is_some_and(|c| {
+                || attrs.class.is_some_and(|c| {
                     c.split_whitespace().any(|t| {
-                        let t = t.to_ascii_lowercase();
-                        t == "caption"
-                            || t.ends_with("-caption")
-                            || t.ends_with("_caption")
-                            || t.ends_with("caption-text")
+                        t.eq_ignore_ascii_case("caption")
+                            || ends_with_ignore_ascii_case(t, "-caption")
+                            || ends_with_ignore_ascii_case(t, "_caption")
+                            || ends_with_ignore_ascii_case(t, "caption-text")
                     })
                 });
             if caption {
@@ -371,60 +376,119 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
     }
 }
 
+/// The attributes [`walk`] reads of one element (the first of each name, as
+/// `Element::attr` finds it), gathered in one pass.
+#[derive(Default)]
+struct WalkAttrs<'a> {
+    class: Option<&'a str>,
+    id: Option<&'a str>,
+    href: Option<&'a str>,
+    role: Option<&'a str>,
+    aria_modal: Option<&'a str>,
+    hidden: bool,
+}
+
+impl<'a> WalkAttrs<'a> {
+    fn of(e: &'a scraper::node::Element) -> WalkAttrs<'a> {
+        let mut a = WalkAttrs::default();
+        for (k, v) in e.attrs() {
+            let slot = match k {
+                "class" => &mut a.class,
+                "id" => &mut a.id,
+                "href" => &mut a.href,
+                "role" => &mut a.role,
+                "aria-modal" => &mut a.aria_modal,
+                "hidden" => {
+                    a.hidden = true;
+                    continue;
+                }
+                _ => continue,
+            };
+            slot.get_or_insert(v);
+        }
+        a
+    }
+}
+
 /// Containers whose text is never article text: cookie/consent dialogs, comment sections,
 /// author boxes, share bars, newsletter boxes and related-post lists (matched on class/id
 /// tokens and `role=dialog`; never `html`, `body`, `main` or `article` themselves).
-fn is_hard_container(e: &scraper::node::Element) -> bool {
-    if matches!(e.name(), "html" | "body" | "main" | "article") {
+fn is_hard_container(name: &str, attrs: &WalkAttrs) -> bool {
+    if matches!(name, "html" | "body" | "main" | "article") {
         return false;
     }
-    if e.attr("role") == Some("dialog") || e.attr("aria-modal") == Some("true") {
+    if attrs.role == Some("dialog") || attrs.aria_modal == Some("true") {
         return true;
     }
-    let id = e.attr("id").unwrap_or("").to_ascii_lowercase();
-    if matches!(
-        id.as_str(),
-        "comments" | "respond" | "disqus_thread" | "comment-section" | "cookie-notice"
-    ) {
-        return true;
-    }
-    let class = e.attr("class").unwrap_or("").to_ascii_lowercase();
-    class.split_whitespace().chain([id.as_str()]).any(|t| {
+    // Each class token and the id are lower-cased into a stack buffer (no lower-cased copy of
+    // every element's class and id on the heap); every name tested is ASCII and at most
+    // `TOKEN` bytes long, so a longer token is tested by its first `TOKEN` bytes (prefixes)
+    // and never equals one.
+    const TOKEN: usize = 32;
+    fn hard_token(t: &str) -> bool {
+        let mut buf = [0u8; TOKEN];
+        let n = t.len().min(TOKEN);
+        for (d, s) in buf.iter_mut().zip(t.as_bytes()) {
+            *d = s.to_ascii_lowercase();
+        }
+        let head = &buf[..n];
         [
-            "cookie",
-            "consent",
-            "gdpr",
-            "onetrust",
-            "didomi",
-            "cmp-",
-            "author-box",
-            "author-bio",
-            "authorbox",
-            "about-author",
-            "author-info",
-            "post-share",
-            "share-buttons",
-            "sharedaddy",
-            "social-share",
-            "newsletter",
-            "related-posts",
-            "related-articles",
-            "jp-relatedposts",
-            "yarpp",
+            &b"cookie"[..],
+            b"consent",
+            b"gdpr",
+            b"onetrust",
+            b"didomi",
+            b"cmp-",
+            b"author-box",
+            b"author-bio",
+            b"authorbox",
+            b"about-author",
+            b"author-info",
+            b"post-share",
+            b"share-buttons",
+            b"sharedaddy",
+            b"social-share",
+            b"newsletter",
+            b"related-posts",
+            b"related-articles",
+            b"jp-relatedposts",
+            b"yarpp",
         ]
         .iter()
-        .any(|p| t.starts_with(p))
-            || matches!(
-                t,
-                "comments"
-                    | "comments-area"
-                    | "comment-respond"
-                    | "comment-list"
-                    | "commentlist"
-                    | "comments-section"
-                    | "comment-form"
-            )
-    })
+        .any(|p| head.starts_with(p))
+            || t.len() <= TOKEN
+                && matches!(
+                    head,
+                    b"comments"
+                        | b"comments-area"
+                        | b"comment-respond"
+                        | b"comment-list"
+                        | b"commentlist"
+                        | b"comments-section"
+                        | b"comment-form"
+                )
+    }
+    let id = attrs.id.unwrap_or("");
+    if id.len() <= TOKEN && {
+        let mut buf = [0u8; TOKEN];
+        for (d, s) in buf.iter_mut().zip(id.as_bytes()) {
+            *d = s.to_ascii_lowercase();
+        }
+        matches!(
+            &buf[..id.len()],
+            b"comments" | b"respond" | b"disqus_thread" | b"comment-section" | b"cookie-notice"
+        )
+    } {
+        return true;
+    }
+    let class = attrs.class.unwrap_or("");
+    class.split_whitespace().chain([id]).any(hard_token)
+}
+
+/// `s` ends with the ASCII string `suffix`, ASCII case ignored.
+fn ends_with_ignore_ascii_case(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len()
+        && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
 fn text_of(node: NodeRef<Node>) -> String {
@@ -818,27 +882,51 @@ fn starts_with_any(lower: &str, cues: &[&str]) -> bool {
     cues.iter().any(|c| lower.starts_with(c))
 }
 
-/// One automaton per long cue list: a single pass over the text instead of one substring
-/// search per cue.
-struct CueSet(LazyLock<AhoCorasick>);
+/// The long cue lists searched inside a block's lower-cased text, one bit each in the mask
+/// [`cue_hits`] returns.
+const CONTRIB: u8 = 1;
+const ROLE: u8 = 2;
+const NEWSLETTER: u8 = 4;
+const BIO: u8 = 8;
 
-macro_rules! cue_set {
-    ($list:expr) => {
-        CueSet(LazyLock::new(|| {
-            AhoCorasick::new($list).expect("static cue list builds")
-        }))
-    };
-}
-
-static CONTRIB_SET: CueSet = cue_set!(CONTRIB_CUES);
-static ROLE_SET: CueSet = cue_set!(ROLE_WORDS);
-static NEWSLETTER_SET: CueSet = cue_set!(NEWSLETTER_CUES);
-static BIO_SET: CueSet = cue_set!(BIO_CUES);
-
-impl CueSet {
-    fn hit(&self, lower: &str) -> bool {
-        self.0.is_match(lower)
+/// One automaton over the four long cue lists (each distinct cue once, with the bits of the
+/// lists holding it): one overlapping pass over a block's text tells which lists occur in it,
+/// instead of one pass per list.
+static CUES: LazyLock<(AhoCorasick, Vec<u8>)> = LazyLock::new(|| {
+    let mut cues: Vec<&str> = Vec::new();
+    let mut bits: Vec<u8> = Vec::new();
+    for (list, bit) in [
+        (CONTRIB_CUES, CONTRIB),
+        (ROLE_WORDS, ROLE),
+        (NEWSLETTER_CUES, NEWSLETTER),
+        (BIO_CUES, BIO),
+    ] {
+        for c in list {
+            match cues.iter().position(|x| x == c) {
+                Some(k) => bits[k] |= bit,
+                None => {
+                    cues.push(c);
+                    bits.push(bit);
+                }
+            }
+        }
     }
+    let ac = AhoCorasick::new(&cues).expect("static cue lists build");
+    (ac, bits)
+});
+
+/// Which of the long cue lists (bits `CONTRIB`, `ROLE`, `NEWSLETTER`, `BIO`) have a cue
+/// somewhere in `lower`.
+fn cue_hits(lower: &str) -> u8 {
+    let (ac, bits) = &*CUES;
+    let mut mask = 0u8;
+    for m in ac.find_overlapping_iter(lower) {
+        mask |= bits[m.pattern().as_usize()];
+        if mask == CONTRIB | ROLE | NEWSLETTER | BIO {
+            break;
+        }
+    }
+    mask
 }
 
 /// Words that a share bar / counter line must contain one of ([`is_share_counter`]), matched
@@ -978,12 +1066,16 @@ pub fn boilerplate_reason(b: &Block) -> Option<&'static str> {
     if n <= 30 && starts_with_any(&lower, PROMO_STARTS) {
         return Some("promo");
     }
-    if n <= 30 && CONTRIB_SET.hit(&lower) {
+    // The cue-list mask, computed once on first use (not at all for blocks an earlier rule
+    // settles).
+    let mut hits: Option<u8> = None;
+    let mut hit = |bit: u8| *hits.get_or_insert_with(|| cue_hits(&lower)) & bit != 0;
+    if n <= 30 && hit(CONTRIB) {
         return Some("contributors");
     }
     if n <= 35
         && contains_any(&lower, &[" is a ", " is an ", " joined "])
-        && ROLE_SET.hit(&lower)
+        && hit(ROLE)
         && !lower.contains('"')
         && !lower.contains('\u{201c}')
     {
@@ -1007,13 +1099,13 @@ pub fn boilerplate_reason(b: &Block) -> Option<&'static str> {
     if is_share_counter(&b.text) {
         return Some("share");
     }
-    if n <= 45 && NEWSLETTER_SET.hit(&lower) {
+    if n <= 45 && hit(NEWSLETTER) {
         return Some("newsletter");
     }
     if n <= 30 && starts_with_any(&lower, TAG_CUES) {
         return Some("tags");
     }
-    if n <= 70 && BIO_SET.hit(&lower) {
+    if n <= 70 && hit(BIO) {
         return Some("bio");
     }
     if n <= 90
@@ -1999,15 +2091,28 @@ fn class_weight(e: &scraper::node::Element) -> f64 {
         "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
         _ => 0.0,
     };
+    // One ASCII-case-insensitive automaton per list: the same hits as a substring search of
+    // the lower-cased value for every word, without the copy and the per-word searches.
+    static NEGATIVE_SET: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        aho_corasick::AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .build(NEGATIVE)
+            .expect("static list builds")
+    });
+    static POSITIVE_SET: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        aho_corasick::AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .build(POSITIVE)
+            .expect("static list builds")
+    });
     for attr in [e.attr("class"), e.attr("id")].into_iter().flatten() {
         if attr.is_empty() {
             continue;
         }
-        let a = attr.to_ascii_lowercase();
-        if NEGATIVE.iter().any(|n| a.contains(n)) {
+        if NEGATIVE_SET.is_match(attr) {
             w -= 25.0;
         }
-        if POSITIVE.iter().any(|p| a.contains(p)) {
+        if POSITIVE_SET.is_match(attr) {
             w += 25.0;
         }
     }
@@ -2328,6 +2433,50 @@ mod tests {
                 "Closing paragraph of the story that must stay in the body text."
             ]
         );
+    }
+
+    #[test]
+    fn one_pass_over_the_cue_lists_finds_each_list() {
+        for (list, bit) in [
+            (CONTRIB_CUES, CONTRIB),
+            (ROLE_WORDS, ROLE),
+            (NEWSLETTER_CUES, NEWSLETTER),
+            (BIO_CUES, BIO),
+        ] {
+            for c in list {
+                let text = format!("xx {c} yy");
+                assert_ne!(cue_hits(&text) & bit, 0, "{c}");
+                // Each list is found the same as a plain substring search would.
+                for (other, obit) in [
+                    (CONTRIB_CUES, CONTRIB),
+                    (ROLE_WORDS, ROLE),
+                    (NEWSLETTER_CUES, NEWSLETTER),
+                    (BIO_CUES, BIO),
+                ] {
+                    let want = other.iter().any(|o| text.contains(o));
+                    assert_eq!(cue_hits(&text) & obit != 0, want, "{c} / {obit}");
+                }
+            }
+        }
+        assert_eq!(cue_hits("the council met on tuesday and voted."), 0);
+    }
+
+    #[test]
+    fn class_weight_matches_a_lower_cased_substring_search() {
+        let html = scraper::Html::parse_fragment(
+            r#"<div class="Post-Body ARTICLE">a</div><div id="SideBar-Widget">b</div>
+               <div class="entry sharebar" id="x">c</div><p class="plain">d</p>
+               <div class="">e</div><pre class="ÉTIQUETTE-contenT">f</pre>"#,
+        );
+        let got: Vec<f64> = html
+            .tree
+            .root()
+            .descendants()
+            .filter_map(|n| n.value().as_element().map(class_weight))
+            .collect();
+        // html wrapper (0), then: div +5 +25; div +5 −25; div +5 +25 −25; p 0; div +5;
+        // pre +3 +25 ("content" in any ASCII case; non-ASCII bytes compared as they are).
+        assert_eq!(got, vec![0.0, 30.0, -20.0, 5.0, 0.0, 5.0, 28.0]);
     }
 
     #[test]

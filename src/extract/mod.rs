@@ -137,7 +137,7 @@ pub struct MarkupShape {
 }
 
 /// Whether a tag name (ASCII, any case) is a void or implicitly closed element.
-fn flat_element(name: &[u8]) -> bool {
+pub(crate) fn flat_element(name: &[u8]) -> bool {
     if name.len() > 9 {
         return false;
     }
@@ -175,7 +175,7 @@ fn flat_element(name: &[u8]) -> bool {
 
 /// Whether a tag name is `script` or `style` (raw text: their start tags do not nest here, so
 /// their end tags do not pop).
-fn is_raw_text(name: &[u8]) -> bool {
+pub(crate) fn is_raw_text(name: &[u8]) -> bool {
     name.eq_ignore_ascii_case(b"script") || name.eq_ignore_ascii_case(b"style")
 }
 
@@ -357,8 +357,7 @@ pub fn extract_with(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
     // Script/style/SVG content, comments and the attributes no step reads are dropped before
     // the one parse, in one pass (see [`prestrip::strip_for_parse`]); nothing downstream reads
     // them. The fallback extractors get the page with every attribute (see `select_body`).
-    let mut for_parse = prestrip::strip_for_parse(html);
-    let depth = nesting_depth(&for_parse);
+    let (mut for_parse, depth) = prestrip::strip_for_parse_with_depth(html);
     if depth > MAX_NESTING_DEPTH {
         return Article {
             url: Some(url.to_string()),

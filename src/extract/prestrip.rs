@@ -120,6 +120,13 @@ fn style_hides(attr: &[u8]) -> bool {
     contains_ci(&squeezed, b"display:none") || contains_ci(&squeezed, b"visibility:hidden")
 }
 
+/// Whether a `<link …>` start tag (as written) can be read by a step: `rel=canonical`, and
+/// `rel=author` / `itemprop=author` for authors (`meta.rs`). Tested on the whole tag, ASCII
+/// case ignored, so any tag naming one of those words anywhere is kept.
+fn link_is_read(tag: &[u8]) -> bool {
+    contains_ci(tag, b"canonical") || contains_ci(tag, b"author")
+}
+
 /// Whether `name` (any ASCII case) is one of [`READ_ATTRIBUTES`].
 fn is_read_attribute(name: &[u8]) -> bool {
     const LONGEST: usize = 10;
@@ -160,32 +167,95 @@ const RAW_TEXT: &[&[u8]] = &[
 /// single-quoted or runs to whitespace or `>`. Kept attributes are written back verbatim. An
 /// unterminated start tag leaves the rest of the document unchanged.
 pub fn strip_attributes(html: &str) -> String {
-    reduce(html, false)
+    reduce(html, false).0
 }
 
 /// [`strip`] and [`strip_attributes`] in one pass, the input of our own parse: start tags keep
-/// only the attributes some step reads, and the content of `<script>` elements other than
-/// JSON-LD, of `<style>` and `<svg>` elements, and comments are dropped (their tags stay).
+/// only the attributes some step reads, comments are dropped, and so are whole elements no
+/// step reads: `<script>` elements other than JSON-LD, `<style>` and `<svg>` elements (tags
+/// and content) and `<link>` tags other than `rel=canonical` / author links. Those elements
+/// hold no text for any step (the block walk and the metadata skip them), and the tree
+/// builder inserts them as leaves where they stand (HTML § 13.2.6.4.4 "in head" rules, used
+/// from every insertion mode), so the rest of the tree keeps its shape; their start and end
+/// tags are ≈ 10% of a news page's tags. Runs of whitespace between tags that hold a line
+/// break become one `\n` (`squeeze_whitespace`; not inside raw-text elements such as
+/// `<textarea>` or JSON-LD).
 /// Tags are read as in [`strip_attributes`] (a `<` inside an attribute value is not a tag);
 /// an unterminated comment or dropped element drops the rest of the document, as in
 /// [`strip`]. On the bundled pages the tree parsed from it is the tree parsed from
-/// `strip_attributes(&strip(html))` except for the raw text inside `<noscript>`, which is
-/// copied unchanged here and which no step reads (integration test
+/// `strip_attributes(&strip(html))` without those elements (text nodes they separated are one
+/// node, whose text the block walk reads the same), with whitespace squeezed (every step
+/// collapses whitespace when it reads text) and without the raw text inside
+/// `<noscript>`, which is copied unchanged here and which no step reads (integration test
 /// `attribute_prestrip_keeps_every_read_attribute_on_bundled_pages`; the extracted articles
 /// of all 123 pages are byte-identical).
 pub fn strip_for_parse(html: &str) -> String {
+    reduce(html, true).0
+}
+
+/// [`strip_for_parse`] and the estimated nesting depth of its output, counted during the same
+/// scan as [`super::markup_shape`] counts it (start tags of nesting elements push, their end
+/// tags pop; void, implicitly closed and self-closing elements do not nest), except that the
+/// content of every raw-text element (`<noscript>`, `<title>`, `<textarea>`, …) is skipped,
+/// as the tokenizer reads it as text. Saves [`super::nesting_depth`]'s second scan of the page.
+pub fn strip_for_parse_with_depth(html: &str) -> (String, usize) {
     reduce(html, true)
 }
 
+/// Depth count of [`strip_for_parse_with_depth`]: `name` is a tag name as [`super::TagScan`]
+/// reads it (ASCII letters, digits, `!`, `-`).
+#[derive(Default)]
+struct Depth {
+    now: usize,
+    max: usize,
+}
+
+impl Depth {
+    fn nests(name: &[u8]) -> bool {
+        let end = name
+            .iter()
+            .position(|c| !(c.is_ascii_alphanumeric() || *c == b'!' || *c == b'-'))
+            .unwrap_or(name.len());
+        let name = &name[..end];
+        !name.is_empty() && !super::flat_element(name) && !super::is_raw_text(name)
+    }
+
+    fn open(&mut self, name: &[u8], self_closing: bool) {
+        if !self_closing && Self::nests(name) {
+            self.now += 1;
+            self.max = self.max.max(self.now);
+        }
+    }
+
+    fn close(&mut self, name: &[u8]) {
+        if Self::nests(name) {
+            self.now = self.now.saturating_sub(1);
+        }
+    }
+}
+
 /// [`strip_attributes`]; with `drop_content`, also [`strip`]'s removals ([`strip_for_parse`]).
-fn reduce(html: &str, drop_content: bool) -> String {
+fn reduce(html: &str, drop_content: bool) -> (String, usize) {
+    let mut depth = Depth::default();
+    let out = reduce_into(html, drop_content, &mut depth);
+    (out, depth.max)
+}
+
+/// [`reduce`]; with `drop_content`, the nesting depth is counted into `depth`.
+fn reduce_into(html: &str, drop_content: bool, depth: &mut Depth) -> String {
     let b = html.as_bytes();
     let mut out = String::with_capacity(html.len());
     let mut keep: Vec<(usize, usize)> = Vec::new();
     let mut copied = 0usize;
     let mut i = 0usize;
+    // Start of the text since the last tag, comment or dropped element (only while
+    // `drop_content`: whitespace there is squeezed, see `squeeze_whitespace`).
+    let mut text_from: Option<usize> = None;
     while let Some(off) = memchr_lt(&b[i..]) {
         let lt = i + off;
+        if let Some(from) = text_from.take() {
+            squeeze_whitespace(html, from, lt, &mut out, &mut copied);
+        }
         i = lt + 1;
         if b[i..].starts_with(b"!--") {
             if drop_content {
@@ -194,6 +264,7 @@ fn reduce(html: &str, drop_content: bool) -> String {
                     Some(e) => {
                         i += 3 + e + 3;
                         copied = i;
+                        text_from = Some(i);
                     }
                     None => return out,
                 }
@@ -202,6 +273,19 @@ fn reduce(html: &str, drop_content: bool) -> String {
             match find(&b[i + 3..], b"-->") {
                 Some(e) => i += 3 + e + 3,
                 None => break,
+            }
+            continue;
+        }
+        if drop_content
+            && b.get(i) == Some(&b'/')
+            && b.get(i + 1).is_some_and(u8::is_ascii_alphabetic)
+        {
+            // An end tag: text follows it. (Its first `>`: a quoted `>` in an end tag, which
+            // the tokenizer would skip, at worst squeezes whitespace inside that tag.)
+            depth.close(&b[i + 1..]);
+            if let Some(gt) = memchr::memchr(b'>', &b[i..]) {
+                i += gt + 1;
+                text_from = Some(i);
             }
             continue;
         }
@@ -273,6 +357,43 @@ fn reduce(html: &str, drop_content: bool) -> String {
         let Some((gt, self_closing)) = end else {
             break;
         };
+        if drop_content {
+            // Elements no step reads go whole, tags included: they hold no text, so the tree
+            // loses only leaves that every step skips (see [`strip_for_parse`]).
+            let whole: Option<&[u8]> = if name.eq_ignore_ascii_case(b"script") {
+                // JSON-LD (`type` containing `ld+json`, read in the original tag) is kept.
+                (!contains_ci(&b[lt..=gt], b"ld+json")).then_some(b"</script")
+            } else if name.eq_ignore_ascii_case(b"style") {
+                Some(b"</style")
+            } else if name.eq_ignore_ascii_case(b"svg") {
+                (!self_closing).then_some(b"</svg")
+            } else {
+                None
+            };
+            let void_unread = name.eq_ignore_ascii_case(b"link") && !link_is_read(&b[lt..=gt])
+                || name.eq_ignore_ascii_case(b"svg") && self_closing;
+            if whole.is_some() || void_unread {
+                out.push_str(&html[copied..lt]);
+                i = gt + 1;
+                if let Some(close) = whole {
+                    // Up to and including the end tag's `>`.
+                    match find_ci(&b[i..], close) {
+                        Some(e) => {
+                            let after = i + e + close.len();
+                            i = memchr::memchr(b'>', &b[after..])
+                                .map_or(b.len(), |g| after + g + 1);
+                        }
+                        None => return out,
+                    }
+                }
+                copied = i;
+                text_from = Some(i);
+                continue;
+            }
+        }
+        if drop_content {
+            depth.open(name, self_closing);
+        }
         if dropped {
             out.push_str(&html[copied..name_end]);
             for (s, e) in &keep {
@@ -289,30 +410,6 @@ fn reduce(html: &str, drop_content: bool) -> String {
             copied = gt + 1;
         }
         i = gt + 1;
-        if drop_content {
-            let close: Option<&[u8]> = if name.eq_ignore_ascii_case(b"script") {
-                // JSON-LD (`type` containing `ld+json`, read in the original tag) is kept.
-                (!contains_ci(&b[lt..=gt], b"ld+json")).then_some(b"</script")
-            } else if name.eq_ignore_ascii_case(b"style") {
-                Some(b"</style")
-            } else if name.eq_ignore_ascii_case(b"svg") && !self_closing {
-                Some(b"</svg")
-            } else {
-                None
-            };
-            if let Some(close) = close {
-                out.push_str(&html[copied..i]);
-                match find_ci(&b[i..], close) {
-                    Some(e) => {
-                        i += e;
-                        copied = i;
-                        i += close.len();
-                    }
-                    None => return out,
-                }
-                continue;
-            }
-        }
         if let Some(raw) = RAW_TEXT.iter().find(|r| name.eq_ignore_ascii_case(r)) {
             // Copy the content unchanged up to the matching end tag.
             let mut close = Vec::with_capacity(raw.len() + 2);
@@ -322,10 +419,49 @@ fn reduce(html: &str, drop_content: bool) -> String {
                 Some(e) => i += e,
                 None => break,
             }
+        } else if drop_content {
+            text_from = Some(i);
         }
+    }
+    if let Some(from) = text_from {
+        squeeze_whitespace(html, from, b.len(), &mut out, &mut copied);
     }
     out.push_str(&html[copied..]);
     out
+}
+
+/// Writes `html[*copied..end]` to `out` up to the text `html[from..end]` (text between tags,
+/// `from >= *copied`), where every run of two or more ASCII whitespace bytes that holds a
+/// line break becomes one `\n`. Such runs are the indentation between tags; every step reads
+/// text with whitespace collapsed (HTML's inter-element whitespace, § 3.2.5.1, renders as at
+/// most one space), and a run keeps one whitespace byte, so a whitespace-only text node stays
+/// one. The HTML tokenizer emits each line break as a token of its own, so a page's ≈ 640
+/// indentation line breaks cost the tree builder ≈ 1,000 text tokens; squeezed, one per run.
+/// Runs without a line break (spaces in prose) are left alone.
+fn squeeze_whitespace(html: &str, from: usize, end: usize, out: &mut String, copied: &mut usize) {
+    if end < from + 2 {
+        return; // most text between tags: nothing or one byte
+    }
+    let b = html.as_bytes();
+    let is_ws = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c');
+    let mut done = from;
+    while let Some(p) = memchr::memchr(b'\n', &b[done..end]) {
+        let p = done + p;
+        let mut l = p;
+        while l > done && is_ws(b[l - 1]) {
+            l -= 1;
+        }
+        let mut r = p + 1;
+        while r < end && is_ws(b[r]) {
+            r += 1;
+        }
+        if r - l >= 2 {
+            out.push_str(&html[*copied..l]);
+            out.push('\n');
+            *copied = r;
+        }
+        done = r;
+    }
 }
 
 fn memchr_lt(b: &[u8]) -> Option<usize> {
@@ -412,7 +548,9 @@ fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{strip, strip_attributes, strip_for_parse, widest_tag_attributes};
+    use super::{
+        strip, strip_attributes, strip_for_parse, strip_for_parse_with_depth, widest_tag_attributes,
+    };
 
     #[test]
     fn strip_attributes_keeps_read_ones_verbatim() {
@@ -508,12 +646,18 @@ mod tests {
 <p style="a" class=k>Keep <b>this</b></p><svg viewBox="0 0 1 1"><title>icon</title></svg><svg/>
 <p>and this</p><title>t <b style=x></b></title><img alt="a>b" src=y><a href=/z rel=author>z</a></body></html>"#;
         let one = strip_for_parse(h);
-        assert_eq!(one, strip_attributes(&strip(h)));
+        // The two passes, then the unread elements (script, style, svg) removed whole.
+        let two = strip_attributes(&strip(h))
+            .replace("<script></script>", "")
+            .replace("<STYLE></Style>", "")
+            .replace("<svg></svg><svg/>", "");
+        assert_eq!(one, two);
         assert!(!one.contains("var a") && !one.contains("p{}") && !one.contains("icon"));
         assert!(one.contains(r#"{"headline":"H"}"#) && one.contains("<p class=k>Keep"));
+        assert!(!one.contains("<script>") && !one.contains("<svg") && !one.contains("<STYLE"));
         // Unterminated parts drop the rest, as `strip` does; odd input does not panic.
         assert_eq!(strip_for_parse("<p>a</p><!-- open <p>b"), "<p>a</p>");
-        assert_eq!(strip_for_parse("<p>a</p><script>x"), "<p>a</p><script>");
+        assert_eq!(strip_for_parse("<p>a</p><script>x"), "<p>a</p>");
         for h in [
             "<",
             "<svg",
@@ -523,6 +667,59 @@ mod tests {
         ] {
             assert!(strip_for_parse(h).len() <= h.len(), "{h}");
         }
+    }
+
+    #[test]
+    fn indentation_between_tags_is_squeezed() {
+        let h = "<body>\n  <div class=a>\n    <p>One  two\r\n\n   three</p>\t\n</div> \n\
+                 <!-- c -->\n\n<textarea>\n\n  t</textarea>\n  <pre>\n\n x</pre></body>\n\n";
+        assert_eq!(
+            strip_for_parse(h),
+            "<body>\n<div class=a>\n<p>One  two\nthree</p>\n</div>\n\n\
+             <textarea>\n\n  t</textarea>\n<pre>\nx</pre></body>\n"
+        );
+        // Only the reduction for our parse squeezes; `strip_attributes` keeps text as is.
+        assert_eq!(strip_attributes(h), h);
+        // A single whitespace byte and spaces without a line break stay.
+        assert_eq!(
+            strip_for_parse("<p>a</p>\n<p>b  c</p> "),
+            "<p>a</p>\n<p>b  c</p> "
+        );
+    }
+
+    #[test]
+    fn depth_is_counted_in_the_same_scan() {
+        for h in [
+            "<html><body><div><p>a<p>b</div></body></html>".to_string(),
+            "<div><br><img src=x><span/></div>".to_string(),
+            "<script>if (a<b) {}</script><div>".to_string(),
+            format!("<html><body>{}x", "<b><i>".repeat(3000)),
+            "<div></p>".repeat(40),
+            "<div class='a>b'><svg><g><g></g></g></svg><!-- <div> --></div><div>".to_string(),
+        ] {
+            let (out, depth) = strip_for_parse_with_depth(&h);
+            assert_eq!(out, strip_for_parse(&h));
+            assert_eq!(depth, crate::extract::nesting_depth(&out), "{h:.80}");
+        }
+        // Tags inside raw text are text for the tokenizer: they do not nest.
+        assert_eq!(
+            strip_for_parse_with_depth("<noscript><div><div></noscript><p>x").1,
+            1
+        );
+    }
+
+    #[test]
+    fn unread_elements_go_whole_read_links_stay() {
+        let h = "<head><link rel=stylesheet href=a.css><LINK REL=Canonical href=/c>\
+                 <link rel=author href=/me><link itemprop=author href=/p><link rel=icon href=i>\
+                 </head><body><p>a<script src=x></script >b<style>p{}</style>c\
+                 <svg viewBox=0><path/></svg><svg/>d</p></body>";
+        let one = strip_for_parse(h);
+        assert_eq!(
+            one,
+            "<head><LINK REL=Canonical href=/c><link rel=author href=/me>\
+             <link itemprop=author href=/p></head><body><p>abcd</p></body>"
+        );
     }
 
     #[test]

@@ -579,9 +579,24 @@ fn attribute_prestrip_keeps_every_read_attribute_on_bundled_pages() {
     ];
     fn shape(html: &str) -> Vec<String> {
         let doc = scraper::Html::parse_document(html);
-        let mut out = Vec::new();
+        let mut out: Vec<String> = Vec::new();
+        let mut texts: Vec<usize> = Vec::new();
+        let mut last_text = false;
         for n in doc.tree.root().descendants() {
             match n.value() {
+                // Elements `strip_for_parse` drops whole (no step reads them): scripts other
+                // than JSON-LD, styles, SVG, and `<link>`s other than canonical/author ones.
+                scraper::Node::Element(e)
+                    if matches!(e.name(), "style" | "svg")
+                        || e.name() == "script"
+                            && !e
+                                .attr("type")
+                                .is_some_and(|t| t.to_ascii_lowercase().contains("ld+json"))
+                        || e.name() == "link"
+                            && !e.attr("rel").is_some_and(|r| {
+                                let r = r.to_ascii_lowercase();
+                                r.contains("canonical") || r.contains("author")
+                            }) => {}
                 scraper::Node::Element(e) => {
                     let mut attrs: Vec<String> = e
                         .attrs()
@@ -590,6 +605,7 @@ fn attribute_prestrip_keeps_every_read_attribute_on_bundled_pages() {
                         .collect();
                     attrs.sort();
                     out.push(format!("<{} {}>", e.name(), attrs.join(" ")));
+                    last_text = false;
                 }
                 // `<noscript>` content is raw text that no step reads (body and metadata skip
                 // it); the one-pass reduction leaves scripts and styles inside it alone.
@@ -597,9 +613,40 @@ fn attribute_prestrip_keeps_every_read_attribute_on_bundled_pages() {
                     if n.parent()
                         .and_then(|p| p.value().as_element().map(|e| e.name() == "noscript"))
                         .unwrap_or(false) => {}
-                scraper::Node::Text(t) => out.push(t.to_string()),
+                // Text nodes that a dropped element separated are one node without it: the
+                // text of adjacent nodes is compared joined.
+                scraper::Node::Text(t) if last_text => {
+                    out.last_mut().expect("text pushed").push_str(t)
+                }
+                scraper::Node::Text(t) => {
+                    out.push(t.to_string());
+                    texts.push(out.len() - 1);
+                    last_text = true;
+                }
                 _ => {}
             }
+        }
+        // Text is compared as every step reads it: whitespace runs collapsed
+        // (`strip_for_parse` squeezes indentation between tags).
+        for k in texts {
+            let t = &out[k];
+            let edge = |w: Option<char>| {
+                if w.is_some_and(char::is_whitespace) {
+                    " "
+                } else {
+                    ""
+                }
+            };
+            let inner = t.split_whitespace().collect::<Vec<_>>().join(" ");
+            out[k] = if inner.is_empty() {
+                edge(t.chars().next()).to_string()
+            } else {
+                format!(
+                    "{}{inner}{}",
+                    edge(t.chars().next()),
+                    edge(t.chars().last())
+                )
+            };
         }
         out
     }
@@ -616,6 +663,27 @@ fn attribute_prestrip_keeps_every_read_attribute_on_bundled_pages() {
         // The one-pass reduction our parse gets parses to the same tree as the two passes.
         let one_pass = strip_for_parse(&html);
         assert_eq!(shape(&one_pass), lean_shape, "{}", path.display());
+        // Its depth, counted in the same scan, is the depth `nesting_depth` estimates.
+        let (again, depth) = copytrail::extract::prestrip::strip_for_parse_with_depth(&html);
+        assert_eq!(again, one_pass);
+        assert_eq!(
+            depth,
+            copytrail::extract::nesting_depth(&one_pass),
+            "{}",
+            path.display()
+        );
+        // … and it has none of the dropped elements.
+        let doc = scraper::Html::parse_document(&one_pass);
+        let dropped = doc.tree.root().descendants().any(|n| {
+            n.value().as_element().is_some_and(|e| {
+                matches!(e.name(), "style" | "svg")
+                    || e.name() == "script"
+                        && !e
+                            .attr("type")
+                            .is_some_and(|t| t.to_ascii_lowercase().contains("ld+json"))
+            })
+        });
+        assert!(!dropped, "{}", path.display());
         pages += 1;
     }
     assert_eq!(pages, 123);
