@@ -28,7 +28,7 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use crate::fingerprint::{Fingerprint, hamming, intersection_size};
-use crate::ingest::postings::{AnchorPostings, Posted, ShinglePostings};
+use crate::ingest::postings::{AnchorPostings, PageLanguage, Posted, ShinglePostings};
 use crate::store::{PageInfo, Store, StoreError, site_of};
 
 /// Thresholds of candidate search and verification.
@@ -1318,6 +1318,14 @@ fn best_per_language(
     if let Some(b) = ctx.best.get(&p.id) {
         return Ok(b.clone());
     }
+    // Every indexed page is in P's language or has none: no candidate (this holds for every
+    // page of the pass, so no document frequency the pass caches is ever used either).
+    if !index.other_language_possible(&p.language) {
+        ctx.best.insert(p.id, HashMap::new());
+        return Ok(HashMap::new());
+    }
+    // Candidates in P's language, or without one, are dropped below without being read.
+    let own_language = index.language_id(&p.language).map(PageLanguage::Id);
     let mut counts: HashMap<i64, usize> = HashMap::new();
     {
         let distinct: HashSet<&String> = p.anchors.iter().collect();
@@ -1362,6 +1370,10 @@ fn best_per_language(
             }
             let key = name_key(&a).map_or_else(|| a.clone(), str::to_string);
             for q in posted {
+                let lang = index.language_of(q);
+                if lang == PageLanguage::None || Some(lang) == own_language {
+                    continue;
+                }
                 per_page.entry(q).or_default().insert(key.clone());
             }
         }

@@ -68,15 +68,15 @@ pub fn content_type_accepted(content_type: Option<&str>) -> bool {
 
 /// Cuts a gzip wrapper (sitemaps are often `.xml.gz`) while keeping at most `limit` bytes.
 /// Returns the body unchanged when it is not gzip.
-pub fn gunzip_if_needed(body: &[u8], limit: usize) -> Vec<u8> {
+pub fn gunzip_if_needed(body: &[u8], limit: usize) -> std::borrow::Cow<'_, [u8]> {
     if body.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         let mut dec = flate2::read::MultiGzDecoder::new(body).take(limit as u64);
         if dec.read_to_end(&mut out).is_ok() && !out.is_empty() {
-            return out;
+            return out.into();
         }
     }
-    body.to_vec()
+    body.into()
 }
 
 fn skip_bom_ws(body: &[u8]) -> &[u8] {
@@ -656,8 +656,8 @@ mod tests {
         enc.write_all(INDEX.as_bytes()).unwrap();
         let gz = enc.finish().unwrap();
         let plain = gunzip_if_needed(&gz, 1 << 20);
-        assert_eq!(plain, INDEX.as_bytes());
-        assert_eq!(gunzip_if_needed(b"abc", 10), b"abc");
+        assert_eq!(&*plain, INDEX.as_bytes());
+        assert_eq!(&*gunzip_if_needed(b"abc", 10), b"abc");
         assert_eq!(gunzip_if_needed(&gz, 10).len(), 10);
     }
 

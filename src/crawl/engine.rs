@@ -49,6 +49,9 @@ pub enum CrawlError {
     /// The writer failed mid-crawl (database or sink error); everything committed before is kept.
     #[error("store writer failed: {0}")]
     Writer(String),
+    /// No thread of the page-processing pool could be started.
+    #[error("cannot start the page-processing threads: {0}")]
+    Pool(#[source] std::io::Error),
 }
 
 /// A validated crawl configuration (built from the CLI flags by [`super::cli`]).
@@ -123,6 +126,8 @@ pub struct Ctx {
     pub(crate) stats: Arc<Stats>,
     pub(crate) agent_token: String,
     pub(crate) preparer: Option<Preparer>,
+    /// Threads for link mining and the preparer (one per core).
+    pub(crate) pool: super::pool::WorkPool,
     taken: AtomicU64,
 }
 
@@ -236,6 +241,7 @@ pub async fn crawl(
     };
     let fetcher = Fetcher::new(cfg.fetch.clone())?;
     let preparer = consumer.preparer();
+    let pool = super::pool::WorkPool::per_core("copytrail-page").map_err(CrawlError::Pool)?;
     let (wtx, wrx) = mpsc::channel::<Cmd>(1024);
     let (ntx, mut nrx) = mpsc::unbounded_channel::<Vec<String>>();
     let wstats = Arc::new(WriterStats::default());
@@ -256,6 +262,7 @@ pub async fn crawl(
         stats: stats.clone(),
         agent_token,
         preparer,
+        pool,
         taken: AtomicU64::new(0),
     });
 

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod fetch;
 pub mod frontier;
 pub mod gate;
+pub mod pool;
 pub mod robots;
 pub mod schema;
 pub mod warc;

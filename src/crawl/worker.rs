@@ -754,7 +754,7 @@ async fn process(ctx: &Ctx, gate: &HostGate, entry: Entry) -> Result<(), Stop> {
     if ex.truncated {
         completion.note = Some(format!("body cut at {} bytes", ctx.cfg.fetch.max_body));
     }
-    // Classify and mine on the blocking pool (scraper's DOM is not Send; keep it off the
+    // Classify and mine on the page pool (scraper's DOM is not Send; keep it off the
     // async threads and never across an .await).
     let ctype = ex.header("content-type").map(str::to_string);
     let base = ex.url.clone();
@@ -772,24 +772,26 @@ async fn process(ctx: &Ctx, gate: &HostGate, entry: Entry) -> Result<(), Stop> {
         source: PageSource::Crawl,
     };
     let preparer = ctx.preparer;
-    let (mined, page) = tokio::task::spawn_blocking(move || {
-        let mined = mine(
-            &page.body,
-            ctype.as_deref(),
-            &base,
-            want_links,
-            want_feeds,
-            max_body,
-        );
-        // Decode, extract and fingerprint here, on the blocking pool, in parallel.
-        let page = (mined.kind == DocKind::Html).then(|| {
-            let prepared = preparer.map(|p| p(&page));
-            Box::new((page, prepared))
-        });
-        (mined, page)
-    })
-    .await
-    .map_err(|e| Stop::Exit(HostExit::Fatal(format!("page processing panicked: {e}"))))?;
+    let (mined, page) = ctx
+        .pool
+        .run(move || {
+            let mined = mine(
+                &page.body,
+                ctype.as_deref(),
+                &base,
+                want_links,
+                want_feeds,
+                max_body,
+            );
+            // Decode, extract and fingerprint here, on the page pool (one thread per core), in parallel.
+            let page = (mined.kind == DocKind::Html).then(|| {
+                let prepared = preparer.map(|p| p(&page));
+                Box::new((page, prepared))
+            });
+            (mined, page)
+        })
+        .await
+        .map_err(|e| Stop::Exit(HostExit::Fatal(e.to_string())))?;
     completion.kind = Some(mined.kind.as_str());
     let mut seen: HashSet<String> = HashSet::new();
     let mut push = |mut u: Url, scope: &str, depth: u32, found_as: FoundAs, c: &mut Completion| {

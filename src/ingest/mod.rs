@@ -372,7 +372,7 @@ impl PageSink {
         if !analysis.anchors.is_empty() {
             self.batch.with_anchors.push(id);
             self.anchors
-                .insert(id, &analysis.anchors)
+                .insert(id, analysis.text_language.as_deref(), &analysis.anchors)
                 .map_err(|e| StoreError::Malformed(e.to_string()))?;
         }
         if let (Some(fp), Some(keys)) = (&analysis.fingerprint, keys) {

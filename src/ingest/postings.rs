@@ -562,9 +562,110 @@ fn anchor_keys(anchors: &[String]) -> Vec<u64> {
 /// Same structure as [`ShinglePostings`] (sorted runs plus an insert buffer, 12 bytes per
 /// posting), keyed by [`anchor_key`]. Derived data: [`AnchorPostings::load`] rebuilds it
 /// from the `anchors` table (one JSON list per page).
+///
+/// It also knows each page's language (the `anchors.language` column; 2 bytes per page id)
+/// and how many pages carry each language, so translation matching can drop candidates in
+/// the page's own language before reading them from the store, and skip a page at once when
+/// no page of another language is indexed ([`AnchorPostings::other_language_possible`]).
 #[derive(Debug, Default)]
 pub struct AnchorPostings {
     index: ShinglePostings,
+    languages: PageLanguages,
+}
+
+/// What [`AnchorPostings`] knows of a page's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageLanguage {
+    /// Not recorded (a page not posted, one posted by [`AnchorPostings::build`], or one
+    /// beyond the number of distinct languages held): anything is possible.
+    Unknown,
+    /// The page's row has no language (translation matching never takes such a page).
+    None,
+    /// The page's language (its id among the languages seen, see
+    /// [`AnchorPostings::language_id`]).
+    Id(u16),
+}
+
+/// Page → language (interned) and pages per language.
+#[derive(Debug, Default)]
+struct PageLanguages {
+    /// Per page id: [`Self::ABSENT`], [`Self::UNKNOWN`], [`Self::NONE`] or `FIRST + i` for
+    /// `names[i]`.
+    of_page: Vec<u16>,
+    /// Interned language names.
+    names: Vec<String>,
+    ids: std::collections::HashMap<String, u16>,
+    /// Pages per interned language.
+    pages: Vec<usize>,
+    /// Pages posted whose language is unknown.
+    unknown: usize,
+}
+
+impl PageLanguages {
+    /// Not posted.
+    const ABSENT: u16 = 0;
+    /// Posted, language not recorded.
+    const UNKNOWN: u16 = 1;
+    /// Posted, no language.
+    const NONE: u16 = 2;
+    /// Code of the first interned language.
+    const FIRST: u16 = 3;
+
+    fn code(&mut self, language: Option<&str>) -> u16 {
+        let Some(l) = language else {
+            return Self::NONE;
+        };
+        if let Some(&i) = self.ids.get(l) {
+            return i + Self::FIRST;
+        }
+        match u16::try_from(self.names.len()) {
+            Ok(i) if i < u16::MAX - Self::FIRST => {
+                self.names.push(l.to_string());
+                self.ids.insert(l.to_string(), i);
+                self.pages.push(0);
+                i + Self::FIRST
+            }
+            // More distinct values than any language list has: not recorded.
+            _ => Self::UNKNOWN,
+        }
+    }
+
+    fn set(&mut self, page: u32, code: u16) {
+        self.unset(page);
+        let i = page as usize;
+        if self.of_page.len() <= i {
+            self.of_page.resize(i + 1, Self::ABSENT);
+        }
+        self.of_page[i] = code;
+        match code {
+            Self::ABSENT | Self::NONE => {}
+            Self::UNKNOWN => self.unknown += 1,
+            c => self.pages[usize::from(c - Self::FIRST)] += 1,
+        }
+    }
+
+    fn unset(&mut self, page: u32) {
+        let Some(c) = self.of_page.get_mut(page as usize) else {
+            return;
+        };
+        match std::mem::replace(c, Self::ABSENT) {
+            Self::ABSENT | Self::NONE => {}
+            Self::UNKNOWN => self.unknown -= 1,
+            c => self.pages[usize::from(c - Self::FIRST)] -= 1,
+        }
+    }
+
+    fn of(&self, page: i64) -> PageLanguage {
+        let c = usize::try_from(page)
+            .ok()
+            .and_then(|i| self.of_page.get(i).copied())
+            .unwrap_or(Self::ABSENT);
+        match c {
+            Self::ABSENT | Self::UNKNOWN => PageLanguage::Unknown,
+            Self::NONE => PageLanguage::None,
+            c => PageLanguage::Id(c - Self::FIRST),
+        }
+    }
 }
 
 impl AnchorPostings {
@@ -573,20 +674,22 @@ impl AnchorPostings {
         Self::default()
     }
 
-    /// Bulk build from `(page id, anchors)` pairs (each page posts its distinct anchors).
+    /// Bulk build from `(page id, anchors)` pairs (each page posts its distinct anchors;
+    /// their languages are not recorded: [`PageLanguage::Unknown`]).
     ///
     /// # Errors
     /// [`PostingsError::PageIdTooLarge`] for a page id beyond `u32::MAX`.
     pub fn build(
         pages: impl IntoIterator<Item = (i64, Vec<String>)>,
     ) -> Result<Self, PostingsError> {
-        Ok(AnchorPostings {
-            index: ShinglePostings::from_keys(
-                pages
-                    .into_iter()
-                    .map(|(id, anchors)| (id, anchor_keys(&anchors))),
-            )?,
-        })
+        let mut languages = PageLanguages::default();
+        let index = ShinglePostings::from_keys(pages.into_iter().map(|(id, anchors)| {
+            if let Ok(p) = u32::try_from(id) {
+                languages.set(p, PageLanguages::UNKNOWN);
+            }
+            (id, anchor_keys(&anchors))
+        }))?;
+        Ok(AnchorPostings { index, languages })
     }
 
     /// Rebuilds the index from the store's `anchors` table (streamed, one page's list
@@ -596,12 +699,19 @@ impl AnchorPostings {
     /// # Errors
     /// SQLite errors; [`StoreError::Malformed`] for a page id beyond `u32::MAX`.
     pub fn load(conn: &rusqlite::Connection) -> Result<Self, StoreError> {
-        let mut st = conn.prepare("SELECT page_id, anchors FROM anchors")?;
+        let mut st = conn.prepare("SELECT page_id, anchors, language FROM anchors")?;
         let mut rows = st.query([])?;
         let mut pairs: Vec<(u64, u32)> = Vec::new();
+        let mut languages = PageLanguages::default();
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
             let p = page_u32(id).map_err(|e| StoreError::Malformed(e.to_string()))?;
+            let language = r
+                .get_ref(2)?
+                .as_str_or_null()
+                .map_err(rusqlite::Error::from)?;
+            let code = languages.code(language);
+            languages.set(p, code);
             let json = r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
             match serde_json::from_str::<Vec<String>>(json) {
                 Ok(anchors) => pairs.extend(anchor_keys(&anchors).into_iter().map(|k| (k, p))),
@@ -613,15 +723,50 @@ impl AnchorPostings {
                 base: Run::from_pairs(pairs),
                 ..ShinglePostings::default()
             },
+            languages,
         })
     }
 
-    /// Posts the distinct `anchors` of page `id`.
+    /// Posts the distinct `anchors` of page `id`, whose language (as stored in the
+    /// `anchors.language` column) is `language`.
     ///
     /// # Errors
     /// [`PostingsError::PageIdTooLarge`] for a page id beyond `u32::MAX` (nothing is posted).
-    pub fn insert(&mut self, id: i64, anchors: &[String]) -> Result<(), PostingsError> {
-        self.index.insert(id, &anchor_keys(anchors))
+    pub fn insert(
+        &mut self,
+        id: i64,
+        language: Option<&str>,
+        anchors: &[String],
+    ) -> Result<(), PostingsError> {
+        self.index.insert(id, &anchor_keys(anchors))?;
+        let code = self.languages.code(language);
+        // `insert` above checked that the id fits.
+        self.languages.set(id as u32, code);
+        Ok(())
+    }
+
+    /// The language of page `id` as far as the index knows it.
+    pub fn language_of(&self, id: i64) -> PageLanguage {
+        self.languages.of(id)
+    }
+
+    /// The id of `language` among the languages of indexed pages (`None`: no page posted so
+    /// far has it).
+    pub fn language_id(&self, language: &str) -> Option<u16> {
+        self.languages.ids.get(language).copied()
+    }
+
+    /// False only when every indexed page is known to be in `language` or to have no
+    /// language: then no page can be a translation candidate of a page in `language`.
+    pub fn other_language_possible(&self, language: &str) -> bool {
+        let own = self.language_id(language);
+        self.languages.unknown > 0
+            || self
+                .languages
+                .pages
+                .iter()
+                .enumerate()
+                .any(|(i, &n)| n > 0 && own != u16::try_from(i).ok())
     }
 
     /// The pages other than `exclude` carrying `anchor`, or [`Posted::Saturated`] when more
@@ -637,6 +782,12 @@ impl AnchorPostings {
 
     /// Removes every posting of the pages `ids` (a batch of pages rolled back). O(n).
     pub fn remove_pages(&mut self, ids: impl IntoIterator<Item = i64>) {
+        let ids: Vec<i64> = ids.into_iter().collect();
+        for &id in &ids {
+            if let Ok(p) = u32::try_from(id) {
+                self.languages.unset(p);
+            }
+        }
         self.index.remove_pages(ids);
     }
 
@@ -650,9 +801,9 @@ impl AnchorPostings {
         self.index.is_empty()
     }
 
-    /// Heap bytes held (see [`ShinglePostings::heap_bytes`]).
+    /// Heap bytes held (see [`ShinglePostings::heap_bytes`]), the page languages included.
     pub fn heap_bytes(&self) -> usize {
-        self.index.heap_bytes()
+        self.index.heap_bytes() + self.languages.of_page.capacity() * 2
     }
 }
 
@@ -836,7 +987,7 @@ mod tests {
             let list: Vec<String> = (0..rng.usize(1..30))
                 .map(|_| names[rng.usize(..names.len().min(20 + page as usize / 10))].clone())
                 .collect();
-            idx.insert(page, &list).unwrap();
+            idx.insert(page, Some("en"), &list).unwrap();
             pages.push((page, list));
         }
         let gone: HashSet<i64> = (1_500..1_600).collect();
@@ -873,6 +1024,62 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn page_languages_are_counted_and_undone_with_their_pages() {
+        let a = vec!["n:2019".to_string(), "p:deptford".to_string()];
+        let mut idx = AnchorPostings::new();
+        idx.insert(1, Some("en"), &a).unwrap();
+        idx.insert(2, Some("en"), &a).unwrap();
+        idx.insert(3, None, &a).unwrap();
+        // Only English and no-language pages: nothing for an English page to match.
+        assert!(!idx.other_language_possible("en"));
+        assert!(idx.other_language_possible("fr"));
+        assert_eq!(
+            idx.language_of(1),
+            PageLanguage::Id(idx.language_id("en").unwrap())
+        );
+        assert_eq!(idx.language_of(3), PageLanguage::None);
+        assert_eq!(idx.language_of(9), PageLanguage::Unknown);
+        assert_eq!(idx.language_id("fr"), None);
+        idx.insert(4, Some("fr"), &a).unwrap();
+        assert!(idx.other_language_possible("en"));
+        assert!(idx.other_language_possible("fr"));
+        // The French page rolled back: English alone again.
+        idx.remove_pages([4]);
+        assert!(!idx.other_language_possible("en"));
+        assert_eq!(idx.language_of(4), PageLanguage::Unknown);
+        // Only a page without a language left: no candidate for anyone.
+        idx.remove_pages([1, 2]);
+        assert!(!idx.other_language_possible("fr") && !idx.other_language_possible("en"));
+        // Pages whose language is not recorded may be in any language.
+        let built = AnchorPostings::build([(5, a.clone())]).unwrap();
+        assert!(built.other_language_possible("en"));
+        assert_eq!(built.language_of(5), PageLanguage::Unknown);
+    }
+
+    #[test]
+    fn page_languages_are_loaded_from_the_anchors_table() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE anchors (page_id INTEGER PRIMARY KEY, language TEXT, anchors TEXT NOT NULL);
+             INSERT INTO anchors VALUES (1, 'en', '[\"n:1\"]'), (2, NULL, '[\"n:1\"]'),
+                                        (3, 'en', 'not json');",
+        )
+        .unwrap();
+        let idx = AnchorPostings::load(&conn).unwrap();
+        assert!(!idx.other_language_possible("en"));
+        assert_eq!(idx.language_of(2), PageLanguage::None);
+        // An unreadable list posts nothing but its page keeps its language.
+        assert_eq!(idx.language_of(3), idx.language_of(1));
+        conn.execute("INSERT INTO anchors VALUES (4, 'de', '[\"n:1\"]')", [])
+            .unwrap();
+        assert!(
+            AnchorPostings::load(&conn)
+                .unwrap()
+                .other_language_possible("en")
+        );
     }
 
     #[test]
