@@ -21,9 +21,10 @@ pub struct SuppliedArticle {
     /// an object…) is reported and the article kept without a date.
     #[serde(default)]
     pub published: Option<serde_json::Value>,
-    /// Full body text; paragraphs separated by blank lines.
+    /// Full body text; paragraphs separated by blank lines. Required (it may be empty: a photo
+    /// gallery); a line without it is not an article (a labels file, say) and is refused.
     #[serde(default)]
-    pub text: String,
+    pub text: Option<String>,
     /// Author names.
     #[serde(default)]
     pub authors: Vec<String>,
@@ -77,8 +78,8 @@ fn parse_any_time(s: &str) -> Option<DateTime<FixedOffset>> {
 /// Parses one line into a URL and an [`Article`].
 ///
 /// # Errors
-/// A reason when the line is not a JSON object with a valid absolute `url` and a non-empty
-/// `text` (a leading byte order mark is ignored), or when its `text` is larger than the page limit ([`super::warc::MAX_PAGE_BYTES`], 10 MiB) that WARC and HTML
+/// A reason when the line is not a JSON object with a valid absolute `url` and a `text` field
+/// (possibly empty; a leading byte order mark is ignored), or when its `text` is larger than the page limit ([`super::warc::MAX_PAGE_BYTES`], 10 MiB) that WARC and HTML
 /// pages get too.
 /// The third value is a warning when a field was present but could not be used (an
 /// unparseable `published`): the article is kept without it, and the caller reports it.
@@ -86,16 +87,16 @@ pub fn parse_line(line: &str) -> Result<(url::Url, Article, Option<String>), Str
     // A byte order mark (editors put one on the first line) is not part of the JSON.
     let line = line.strip_prefix('\u{feff}').unwrap_or(line);
     let a: SuppliedArticle = serde_json::from_str(line).map_err(|e| format!("bad JSON: {e}"))?;
-    if a.text.trim().is_empty() {
+    let Some(text) = a.text else {
         return Err(
-            "no `text`: a publisher article needs its body text (is this a JSON Lines file of articles?); skipped"
+            "no `text` field: a publisher article needs its body text (is this a JSON Lines file of articles?); skipped"
                 .into(),
         );
-    }
-    if a.text.len() as u64 > super::warc::MAX_PAGE_BYTES {
+    };
+    if text.len() as u64 > super::warc::MAX_PAGE_BYTES {
         return Err(format!(
             "text of {} bytes is larger than the {}-byte page limit; skipped",
-            a.text.len(),
+            text.len(),
             super::warc::MAX_PAGE_BYTES
         ));
     }
@@ -118,11 +119,11 @@ pub fn parse_line(line: &str) -> Result<(url::Url, Article, Option<String>), Str
         )
     });
     let language =
-        whatlang::detect_lang(&a.text).map(|l| crate::extract::language_code(l).to_string());
+        whatlang::detect_lang(&text).map(|l| crate::extract::language_code(l).to_string());
     let art = Article {
         url: Some(url.to_string()),
         title: a.title.filter(|t| !t.trim().is_empty()),
-        text: a.text.trim().to_string(),
+        text: text.trim().to_string(),
         authors: a.authors,
         published,
         canonical_url: Some(url.to_string()),
@@ -169,14 +170,17 @@ mod tests {
             (u.as_str(), a.text.as_str()),
             ("https://ft.example/a", "Body here")
         );
-        // A labels file (url, no text) or a blank text is not an article.
+        // A labels file (url, no text field) is not a file of articles; an empty text is an
+        // article without a body (a photo gallery): stored, never linked.
         for line in [
             r#"{"url":"https://ft.example/a","copy_of":"https://b.example/"}"#,
-            r#"{"url":"https://ft.example/a","title":"T","text":"  \n "}"#,
+            r#"{"url":"https://ft.example/a","title":"T","text":null}"#,
         ] {
             let e = parse_line(line).unwrap_err();
             assert!(e.contains("no `text`"), "{line}: {e}");
         }
+        let (_, a, _) = parse_line(r#"{"url":"https://ft.example/g","text":"  "}"#).unwrap();
+        assert_eq!(a.text, "");
     }
 
     #[test]
