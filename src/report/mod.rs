@@ -201,12 +201,35 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
+/// A CSV field (RFC 4180 quoting). A cell that a spreadsheet would run as a formula (starting
+/// with `=`, `+`, `-`, `@`, tab or CR: OWASP "CSV injection") gets a leading `'`, since titles
+/// and URLs come from untrusted pages.
 fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
+}
+
+/// Text from a page made safe for a terminal: control characters (ESC sequences that clear the
+/// screen or retitle the window, C1 controls) and bidirectional overrides/isolates (which
+/// reorder what is shown) become U+FFFD.
+fn terminal_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// Writes `copytrail report` in the given format.
@@ -255,15 +278,15 @@ pub fn write_report(store: &Store, format: Format, out: &mut dyn Write) -> Resul
                 stories.len()
             )?;
             for s in &stories {
-                let title = s.title.as_deref().unwrap_or("(untitled)");
-                writeln!(out, "{}", truncate(title, 100))?;
+                let title = terminal_safe(s.title.as_deref().unwrap_or("(untitled)"));
+                writeln!(out, "{}", truncate(&title, 100))?;
                 writeln!(
                     out,
                     "  original: {}{}",
-                    s.original_url,
+                    terminal_safe(&s.original_url),
                     s.site_name
                         .as_deref()
-                        .map(|n| format!("  ({n})"))
+                        .map(|n| format!("  ({})", terminal_safe(n)))
                         .unwrap_or_default()
                 )?;
                 writeln!(
@@ -275,7 +298,7 @@ pub fn write_report(store: &Store, format: Format, out: &mut dyn Write) -> Resul
                     writeln!(
                         out,
                         "  {:<40} {:<8} {:>10.2} {:>5}  {}",
-                        truncate(&c.host, 40),
+                        truncate(&terminal_safe(&c.host), 40),
                         c.kind,
                         c.similarity,
                         c.distance,
@@ -355,4 +378,28 @@ pub fn write_corpus(store: &Store, out: &mut dyn Write) -> Result<usize, ReportE
         n += 1;
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_cells_cannot_become_formulas() {
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+1"), "'+1");
+        assert_eq!(csv_field("-2"), "'-2");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("plain, title"), "\"plain, title\"");
+        assert_eq!(csv_field("https://a.example/x"), "https://a.example/x");
+    }
+
+    #[test]
+    fn terminal_text_has_no_control_sequences() {
+        let t = terminal_safe("Title\u{1b}[2J\u{7}\u{9b}31m \u{202E}txt.exe\u{2066}x");
+        assert!(!t.chars().any(|c| c.is_control()), "{t:?}");
+        assert!(!t.contains('\u{202E}') && !t.contains('\u{2066}'), "{t:?}");
+        assert!(t.starts_with("Title\u{FFFD}[2J"), "{t:?}");
+        assert_eq!(terminal_safe("Ümlaut – ok"), "Ümlaut – ok");
+    }
 }
