@@ -1428,61 +1428,8 @@ fn crawl_summary_lists_failure_reasons() {
 /// code 130, and the next run fetches only what was not recorded.
 #[test]
 fn sigterm_stops_the_crawl_cleanly_with_a_summary() {
-    let web = Web::start_in_thread();
-    let hosts = ["t1.example", "t2.example"];
-    let mut seeds = String::new();
-    for h in hosts {
-        for i in 0..40 {
-            let p = format!("/p{i}");
-            web.page(h, &p, article(&p, &[]));
-            seeds.push_str(&web.url(h, &p));
-            seeds.push('\n');
-        }
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("t.db");
-    let seeds_path = dir.path().join("seeds.txt");
-    std::fs::write(&seeds_path, seeds).unwrap();
-    let child = binary_crawl(&web, &db, &seeds_path, &hosts, "30ms")
-        .spawn()
-        .unwrap();
-    let t0 = std::time::Instant::now();
-    while web.hits().len() < 10 {
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "crawl did not start"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let st = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let stderr = interrupt_then_resume("-TERM", ["t1.example", "t2.example"]);
     assert!(stderr.contains("SIGTERM"), "{stderr}");
-    assert!(
-        stderr.contains("interrupted (run again to resume)"),
-        "{stderr}"
-    );
-    let first = web
-        .hits()
-        .iter()
-        .filter(|h| h.path != "/robots.txt")
-        .count();
-    web.clear_hits();
-    let out = binary_crawl(&web, &db, &seeds_path, &hosts, "0s")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let second = web
-        .hits()
-        .iter()
-        .filter(|h| h.path != "/robots.txt")
-        .count();
-    assert_eq!(first + second, 80);
 }
 
 /// A host paused by Retry-After (within --max-retry-after) makes the crawl wait: the wait is
@@ -1546,8 +1493,16 @@ fn a_long_wait_for_a_paused_host_is_announced() {
 
 #[test]
 fn ctrl_c_stops_the_binary_cleanly_with_exit_code_130_and_the_next_run_resumes() {
+    let stderr = interrupt_then_resume("-INT", ["i1.example", "i2.example"]);
+    assert!(stderr.contains("Ctrl-C again"), "{stderr}");
+}
+
+/// Crawls 2 hosts × 40 pages with the binary, sends `signal` (a `kill` flag) once 10 requests
+/// have arrived, checks the clean stop (exit 130, the summary says interrupted, not every page
+/// fetched), runs again and checks that every page was fetched exactly once over both runs.
+/// Returns the first run's standard error.
+fn interrupt_then_resume(signal: &str, hosts: [&str; 2]) -> String {
     let web = Web::start_in_thread();
-    let hosts = ["i1.example", "i2.example"];
     let mut seeds = String::new();
     for h in hosts {
         for i in 0..40 {
@@ -1573,22 +1528,24 @@ fn ctrl_c_stops_the_binary_cleanly_with_exit_code_130_and_the_next_run_resumes()
         std::thread::sleep(Duration::from_millis(5));
     }
     let st = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(st.success());
     let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(
         stderr.contains("interrupted (run again to resume)"),
         "{stderr}"
     );
-    let first = web
-        .hits()
-        .iter()
-        .filter(|h| h.path != "/robots.txt")
-        .count();
+    let pages = |web: &Web| {
+        web.hits()
+            .iter()
+            .filter(|h| h.path != "/robots.txt")
+            .count()
+    };
+    let first = pages(&web);
     assert!(first < 80, "stopped early");
     web.clear_hits();
     let out = binary_crawl(&web, &db, &seeds_path, &hosts, "0s")
@@ -1600,13 +1557,9 @@ fn ctrl_c_stops_the_binary_cleanly_with_exit_code_130_and_the_next_run_resumes()
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let second = web
-        .hits()
-        .iter()
-        .filter(|h| h.path != "/robots.txt")
-        .count();
     // A clean stop records every finished request: nothing is fetched twice.
-    assert_eq!(first + second, 80);
+    assert_eq!(first + pages(&web), 80);
+    stderr
 }
 
 #[test]

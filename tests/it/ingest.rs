@@ -657,14 +657,14 @@ fn json_lines_are_streamed_and_an_overlong_line_is_skipped() {
     let (store, s) = ingest(Store::open_in_memory().unwrap(), &[path], vec![]);
     assert_eq!(s.pages_read, 2);
     assert_eq!(s.failures, 2);
-    let reasons: Vec<String> = store
-        .conn()
-        .prepare("SELECT source || ' ' || reason FROM failures ORDER BY source")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let strings = |sql: &str| -> Vec<String> {
+        let mut st = store.conn().prepare(sql).unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let reasons = strings("SELECT source || ' ' || reason FROM failures ORDER BY source");
     assert!(
         reasons[0].contains(":2") && reasons[0].contains("longer than"),
         "{reasons:?}"
@@ -673,15 +673,10 @@ fn json_lines_are_streamed_and_an_overlong_line_is_skipped() {
         reasons[1].contains(":4") && reasons[1].contains("no `text`"),
         "{reasons:?}"
     );
-    let urls: Vec<String> = store
-        .conn()
-        .prepare("SELECT url FROM pages ORDER BY url")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(urls, ["https://ft.example/1", "https://ft.example/2"]);
+    assert_eq!(
+        strings("SELECT url FROM pages ORDER BY url"),
+        ["https://ft.example/1", "https://ft.example/2"]
+    );
 }
 
 #[test]
