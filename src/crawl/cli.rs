@@ -40,8 +40,8 @@ pub struct CrawlOptions {
     /// always fetched).
     #[arg(long, default_value_t = 1)]
     pub max_depth: u32,
-    /// Stop after this many URLs in this run (the rest stays queued).
-    #[arg(long)]
+    /// Stop after this many URLs in this run (the rest stays queued; ≥ 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_pages: Option<u64>,
     /// Only crawl these hosts besides the seeds' own (`example.com` = it and sub-domains,
     /// `*.example.com` = sub-domains, `=example.com` = exactly). Repeatable.
@@ -74,8 +74,9 @@ pub struct CrawlOptions {
     /// Requests in flight overall.
     #[arg(long, default_value_t = 64)]
     pub concurrency: usize,
-    /// Retries per URL after 5xx, 429, 408 or a timeout (exponential backoff with jitter).
-    #[arg(long, default_value_t = 3)]
+    /// Retries per URL after 5xx, 429, 408 or a timeout (exponential backoff with jitter;
+    /// at most 100).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub max_retries: u32,
     /// Base of the exponential backoff.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
@@ -266,7 +267,18 @@ pub fn config_from_args(args: &CrawlOptions) -> Result<CrawlConfig, String> {
     }
     let user_agent = match (&args.user_agent, &args.contact) {
         (Some(ua), _) => ua.clone(),
-        (None, Some(c)) => format!("copytrail/{} (+{c})", env!("CARGO_PKG_VERSION")),
+        (None, Some(c)) => {
+            // RFC 9110 §10.1.5: the contact is a URL (or mailto:) a site operator can use.
+            if url::Url::parse(c).map_or(true, |u| {
+                !matches!(u.scheme(), "http" | "https" | "mailto")
+                    || c.contains(char::is_whitespace)
+            }) {
+                return Err(format!(
+                    "--contact {c:?}: give an http(s) or mailto: URL where site operators reach you"
+                ));
+            }
+            format!("copytrail/{} (+{c})", env!("CARGO_PKG_VERSION"))
+        }
         (None, None) => format!("copytrail/{}", env!("CARGO_PKG_VERSION")),
     };
     if args.timeout.is_zero() || args.connect_timeout.is_zero() {
@@ -645,7 +657,7 @@ mod tests {
     }
 
     #[test]
-    fn zero_timeouts_are_refused() {
+    fn zero_timeouts_and_extreme_values_are_refused() {
         use clap::Parser;
         #[derive(clap::Parser)]
         struct T {
@@ -660,6 +672,17 @@ mod tests {
             assert!(e.contains("longer than 0"), "{e}");
         }
         let t = T::try_parse_from(["t", "--timeout", "1s"]).unwrap();
+        assert!(config_from_args(&t.opts).is_ok());
+        // Other extreme values: refused by the parser or the validation.
+        for args in [
+            &["t", "--max-pages", "0"][..],
+            &["t", "--max-retries", "4294967295"][..],
+        ] {
+            assert!(T::try_parse_from(args).is_err(), "{args:?}");
+        }
+        let t = T::try_parse_from(["t", "--contact", "not a url"]).unwrap();
+        assert!(config_from_args(&t.opts).is_err());
+        let t = T::try_parse_from(["t", "--contact", "https://example.org/bot"]).unwrap();
         assert!(config_from_args(&t.opts).is_ok());
     }
 

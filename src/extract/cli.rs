@@ -58,8 +58,8 @@ pub struct EvalExtractArgs {
     /// pages per second.
     #[arg(long)]
     pub time: bool,
-    /// With `--time`: extract every page this many times (the figure is the mean).
-    #[arg(long, default_value_t = 1)]
+    /// With `--time`: extract every page this many times (the figure is the mean; ≥ 1).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
     /// Evaluate the fast body engine (our scorer alone); same as `--engine scored`.
     #[arg(long, conflicts_with = "engine")]
@@ -164,6 +164,10 @@ fn page_url(args_url: Option<&str>, path: &Path) -> Result<Url, ExtractCliError>
 /// read, 1 when some could not be (reported on stderr) or stdout failed, 2 on a bad `--url`.
 /// A closed stdout (broken pipe) ends the run with 0.
 pub fn run_extract(args: &ExtractArgs) -> ExitCode {
+    if args.files.iter().filter(|f| f.as_os_str() == "-").count() > 1 {
+        eprintln!("copytrail extract: `-` (standard input) given more than once");
+        return ExitCode::from(2);
+    }
     let mut failed = 0;
     for f in &args.files {
         let url = match page_url(args.url.as_deref(), f) {
@@ -269,6 +273,13 @@ fn thread_cpu_seconds() -> Option<f64> {
 /// worst pages with `--worst N`). Exit code 2 when the truth file cannot be read, 1 when a page
 /// cannot be read (it is scored as empty).
 pub fn run_eval(args: &EvalExtractArgs) -> ExitCode {
+    if !args.html_dir.is_dir() {
+        eprintln!(
+            "copytrail eval extract: --html-dir {}: not a directory",
+            args.html_dir.display()
+        );
+        return ExitCode::from(2);
+    }
     let pages = match read_truth(&args.truth) {
         Ok(p) => p,
         Err(e) => {

@@ -35,16 +35,24 @@ pub struct Label {
 /// Reads a labels file; lines that do not parse are errors.
 ///
 /// # Errors
-/// I/O errors, or a message naming the bad line.
+/// I/O errors, a message naming the bad line, or a file without any label.
 pub fn read_labels(path: &Path) -> Result<Vec<Label>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    text.lines()
+    let labels: Vec<Label> = text
+        .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
             serde_json::from_str(l).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    if labels.is_empty() {
+        return Err(format!(
+            "{}: no labels (nothing to evaluate)",
+            path.display()
+        ));
+    }
+    Ok(labels)
 }
 
 /// The origin domains of an evaluation run, sorted: the hosts of labelled originals, plus every

@@ -429,7 +429,7 @@ fn eval_extract_without_truth_file_is_a_usage_error() {
 /// A truth file listing no pages is refused (exit 2, a message naming it) instead of printing
 /// scores of nothing; `--fast` together with `--engine` is a usage error, not silently ignored.
 #[test]
-fn eval_extract_refuses_empty_truth_and_fast_with_engine() {
+fn extract_commands_refuse_bad_usage_with_one_message() {
     let tmp = tempfile::tempdir().unwrap();
     let tpath = tmp.path().join("truth.json");
     std::fs::write(&tpath, "{}").unwrap();
@@ -447,26 +447,65 @@ fn eval_extract_refuses_empty_truth_and_fast_with_engine() {
         err.contains("no pages") && err.contains("truth.json"),
         "{err}"
     );
-    for args in [
-        &["extract", "--fast", "--engine", "agreement", "x.html"][..],
-        &[
-            "eval",
-            "extract",
-            "--fast",
-            "--engine",
-            "auto",
-            "--truth",
-            "t",
-            "--html-dir",
-            "d",
-        ][..],
-    ] {
+    let html_dir = root().join("data/extraction/html");
+    let html_dir = html_dir.to_str().unwrap();
+    let truth = tpath.to_str().unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["extract", "--fast", "--engine", "agreement", "x.html"],
+            "cannot be used with",
+        ),
+        (
+            &[
+                "eval",
+                "extract",
+                "--fast",
+                "--engine",
+                "auto",
+                "--truth",
+                "t",
+                "--html-dir",
+                "d",
+            ],
+            "cannot be used with",
+        ),
+        (&["extract", "-", "-"], "more than once"),
+        (
+            &[
+                "eval",
+                "extract",
+                "--time",
+                "--repeat",
+                "0",
+                "--truth",
+                truth,
+                "--html-dir",
+                html_dir,
+            ],
+            "--repeat",
+        ),
+        (
+            &[
+                "eval",
+                "extract",
+                "--truth",
+                truth,
+                "--html-dir",
+                "/nonexistent/html",
+            ],
+            "not a directory",
+        ),
+    ];
+    for (args, says) in cases {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_copytrail"))
             .args(args)
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+        // One usage error, not a message per page.
+        assert!(err.lines().count() <= 5, "{args:?}: {err}");
     }
 }
 

@@ -947,6 +947,24 @@ fn read_commands_say_when_links_are_still_pending() {
     );
 }
 
+/// `eval links` with a labels file that holds no label is a usage error (exit 2), not a score
+/// of nothing.
+#[test]
+fn eval_links_refuses_an_empty_labels_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = dir.path().join("labels.jsonl");
+    std::fs::write(&labels, "\n  \n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("--db")
+        .arg(dir.path().join("none.db"))
+        .args(["eval", "links", "--labels"])
+        .arg(&labels)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no labels"));
+}
+
 #[test]
 fn read_only_commands_refuse_a_missing_store() {
     let dir = tempfile::tempdir().unwrap();
