@@ -365,7 +365,7 @@ fn lenient_xml_feed_items(b: &[u8]) -> Vec<String> {
 /// Entry links of a feed (each entry's `alternate` link, else its first link, else an id that
 /// is an http(s) URL), in feed order. Parsed with `feed-rs`; a feed it refuses is read leniently
 /// so one bad entry or a missing closing tag does not lose the others: a JSON Feed item by item
-/// ([`json_feed_items`]), RSS/Atom by an event scan ([`lenient_xml_feed_items`]).
+/// (`json_feed_items`), RSS/Atom by an event scan (`lenient_xml_feed_items`).
 ///
 /// # Errors
 /// The `feed-rs` parse error as text when the body is not a feed and no entry could be read

@@ -897,32 +897,84 @@ fn decode_body(raw: &[u8], headers: &[(String, String)]) -> Result<Vec<u8>, Stri
             body = d;
         }
     }
-    let coding = header("content-encoding");
-    let decoder: Box<dyn Read + '_> = match coding.as_deref().map(str::trim) {
-        Some("gzip" | "x-gzip") if body.starts_with(&[0x1f, 0x8b]) => {
+    let coding = header("content-encoding").unwrap_or_default();
+    // Codings are listed in the order they were applied (RFC 9110 §8.4): undo the last first.
+    let codings: Vec<&str> = coding
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && *c != "identity")
+        .collect();
+    for (i, c) in codings.iter().enumerate().rev() {
+        // Only the last step must give text: inner layers of `gzip, gzip` are binary.
+        body = undo_coding(body, c, i == 0)?;
+    }
+    Ok(body)
+}
+
+/// Whether `b` looks like text (markup in any ASCII-compatible charset, or UTF-16 with a BOM)
+/// rather than compressed or binary data: no NUL and at most 1 % other C0 controls (besides
+/// tab, CR, LF, FF) in its first 4 KiB.
+fn looks_like_text(b: &[u8]) -> bool {
+    if b.starts_with(&[0xff, 0xfe]) || b.starts_with(&[0xfe, 0xff]) {
+        return true;
+    }
+    let head = &b[..b.len().min(4096)];
+    let controls = head
+        .iter()
+        .filter(|&&c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r' | 0x0c))
+        .count();
+    !head.contains(&0) && controls * 100 <= head.len()
+}
+
+/// Undoes one content coding of `body` (`c`: lower case, trimmed). A body that is not in that
+/// coding but is text is kept as it is (archives often store the decoded body and keep the
+/// header); one that is neither is an error, so compressed bytes never become article text.
+fn undo_coding(body: Vec<u8>, c: &str, last: bool) -> Result<Vec<u8>, String> {
+    let text = |b: &[u8]| !last || looks_like_text(b);
+    let decoder: Box<dyn Read + '_> = match c {
+        "gzip" | "x-gzip" if body.starts_with(&[0x1f, 0x8b]) => {
             Box::new(flate2::read::MultiGzDecoder::new(&body[..]))
         }
-        Some("deflate") => Box::new(flate2::read::ZlibDecoder::new(&body[..])),
-        Some("br") => Box::new(brotli_decompressor::Decompressor::new(&body[..], 64 * 1024)),
-        _ => return Ok(body),
+        "gzip" | "x-gzip" => Box::new(std::io::empty()),
+        // "deflate" is zlib-wrapped by the spec; some servers send raw deflate (RFC 1951).
+        "deflate" if body.len() >= 2 && u16::from_be_bytes([body[0], body[1]]) % 31 == 0 => {
+            Box::new(flate2::read::ZlibDecoder::new(&body[..]))
+        }
+        // Raw deflate has no header to check: text is taken as stored decoded.
+        "deflate" if last && looks_like_text(&body) => return Ok(body),
+        "deflate" => Box::new(flate2::read::DeflateDecoder::new(&body[..])),
+        "br" => Box::new(brotli_decompressor::Decompressor::new(&body[..], 64 * 1024)),
+        other => {
+            return if last && looks_like_text(&body) {
+                Ok(body)
+            } else {
+                Err(format!(
+                    "content coding {other:?} is not supported and the body is not text; skipped"
+                ))
+            };
+        }
     };
     let mut out = Vec::new();
     let res = decoder.take(MAX_PAGE_BYTES + 1).read_to_end(&mut out);
     if out.len() as u64 > MAX_PAGE_BYTES {
         return Err(format!(
-            "response body decodes ({}) to more than the {MAX_PAGE_BYTES}-byte page limit; skipped",
-            coding.unwrap_or_default()
+            "response body decodes ({c}) to more than the {MAX_PAGE_BYTES}-byte page limit; skipped"
         ));
     }
     match res {
-        Ok(_) => Ok(out),
+        // Decoded to text (HTML, a feed): done. Binary out of a permissive decoder (brotli
+        // reads many byte strings) is not taken as the page.
+        Ok(_) if body.is_empty() || (!out.is_empty() && text(&out)) => Ok(out),
+        // Not in the named coding after all: the archive stored it decoded.
+        _ if last && looks_like_text(&body) => Ok(body),
         // A body cut short in transfer still gives what was decoded before the cut.
-        Err(_) if !out.is_empty() => Ok(out),
+        Err(_) if !out.is_empty() && text(&out) => Ok(out),
         Err(e) if body.starts_with(&[0x1f, 0x8b]) => {
             Err(format!("corrupt gzip content coding: {e}"))
         }
-        // Not in the named coding after all: the archive stored it decoded.
-        Err(_) => Ok(body),
+        _ => Err(format!(
+            "body is neither in its content coding {c:?} nor text; skipped"
+        )),
     }
 }
 
@@ -1036,6 +1088,32 @@ mod tests {
         );
         // The gzip magic with nothing decodable after it is an error.
         assert!(decode_body(b"\x1f\x8bjunkjunkjunk", &coded("gzip")).is_err());
+        // Codings applied twice are undone in reverse order; raw deflate (no zlib header, as
+        // some servers send it) is read too.
+        assert_eq!(
+            decode_body(&gzip(&gzip(page)), &coded("gzip, gzip")).unwrap(),
+            page
+        );
+        let mut raw = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        raw.write_all(page).unwrap();
+        let raw = raw.finish().unwrap();
+        assert_eq!(decode_body(&raw, &coded("deflate")).unwrap(), page);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(page).unwrap();
+        assert_eq!(
+            decode_body(&z.finish().unwrap(), &coded("deflate")).unwrap(),
+            page
+        );
+        assert_eq!(decode_body(page, &coded("deflate")).unwrap(), page);
+        // Binary that is in no coding we read never becomes the page's text.
+        let junk: Vec<u8> = (0..600u32).map(|i| (i * 7919 % 251) as u8).collect();
+        for c in ["br", "zstd", "compress", "gzip"] {
+            let e = decode_body(&junk, &coded(c)).unwrap_err();
+            assert!(e.contains("text; skipped"), "{c}: {e}");
+        }
+        // Text under an unknown coding is kept (stored decoded), identity is no coding.
+        assert_eq!(decode_body(page, &coded("zstd")).unwrap(), page);
+        assert_eq!(decode_body(page, &coded("identity")).unwrap(), page);
     }
 
     #[test]
