@@ -937,7 +937,9 @@ fn undo_coding(body: Vec<u8>, c: &str, last: bool) -> Result<Vec<u8>, String> {
         }
         "gzip" | "x-gzip" => Box::new(std::io::empty()),
         // "deflate" is zlib-wrapped by the spec; some servers send raw deflate (RFC 1951).
-        "deflate" if body.len() >= 2 && u16::from_be_bytes([body[0], body[1]]) % 31 == 0 => {
+        "deflate"
+            if body.len() >= 2 && u16::from_be_bytes([body[0], body[1]]).is_multiple_of(31) =>
+        {
             Box::new(flate2::read::ZlibDecoder::new(&body[..]))
         }
         // Raw deflate has no header to check: text is taken as stored decoded.
