@@ -64,6 +64,33 @@ pub enum CanonError {
     /// An `http(s)` URL without a host.
     #[error("URL has no host: {0}")]
     NoHost(String),
+    /// A URL longer than [`MAX_URL_BYTES`].
+    #[error("URL of {len} bytes is longer than the {MAX_URL_BYTES}-byte limit: {start}…")]
+    TooLong {
+        /// Its length, bytes.
+        len: usize,
+        /// Its first 100 characters.
+        start: String,
+    },
+}
+
+/// Longest URL accepted, bytes (8 KiB: browsers and servers commonly stop at 2–8 KiB, the
+/// sitemaps protocol at 2,048 characters). Longer ones are refused, not stored or printed whole.
+pub const MAX_URL_BYTES: usize = 8192;
+
+/// The first 100 characters of `s`, for a message.
+fn start_of(s: &str) -> String {
+    s.chars().take(100).collect()
+}
+
+fn check_length(s: &str) -> Result<(), CanonError> {
+    if s.len() > MAX_URL_BYTES {
+        return Err(CanonError::TooLong {
+            len: s.len(),
+            start: start_of(s),
+        });
+    }
+    Ok(())
 }
 
 /// Parses `text` (absolute, or relative to `base`) and returns its canonical form.
@@ -74,14 +101,16 @@ pub enum CanonError {
 /// kept) and no empty `?`.
 ///
 /// # Errors
-/// [`CanonError`] if the text is not an http(s) URL with a host.
+/// [`CanonError`] if the text is not an http(s) URL with a host, or is longer than
+/// [`MAX_URL_BYTES`].
 pub fn canonicalize(text: &str, base: Option<&Url>) -> Result<Url, CanonError> {
     let text = text.trim();
+    check_length(text)?;
     let parsed = match base {
         Some(b) => b.join(text),
         None => Url::parse(text),
     };
-    let mut url = parsed.map_err(|_| CanonError::Parse(text.to_string()))?;
+    let mut url = parsed.map_err(|_| CanonError::Parse(start_of(text)))?;
     canonicalize_url(&mut url)?;
     Ok(url)
 }
@@ -89,8 +118,9 @@ pub fn canonicalize(text: &str, base: Option<&Url>) -> Result<Url, CanonError> {
 /// Canonicalises an already parsed URL in place (see [`canonicalize`]).
 ///
 /// # Errors
-/// [`CanonError`] if it is not an http(s) URL with a host.
+/// [`CanonError`] if it is not an http(s) URL with a host, or is longer than [`MAX_URL_BYTES`].
 pub fn canonicalize_url(url: &mut Url) -> Result<(), CanonError> {
+    check_length(url.as_str())?;
     match url.scheme() {
         "http" | "https" => {}
         other => {
@@ -180,6 +210,28 @@ enum PatternKind {
 }
 
 impl HostPattern {
+    /// Parses a pattern given on the command line, checking that its domain is a host name
+    /// (IDN in punycode form, see [`ascii_domain`]).
+    ///
+    /// # Errors
+    /// A message naming the pattern when it cannot match any host (`""`, `=`, a URL, a port).
+    pub fn try_parse(text: &str) -> Result<HostPattern, String> {
+        let t = text.trim();
+        let (prefix, domain) = if let Some(rest) = t.strip_prefix("*.") {
+            ("*.", rest)
+        } else if let Some(rest) = t.strip_prefix('=') {
+            ("=", rest)
+        } else {
+            ("", t)
+        };
+        let domain = ascii_domain(domain).ok_or_else(|| {
+            format!(
+                "host pattern {text:?} is not a host name (give example.com, *.example.com or =example.com)"
+            )
+        })?;
+        Ok(HostPattern::parse(&format!("{prefix}{domain}")))
+    }
+
     /// Parses a pattern (see the type's documentation). Case-insensitive.
     pub fn parse(text: &str) -> HostPattern {
         let t = text.trim().trim_end_matches('.').to_ascii_lowercase();
@@ -223,6 +275,29 @@ mod tests {
 
     fn c(s: &str) -> String {
         canonicalize(s, None).unwrap().to_string()
+    }
+
+    #[test]
+    fn overlong_urls_are_refused_with_a_short_message() {
+        let long = format!("https://a.example/{}", "x".repeat(MAX_URL_BYTES));
+        let e = canonicalize(&long, None).unwrap_err();
+        assert!(matches!(e, CanonError::TooLong { .. }), "{e:?}");
+        assert!(e.to_string().len() < 300, "{}", e.to_string().len());
+        // A relative link that makes an overlong URL against its base is refused too.
+        let base = Url::parse(&format!(
+            "https://a.example/{}/",
+            "d".repeat(MAX_URL_BYTES - 40)
+        ))
+        .unwrap();
+        assert!(matches!(
+            canonicalize(&"y".repeat(100), Some(&base)),
+            Err(CanonError::TooLong { .. })
+        ));
+        let ok = format!("https://a.example/{}", "x".repeat(MAX_URL_BYTES - 100));
+        assert!(canonicalize(&ok, None).is_ok());
+        // Messages about garbage quote only its start.
+        let e = canonicalize(&"not a url ".repeat(500), None).unwrap_err();
+        assert!(e.to_string().len() < 300);
     }
 
     #[test]

@@ -305,13 +305,13 @@ pub fn config_from_args(args: &CrawlOptions) -> Result<CrawlConfig, String> {
         allow_hosts: args
             .allow_host
             .iter()
-            .map(|p| HostPattern::parse(p))
-            .collect(),
+            .map(|p| HostPattern::try_parse(p).map_err(|e| format!("--allow-host: {e}")))
+            .collect::<Result<_, _>>()?,
         deny_hosts: args
             .deny_host
             .iter()
-            .map(|p| HostPattern::parse(p))
-            .collect(),
+            .map(|p| HostPattern::try_parse(p).map_err(|e| format!("--deny-host: {e}")))
+            .collect::<Result<_, _>>()?,
         discover_sitemaps: args.discover_sitemaps,
         recrawl_after: args.recrawl_after,
         repoll_after: args.repoll_after,
@@ -684,6 +684,26 @@ mod tests {
         assert!(config_from_args(&t.opts).is_err());
         let t = T::try_parse_from(["t", "--contact", "https://example.org/bot"]).unwrap();
         assert!(config_from_args(&t.opts).is_ok());
+        for bad in ["", "=", "http://x.test/", "news.test:8765", "*."] {
+            for flag in ["--allow-host", "--deny-host"] {
+                let t = T::try_parse_from(["t", flag, bad]).unwrap();
+                let Err(e) = config_from_args(&t.opts) else {
+                    panic!("{flag} {bad:?} accepted");
+                };
+                assert!(e.contains(flag) && e.contains("not a host name"), "{e}");
+            }
+        }
+        let t = T::try_parse_from([
+            "t",
+            "--allow-host",
+            "*.Bücher.test",
+            "--deny-host",
+            "=a.test",
+        ])
+        .unwrap();
+        let c = config_from_args(&t.opts).unwrap_or_else(|e| panic!("{e}"));
+        assert!(c.allow_hosts[0].matches("www.xn--bcher-kva.test"));
+        assert!(c.deny_hosts[0].matches("a.test") && !c.deny_hosts[0].matches("b.a.test"));
     }
 
     #[test]

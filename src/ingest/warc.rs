@@ -804,6 +804,13 @@ pub fn record_to_page(rec: &WarcRecord, file: &str) -> Result<Option<Page>, Stri
     let Some(uri) = &rec.target_uri else {
         return Err("response record without WARC-Target-URI".into());
     };
+    if uri.len() > crate::crawl::canon::MAX_URL_BYTES {
+        return Err(format!(
+            "WARC-Target-URI of {} bytes is longer than the {}-byte URL limit; skipped",
+            uri.len(),
+            crate::crawl::canon::MAX_URL_BYTES
+        ));
+    }
     let url = url::Url::parse(uri).map_err(|e| format!("bad WARC-Target-URI {uri:?}: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Ok(None);

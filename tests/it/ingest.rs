@@ -1504,3 +1504,29 @@ fn ctrl_c_stops_an_ingest_cleanly_and_the_next_run_continues() {
     assert_eq!(second["pages_read"].as_u64().unwrap(), N as u64);
     assert_eq!(count(), N as i64);
 }
+
+/// A WARC record whose target URI is longer than the URL limit is reported and skipped (not
+/// stored, its URI not printed whole); the records around it are ingested.
+#[test]
+fn overlong_warc_target_uri_is_reported_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let paras: Vec<String> = (0..6)
+        .map(|k| format!("Paragraph {k} of a story about the harbour plan and its costs."))
+        .collect();
+    let long = format!("https://a.example/{}", "x".repeat(100 * 1024));
+    let mut warc = warc_response("https://a.example/one", "One", &paras);
+    warc.extend(warc_response(&long, "Long", &paras));
+    warc.extend(warc_response("https://a.example/two", "Two", &paras));
+    let path = dir.path().join("p.warc");
+    std::fs::write(&path, warc).unwrap();
+    let (store, s) = ingest(Store::open_in_memory().unwrap(), &[path], vec![]);
+    assert_eq!((s.pages_read, s.failures), (2, 1));
+    let reason: String = store
+        .conn()
+        .query_row("SELECT reason FROM failures", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        reason.contains("URL limit") && reason.len() < 300,
+        "{reason}"
+    );
+}
