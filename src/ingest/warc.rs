@@ -103,8 +103,16 @@ impl WarcFile {
     /// Opens a WARC file.
     ///
     /// # Errors
-    /// I/O errors opening or reading the first bytes.
+    /// I/O errors opening or reading the first bytes; `InvalidInput` for a path that is not a
+    /// regular file (a pipe, a device): reading resumes after a damaged record by reopening
+    /// and seeking, which a pipe cannot do (it would block).
     pub fn open(path: &Path) -> std::io::Result<WarcFile> {
+        if !std::fs::metadata(path)?.is_file() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "not a regular file (a pipe or a device): save the WARC to a file first",
+            ));
+        }
         let file = File::open(path)?;
         let mut reader = Counting {
             inner: BufReader::with_capacity(256 * 1024, file),

@@ -1530,3 +1530,38 @@ fn overlong_warc_target_uri_is_reported_and_skipped() {
         "{reason}"
     );
 }
+
+/// A WARC "file" that is a pipe (a FIFO) is refused with a message instead of hanging when
+/// reading would have to resume after a damaged record (it reopens and seeks the file).
+#[test]
+fn a_warc_pipe_is_refused_not_hung_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("ff.warc.gz");
+    let st = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(st.success());
+    let db = dir.path().join("f.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("--db")
+        .arg(&db)
+        .arg("ingest")
+        .arg(&fifo)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t0.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("ingest of a FIFO hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a regular file"), "{err}");
+}
