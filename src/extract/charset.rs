@@ -43,6 +43,8 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
     }
     let (enc, source) = if let Some(enc) = content_type.and_then(charset_from_content_type) {
         (enc, EncodingSource::Header)
+    } else if let Some(enc) = utf16_without_bom(body) {
+        (enc, EncodingSource::Guess)
     } else if let Some(enc) = meta_prescan(body) {
         (enc, EncodingSource::Meta)
     } else if std::str::from_utf8(body).is_ok() {
@@ -62,6 +64,34 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
         text: text.into_owned(),
         encoding: enc,
         source,
+    }
+}
+
+/// UTF-16 without a byte order mark, recognised by its zero bytes: markup is mostly ASCII, so in
+/// UTF-16LE nearly every odd byte of the first 1 KiB is 0 and the even bytes are not (the
+/// reverse in UTF-16BE). Neither chardetng nor the `<meta>` prescan can see it (the prescan
+/// reads ASCII bytes), and read as UTF-8 the page has a NUL after every character, so no tag
+/// parses. `None` unless at least 3/4 of the pairs have their zero on one side only.
+fn utf16_without_bom(body: &[u8]) -> Option<&'static Encoding> {
+    let head = &body[..body.len().min(1024) & !1];
+    if head.len() < 8 {
+        return None;
+    }
+    let pairs = head.len() / 2;
+    let (mut le, mut be) = (0usize, 0usize);
+    for p in head.chunks_exact(2) {
+        match (p[0] == 0, p[1] == 0) {
+            (false, true) => le += 1,
+            (true, false) => be += 1,
+            _ => {}
+        }
+    }
+    if le * 4 >= pairs * 3 {
+        Some(encoding_rs::UTF_16LE)
+    } else if be * 4 >= pairs * 3 {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
     }
 }
 
@@ -173,6 +203,24 @@ fn attr_value(tag: &str, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf16_without_bom_is_recognised_by_its_zero_bytes() {
+        let page = "<html><head><meta charset=\"utf-16\"><title>Café über</title></head><body><p>Grüße</p></body></html>";
+        let le: Vec<u8> = page.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let be: Vec<u8> = page.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        for (bytes, enc) in [(&le, encoding_rs::UTF_16LE), (&be, encoding_rs::UTF_16BE)] {
+            let d = decode(bytes, None);
+            assert_eq!(d.encoding, enc);
+            assert_eq!(d.text, page);
+        }
+        // Ordinary pages, and binary with scattered zeros, are not taken for UTF-16.
+        assert_eq!(decode(page.as_bytes(), None).encoding, encoding_rs::UTF_8);
+        let mixed: Vec<u8> = (0..2000u32)
+            .map(|i| if i % 5 == 0 { 0 } else { b'a' })
+            .collect();
+        assert_ne!(decode(&mixed, None).encoding, encoding_rs::UTF_16LE);
+    }
 
     #[test]
     fn bom_beats_header_and_meta() {
