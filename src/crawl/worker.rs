@@ -311,10 +311,15 @@ async fn robots_rules(ctx: &Ctx, gate: &HostGate) -> Result<Arc<RobotsRules>, St
             .await
             .map_err(|_| Stop::Exit(HostExit::Fatal("writer stopped".into())))?;
         let received = SystemTime::now();
+        // RFC 9309 §2.5: a parsing limit of at least 500 KiB; the rest is ignored (and not
+        // stored in the robots cache).
+        const ROBOTS_MAX_BYTES: usize = 500 * 1024;
+        let robots_body =
+            |ex: &super::fetch::Exchange| ex.body[..ex.body.len().min(ROBOTS_MAX_BYTES)].to_vec();
         let (status, answer, outcome_status) = match &result {
             Ok(ex) => (
                 Some(ex.status),
-                robots::interpret(&ctx.agent_token, Some(ex.status), &ex.body),
+                robots::interpret(&ctx.agent_token, Some(ex.status), &robots_body(ex)),
                 Outcome::Response {
                     status: ex.status,
                     retry_after: ex.header("retry-after"),
@@ -344,7 +349,7 @@ async fn robots_rules(ctx: &Ctx, gate: &HostGate) -> Result<Arc<RobotsRules>, St
                         .send(Cmd::PutRobots {
                             host: host.clone(),
                             status: s,
-                            body: ex.body.clone(),
+                            body: robots_body(ex),
                             now_ms: now_ms(),
                         })
                         .await;
@@ -372,10 +377,15 @@ async fn robots_rules(ctx: &Ctx, gate: &HostGate) -> Result<Arc<RobotsRules>, St
                 if failures > ctx.cfg.backoff.max_retries {
                     wait = wait.max(ctx.cfg.backoff.max_retry_after + Duration::from_secs(1));
                 }
-                tracing::info!(
-                    host = %gate.key,
-                    status = ?status,
-                    "robots.txt unreachable; nothing fetched from this host for {} s",
+                // Shown by default: the reason (a timeout, a TLS or connection error, HTTP 5xx)
+                // is recorded nowhere else.
+                let why = match &result {
+                    Ok(ex) => format!("HTTP {}", ex.status),
+                    Err(e) => e.to_string(),
+                };
+                tracing::warn!(
+                    "{}/robots.txt unreachable ({why}); nothing fetched from this host for {} s",
+                    gate.key,
                     wait.as_secs()
                 );
                 *slot = RobotsSlot::Unreachable {

@@ -1432,6 +1432,35 @@ fn sigterm_stops_the_crawl_cleanly_with_a_summary() {
     assert!(stderr.contains("SIGTERM"), "{stderr}");
 }
 
+/// Why robots.txt could not be read is shown (it is recorded nowhere else), and the host is
+/// deferred with that reason.
+#[test]
+fn robots_txt_unreachable_reason_is_shown() {
+    let web = Web::start_in_thread();
+    let host = "robots503.example";
+    web.page(host, "/robots.txt", Resp::new(503, "text/plain", "busy"));
+    web.page(host, "/a", article("a", &[]));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("r.db");
+    let seeds_path = dir.path().join("seeds.txt");
+    std::fs::write(&seeds_path, web.url(host, "/a")).unwrap();
+    let out = binary_crawl(&web, &db, &seeds_path, &[host], "0s")
+        .args(["--max-retries", "0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("robots.txt unreachable (HTTP 503)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("deferred http://{host}")),
+        "{stderr}"
+    );
+    assert_eq!(web.count(host, "/a"), 0);
+}
+
 /// A host paused by Retry-After (within --max-retry-after) makes the crawl wait: the wait is
 /// announced on standard error instead of looking like a hang, and Ctrl-C ends it at once.
 #[test]
