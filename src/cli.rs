@@ -291,8 +291,37 @@ fn print_summary(s: &IngestSummary, json: bool) {
     ));
 }
 
-/// A flag set by the first Ctrl-C (SIGINT) or SIGTERM, which also prints that `command` is
-/// stopping; a second Ctrl-C ends the process at once with exit code 130.
+/// Waits for the first Ctrl-C (SIGINT) or SIGTERM (a service manager, `kill`), says that
+/// `command` is `doing` (e.g. "stopping"), runs `stop`, then ends the process at once (exit
+/// code 130) on a second Ctrl-C. Shared by `crawl` (cancels its token) and `ingest` (sets
+/// its stop flag).
+pub(crate) async fn on_stop_signal(command: &str, doing: &str, stop: impl FnOnce()) {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
+    let terminated = async {
+        match term.as_mut() {
+            Some(t) => t.recv().await,
+            None => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminated = std::future::pending::<Option<()>>();
+    let which = tokio::select! {
+        r = tokio::signal::ctrl_c() => match r {
+            Ok(()) => "Ctrl-C",
+            Err(_) => return,
+        },
+        _ = terminated => "SIGTERM",
+    };
+    eprintln!("\ncopytrail {command}: {which}, {doing} (Ctrl-C again to quit at once)…");
+    stop();
+    if tokio::signal::ctrl_c().await.is_ok() {
+        std::process::exit(130);
+    }
+}
+
+/// A flag set by [`on_stop_signal`], watched on a thread of its own (ingest runs no runtime).
 fn stop_on_signal(command: &'static str) -> std::sync::Arc<std::sync::atomic::AtomicBool> {
     use std::sync::atomic::{AtomicBool, Ordering};
     let stop = std::sync::Arc::new(AtomicBool::new(false));
@@ -300,37 +329,16 @@ fn stop_on_signal(command: &'static str) -> std::sync::Arc<std::sync::atomic::At
     let spawned = std::thread::Builder::new()
         .name("copytrail-signals".into())
         .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                #[cfg(unix)]
-                let mut term =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-                #[cfg(unix)]
-                let terminated = async {
-                    match term.as_mut() {
-                        Some(t) => t.recv().await,
-                        None => std::future::pending().await,
-                    }
-                };
-                #[cfg(not(unix))]
-                let terminated = std::future::pending::<Option<()>>();
-                tokio::select! {
-                    r = tokio::signal::ctrl_c() => if r.is_err() { return; },
-                    _ = terminated => {}
-                }
-                eprintln!(
-                    "\ncopytrail {command}: stopping after the pages in progress (Ctrl-C again to quit at once)…"
-                );
-                flag.store(true, Ordering::Relaxed);
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(130);
-                }
-            });
+            {
+                rt.block_on(on_stop_signal(
+                    command,
+                    "stopping after the pages in progress",
+                    move || flag.store(true, Ordering::Relaxed),
+                ));
+            }
         });
     if let Err(e) = spawned {
         eprintln!("copytrail {command}: cannot watch for Ctrl-C: {e}");
@@ -339,7 +347,7 @@ fn stop_on_signal(command: &'static str) -> std::sync::Arc<std::sync::atomic::At
 }
 
 fn run_ingest(db: &Path, a: &IngestArgs) -> ExitCode {
-    let cfg = match ingest_config(a) {
+    let mut cfg = match ingest_config(a) {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
@@ -347,7 +355,6 @@ fn run_ingest(db: &Path, a: &IngestArgs) -> ExitCode {
         Ok(s) => s,
         Err(c) => return c,
     };
-    let mut cfg = cfg;
     cfg.stop = Some(stop_on_signal("ingest"));
     match crate::ingest::run::run(store, &cfg) {
         Ok((_, s)) => {

@@ -545,29 +545,9 @@ pub fn run(args: &CrawlArgs, db: &Path) -> ExitCode {
     let started_ms = super::engine::now_ms();
     let result = rt.block_on(async {
         let c = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\ncopytrail crawl: stopping (Ctrl-C again to quit at once)…");
-                c.cancel();
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(130);
-                }
-            }
-        });
-        // SIGTERM (a service manager, `kill`) stops as cleanly as Ctrl-C.
-        #[cfg(unix)]
-        {
-            let c = cancel.clone();
-            use tokio::signal::unix::{SignalKind, signal};
-            if let Ok(mut term) = signal(SignalKind::terminate()) {
-                tokio::spawn(async move {
-                    if term.recv().await.is_some() {
-                        eprintln!("\ncopytrail crawl: SIGTERM, stopping…");
-                        c.cancel();
-                    }
-                });
-            }
-        }
+        tokio::spawn(crate::cli::on_stop_signal("crawl", "stopping", move || {
+            c.cancel()
+        }));
         crawl(cfg, db, seeds, consumer, cancel.clone()).await
     });
     match result {
