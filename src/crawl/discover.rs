@@ -169,6 +169,23 @@ pub struct SitemapEntries {
     pub sitemaps: Vec<String>,
 }
 
+/// Appends the text of an XML entity or character reference (the five predefined entities,
+/// `&#…;`); other entities are dropped.
+fn push_entity(text: &mut String, r: &quick_xml::events::BytesRef<'_>) {
+    match r.to_string().as_str() {
+        "amp" => text.push('&'),
+        "lt" => text.push('<'),
+        "gt" => text.push('>'),
+        "quot" => text.push('"'),
+        "apos" => text.push('\''),
+        _ => {
+            if let Ok(Some(c)) = r.resolve_char_ref() {
+                text.push(c);
+            }
+        }
+    }
+}
+
 /// Reads a sitemap, sitemap index or text sitemap (already decompressed). Malformed XML yields
 /// the entries read before the error.
 pub fn sitemap_entries(body: &[u8]) -> SitemapEntries {
@@ -198,21 +215,7 @@ pub fn sitemap_entries(body: &[u8]) -> SitemapEntries {
             }
             Ok(Event::Text(t)) => text.push_str(&t),
             Ok(Event::CData(t)) => text.push_str(&t),
-            Ok(Event::GeneralRef(r)) => {
-                let name = r.to_string();
-                match name.as_str() {
-                    "amp" => text.push('&'),
-                    "lt" => text.push('<'),
-                    "gt" => text.push('>'),
-                    "quot" => text.push('"'),
-                    "apos" => text.push('\''),
-                    _ => {
-                        if let Ok(Some(c)) = r.resolve_char_ref() {
-                            text.push(c);
-                        }
-                    }
-                }
-            }
+            Ok(Event::GeneralRef(r)) => push_entity(&mut text, &r),
             Ok(Event::End(_)) => {
                 let name = stack.pop();
                 if name.as_deref() == Some("loc") {
@@ -327,13 +330,7 @@ fn lenient_xml_feed_items(b: &[u8]) -> Vec<String> {
             }
             Ok(Event::Text(t)) if in_link => text.push_str(&t),
             Ok(Event::CData(t)) if in_link => text.push_str(&t),
-            Ok(Event::GeneralRef(r)) if in_link => {
-                if r.to_string() == "amp" {
-                    text.push('&');
-                } else if let Ok(Some(c)) = r.resolve_char_ref() {
-                    text.push(c);
-                }
-            }
+            Ok(Event::GeneralRef(r)) if in_link => push_entity(&mut text, &r),
             Ok(Event::End(e)) => {
                 let name = e.local_name().as_ref().to_ascii_lowercase();
                 match name.as_str() {
