@@ -174,10 +174,12 @@ pub fn strip_attributes(html: &str) -> String {
 
 /// [`strip`] and [`strip_attributes`] in one pass, the input of our own parse: start tags keep
 /// only the attributes some step reads, comments are dropped, and so are whole elements no
-/// step reads: `<script>` elements other than JSON-LD, `<style>` and `<svg>` elements (tags
-/// and content) and `<link>` tags other than `rel=canonical` / author links. Those elements
-/// hold no text for any step (the block walk and the metadata skip them), and the tree
-/// builder inserts them as leaves where they stand (HTML § 13.2.6.4.4 "in head" rules, used
+/// step reads: `<script>` elements other than JSON-LD, `<style>`, `<svg>`, `<noframes>` and
+/// `<noembed>` elements (tags and content) and `<link>` tags other than `rel=canonical` /
+/// author links. Those elements hold no text for any step (the block walk and the metadata
+/// skip them; the content of `<noframes>` / `<noembed>`, markup for browsers without frames
+/// or plugins, is raw text to the tokenizer and would otherwise reach the body as literal
+/// `<p>` text), and the tree builder inserts them as leaves where they stand (HTML § 13.2.6.4.4 "in head" rules, used
 /// from every insertion mode), so the rest of the tree keeps its shape; their start and end
 /// tags are ≈ 10% of a news page's tags. `<nav>` elements (HTML § 4.3.4, "a section with
 /// navigation links") keep their start and end tags but lose their content (their menus
@@ -375,6 +377,12 @@ fn reduce_into(html: &str, drop_content: bool, depth: &mut Depth) -> String {
                 (!contains_ci(&b[lt..=gt], b"ld+json")).then_some(b"</script")
             } else if name.eq_ignore_ascii_case(b"style") {
                 Some(b"</style")
+            } else if name.eq_ignore_ascii_case(b"noframes") {
+                // Raw text for the tokenizer (HTML § 13.2.6.4.7): markup for browsers
+                // without frames, which would reach the body as literal `<p>` text.
+                Some(b"</noframes")
+            } else if name.eq_ignore_ascii_case(b"noembed") {
+                Some(b"</noembed")
             } else if name.eq_ignore_ascii_case(b"svg") {
                 (!self_closing).then_some(b"</svg")
             } else {
@@ -830,6 +838,13 @@ mod tests {
             "<head><LINK REL=Canonical href=/c><link rel=author href=/me>\
              <link itemprop=author href=/p></head><body><p>abcd</p></body>"
         );
+    }
+
+    #[test]
+    fn fallback_markup_for_old_browsers_goes_whole() {
+        let h = "<body><NOFRAMES><p>Get a browser</p></NOFRAMES><p>a</p>\
+                 <noembed><b>No plugin</b></noembed><p>b</p><noframes>never closed";
+        assert_eq!(strip_for_parse(h), "<body><p>a</p><p>b</p>");
     }
 
     #[test]
