@@ -211,7 +211,33 @@ pub fn strip_for_parse(html: &str) -> String {
 /// content of every raw-text element (`<noscript>`, `<title>`, `<textarea>`, …) is skipped,
 /// as the tokenizer reads it as text. Saves [`super::nesting_depth`]'s second scan of the page.
 pub fn strip_for_parse_with_depth(html: &str) -> (String, usize) {
-    reduce(html, true)
+    let r = strip_for_parse_measured(html);
+    (r.html, r.depth)
+}
+
+/// The output of [`strip_for_parse`] with two measures of it taken during the same scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reduced {
+    /// The reduced document ([`strip_for_parse`]).
+    pub html: String,
+    /// Estimated nesting depth in levels, as [`strip_for_parse_with_depth`] counts it.
+    pub depth: usize,
+    /// Start tags of elements (void and self-closing ones included; those inside raw-text
+    /// elements are text and not counted): the number of elements the parser will create,
+    /// give or take the ones it adds itself (`<html>`, `<head>`, `<body>`, `<tbody>`).
+    pub elements: usize,
+}
+
+/// [`strip_for_parse`], its nesting depth ([`strip_for_parse_with_depth`]) and its element
+/// count, from one scan.
+pub fn strip_for_parse_measured(html: &str) -> Reduced {
+    let mut depth = Depth::default();
+    let out = reduce_into(html, true, &mut depth);
+    Reduced {
+        html: out,
+        depth: depth.max,
+        elements: depth.elements,
+    }
 }
 
 /// Depth count of [`strip_for_parse_with_depth`]: `name` is a tag name as [`super::TagScan`]
@@ -220,6 +246,8 @@ pub fn strip_for_parse_with_depth(html: &str) -> (String, usize) {
 struct Depth {
     now: usize,
     max: usize,
+    /// Start tags seen (every element, nesting or not).
+    elements: usize,
 }
 
 impl Depth {
@@ -233,6 +261,7 @@ impl Depth {
     }
 
     fn open(&mut self, name: &[u8], self_closing: bool) {
+        self.elements += 1;
         if !self_closing && Self::nests(name) {
             self.now += 1;
             self.max = self.max.max(self.now);

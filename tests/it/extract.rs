@@ -279,6 +279,33 @@ fn f1_regression_on_bundled_subset() {
 }
 
 /// Truncated, spliced and garbage HTML never panics inside extraction and keeps what is left.
+/// A page of bare tags would cost ≈ 500 bytes of tree per tag: beyond `MAX_ELEMENTS` elements
+/// it is refused with a reason instead (memory stays bounded), and so is markup nested beyond
+/// `MAX_NESTING_DEPTH`; a page just under the element limit is extracted.
+#[test]
+fn hostile_markup_is_refused_with_a_reason() {
+    let url = Url::parse("https://hostile.example/x").unwrap();
+    let many = "<p>x".repeat(extract::MAX_ELEMENTS + 1);
+    let a = extract::extract(&many, &url);
+    let why = a.extract_error.expect("too many elements refused");
+    assert!(why.contains("elements") && why.contains("100000"), "{why}");
+    assert!(a.text.is_empty());
+    // Tags inside raw text (a script's string) are not elements.
+    let scripted = format!(
+        "<script>var s = '{}';</script><p>{}</p>",
+        "<p>".repeat(extract::MAX_ELEMENTS + 1),
+        "Short story text. ".repeat(20)
+    );
+    let a = extract::extract(&scripted, &url);
+    assert!(a.extract_error.is_none(), "{:?}", a.extract_error);
+    assert!(a.text.contains("Short story text."));
+    let deep = "<div>".repeat(extract::MAX_NESTING_DEPTH + 1);
+    let why = extract::extract(&deep, &url)
+        .extract_error
+        .expect("too deep");
+    assert!(why.contains("nested"), "{why}");
+}
+
 #[test]
 fn damaged_html_never_faults() {
     let bytes =
