@@ -23,7 +23,7 @@ use copytrail::crawl::canon::canonicalize;
 use copytrail::crawl::engine::{CrawlConfig, crawl};
 use copytrail::crawl::fetch::FetchConfig;
 use copytrail::crawl::frontier::{FoundAs, NewUrl};
-use copytrail::crawl::writer::{PageConsumer, Prepared};
+use copytrail::crawl::writer::{PageConsumer, Prepared, Stored};
 use copytrail::page::Page;
 use tokio_util::sync::CancellationToken;
 
@@ -205,10 +205,10 @@ fn seeds(port: u16, hosts: u64, pages: u64) -> (Vec<NewUrl>, Vec<String>) {
 struct Counter(Arc<AtomicU64>);
 
 impl PageConsumer for Counter {
-    fn add(&mut self, page: Page, _prepared: Option<Prepared>) -> Result<(), String> {
+    fn add(&mut self, page: Page, _prepared: Option<Prepared>) -> Result<Stored, String> {
         std::hint::black_box(page.body.len());
         self.0.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+        Ok(Stored::New)
     }
     fn finish(self: Box<Self>) -> Result<(), String> {
         Ok(())
@@ -229,7 +229,7 @@ impl PageConsumer for AnalyseOnly {
             body_gz: Some(copytrail::store::compress(&p.body)),
         })
     }
-    fn add(&mut self, page: Page, prepared: Option<Prepared>) -> Result<(), String> {
+    fn add(&mut self, page: Page, prepared: Option<Prepared>) -> Result<Stored, String> {
         std::hint::black_box(prepared.map(|p| p.analysis.fingerprint.is_some()));
         self.0.add(page, None)
     }

@@ -331,7 +331,7 @@ pub fn config_from_args(args: &CrawlOptions) -> Result<CrawlConfig, String> {
 /// Prints the end-of-run summary to standard error.
 pub fn print_summary(s: &Summary) {
     eprintln!(
-        "crawl {}: {} fetched ({:.1}/s), {} pages stored, {} requests, {} errors, {} retries, \
+        "crawl {}: {} fetched ({:.1}/s), {} pages stored{}, {} requests, {} errors, {} retries, \
          {} disallowed by robots.txt, {:.1} MiB in {:.1} s",
         if s.interrupted {
             "interrupted (run again to resume)"
@@ -343,6 +343,11 @@ pub fn print_summary(s: &Summary) {
         s.fetched,
         s.pages_per_sec(),
         s.pages,
+        if s.unchanged > 0 {
+            format!(" ({} more unchanged since stored)", s.unchanged)
+        } else {
+            String::new()
+        },
         s.requests,
         s.errors,
         s.retries,

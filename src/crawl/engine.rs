@@ -174,8 +174,12 @@ pub struct Summary {
     pub requests: u64,
     /// URLs fetched to a final response.
     pub fetched: u64,
-    /// HTML pages stored.
+    /// HTML pages stored (new content; a page the store already had with the same body is
+    /// counted in `unchanged` instead).
     pub pages: u64,
+    /// HTML pages fetched again with the same body as stored (re-polled seeds, re-crawls):
+    /// nothing written.
+    pub unchanged: u64,
     /// Errors counted.
     pub errors: u64,
     /// Retries scheduled.
@@ -448,7 +452,8 @@ pub async fn crawl(
     summary.frontier = frontier.counts()?;
     summary.requests = stats.requests.load(Ordering::Relaxed);
     summary.fetched = stats.fetched.load(Ordering::Relaxed);
-    summary.pages = stats.pages.load(Ordering::Relaxed);
+    summary.pages = wstats.pages_stored.load(Ordering::Relaxed);
+    summary.unchanged = wstats.pages_unchanged.load(Ordering::Relaxed);
     summary.errors =
         stats.errors.load(Ordering::Relaxed) + wstats.sink_errors.load(Ordering::Relaxed);
     summary.retries = stats.retries.load(Ordering::Relaxed);

@@ -34,11 +34,12 @@ pub trait PageConsumer: Send {
         None
     }
     /// Processes one page (decode → extract → fingerprint → store), using `prepared` when the
-    /// preparer already ran.
+    /// preparer already ran. Returns whether the page was new or the same URL with the same
+    /// body was already stored (a re-polled seed that did not change).
     ///
     /// # Errors
     /// A description of the failure; the URL is then recorded as failed.
-    fn add(&mut self, page: Page, prepared: Option<Prepared>) -> Result<(), String>;
+    fn add(&mut self, page: Page, prepared: Option<Prepared>) -> Result<Stored, String>;
     /// Makes every page accepted by `add` so far durable (commits a group of pages). The
     /// writer calls it before it records those pages' URLs as done in the frontier, so a
     /// crash never leaves a URL marked done whose page is not stored.
@@ -64,6 +65,15 @@ pub trait PageConsumer: Send {
     fn finish(self: Box<Self>) -> Result<(), String>;
 }
 
+/// What [`PageConsumer::add`] did with a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// New content: stored (durable after the next flush).
+    New,
+    /// The same URL with the same body is already stored; nothing was written.
+    Unchanged,
+}
+
 fn prepare_for_sink(page: &Page) -> Prepared {
     Prepared {
         hash: crate::store::content_hash(&page.body),
@@ -76,12 +86,16 @@ impl PageConsumer for crate::ingest::PageSink {
     fn preparer(&self) -> Option<Preparer> {
         Some(prepare_for_sink)
     }
-    fn add(&mut self, page: Page, prepared: Option<Prepared>) -> Result<(), String> {
+    fn add(&mut self, page: Page, prepared: Option<Prepared>) -> Result<Stored, String> {
         let r = match prepared {
             Some(p) => self.add_prepared(&page, &p.hash, &p.analysis, p.body_gz.as_deref()),
             None => crate::ingest::PageSink::add(self, page),
         };
-        r.map(|_| ()).map_err(|e| e.to_string())
+        match r {
+            Ok(crate::ingest::AddOutcome::Added(_)) => Ok(Stored::New),
+            Ok(crate::ingest::AddOutcome::Unchanged(_)) => Ok(Stored::Unchanged),
+            Err(e) => Err(e.to_string()),
+        }
     }
     fn flush(&mut self) -> Result<(), String> {
         crate::ingest::PageSink::flush(self).map_err(|e| e.to_string())
@@ -224,8 +238,10 @@ pub enum Cmd {
 pub struct WriterStats {
     /// Queued URLs in the frontier (refreshed about every 2 s).
     pub queued: AtomicU64,
-    /// Pages handed to the sink.
+    /// Pages the sink stored (new content, flushed).
     pub pages_stored: AtomicU64,
+    /// Pages the sink already had with the same body (re-polled, unchanged; flushed).
+    pub pages_unchanged: AtomicU64,
     /// Pages the sink rejected.
     pub sink_errors: AtomicU64,
     /// WARC records pairs written.
@@ -242,6 +258,8 @@ struct Staged {
     completion: Completion,
     /// The page was accepted by the consumer (to be confirmed by the flush).
     added: bool,
+    /// … and the consumer already had it ([`Stored::Unchanged`]).
+    unchanged: bool,
     /// The WARC write failed: the URL is not completed and the error is the answer.
     warc_error: Option<String>,
     reply: oneshot::Sender<WResult<()>>,
@@ -325,6 +343,15 @@ pub fn run_writer(
             }
         }
         let added = recorded.iter().filter(|st| st.added).count() as u64;
+        let unchanged = recorded.iter().filter(|st| st.unchanged).count() as u64;
+        let count_stored = || {
+            stats
+                .pages_stored
+                .fetch_add(added - unchanged, Ordering::Relaxed);
+            stats
+                .pages_unchanged
+                .fetch_add(unchanged, Ordering::Relaxed);
+        };
         // One transaction for pages and URLs: the consumer's batch is open on the
         // frontier's store file, so the URLs are recorded inside it before its commit.
         let in_batch =
@@ -338,14 +365,14 @@ pub fn run_writer(
                 .map_err(fe);
             match (first, consumer.flush()) {
                 (Ok(hosts), Ok(())) => {
-                    stats.pages_stored.fetch_add(added, Ordering::Relaxed);
+                    count_stored();
                     answer(recorded, Ok(hosts));
                     return;
                 }
                 (Err(e), Ok(())) => {
                     // The pages are stored, their URLs not: the crawl stops (as when a
                     // frontier transaction of its own fails).
-                    stats.pages_stored.fetch_add(added, Ordering::Relaxed);
+                    count_stored();
                     answer(recorded, Err(e));
                     return;
                 }
@@ -362,16 +389,14 @@ pub fn run_writer(
         } else {
             consumer.flush()
         };
-        for st in recorded.iter_mut().filter(|st| st.added) {
-            match &flushed {
-                Ok(()) => {
-                    stats.pages_stored.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(e) => {
-                    stats.sink_errors.fetch_add(1, Ordering::Relaxed);
-                    st.completion.state = super::frontier::Final::Failed;
-                    st.completion.note = Some(format!("store: {e}"));
-                }
+        if flushed.is_ok() {
+            count_stored();
+        }
+        if let Err(e) = &flushed {
+            for st in recorded.iter_mut().filter(|st| st.added) {
+                stats.sink_errors.fetch_add(1, Ordering::Relaxed);
+                st.completion.state = super::frontier::Final::Failed;
+                st.completion.note = Some(format!("store: {e}"));
             }
         }
         for hosts in announce_too {
@@ -403,13 +428,16 @@ pub fn run_writer(
                     exchanges,
                     reply,
                 } => {
-                    let (mut added, mut warc_error) = (false, None);
+                    let (mut added, mut unchanged, mut warc_error) = (false, false, None);
                     if let Err(e) = write_warc(&mut warc, &exchanges) {
                         warc_error = Some(e);
                     } else if let Some(page) = page {
                         let (page, prepared) = *page;
                         match consumer.add(page, prepared) {
-                            Ok(()) => added = true,
+                            Ok(stored) => {
+                                added = true;
+                                unchanged = stored == Stored::Unchanged;
+                            }
                             Err(e) => {
                                 stats.sink_errors.fetch_add(1, Ordering::Relaxed);
                                 completion.state = super::frontier::Final::Failed;
@@ -420,6 +448,7 @@ pub fn run_writer(
                     let staged = Staged {
                         completion,
                         added,
+                        unchanged,
                         warc_error,
                         reply,
                     };
@@ -588,14 +617,14 @@ mod tests {
     }
 
     impl PageConsumer for Recorder {
-        fn add(&mut self, page: Page, _prepared: Option<Prepared>) -> Result<(), String> {
+        fn add(&mut self, page: Page, _prepared: Option<Prepared>) -> Result<Stored, String> {
             if let Some(c) = &self.conn
                 && c.is_autocommit()
             {
                 c.execute_batch("BEGIN IMMEDIATE").unwrap();
             }
             self.log.lock().unwrap().push(format!("add {}", page.url));
-            Ok(())
+            Ok(Stored::New)
         }
         fn flush(&mut self) -> Result<(), String> {
             let done = Frontier::open(&self.db).unwrap().counts().unwrap().done;

@@ -14,7 +14,7 @@ use copytrail::crawl::backoff::BackoffPolicy;
 use copytrail::crawl::cli::parse_seeds;
 use copytrail::crawl::engine::{CrawlConfig, Summary, crawl};
 use copytrail::crawl::fetch::FetchConfig;
-use copytrail::crawl::writer::{PageConsumer, Prepared};
+use copytrail::crawl::writer::{PageConsumer, Prepared, Stored};
 use copytrail::page::Page;
 use tokio_util::sync::CancellationToken;
 use web::{Resp, Web, article};
@@ -66,9 +66,17 @@ fn config(hosts: &[&str]) -> CrawlConfig {
 struct Recorder(Arc<Mutex<Vec<Page>>>);
 
 impl PageConsumer for Recorder {
-    fn add(&mut self, page: Page, _prepared: Option<Prepared>) -> Result<(), String> {
-        self.0.lock().unwrap().push(page);
-        Ok(())
+    /// Like the store: a page whose URL and body it already has is not kept again.
+    fn add(&mut self, page: Page, _prepared: Option<Prepared>) -> Result<Stored, String> {
+        let mut pages = self.0.lock().unwrap();
+        if pages
+            .iter()
+            .any(|p| p.url == page.url && p.body == page.body)
+        {
+            return Ok(Stored::Unchanged);
+        }
+        pages.push(page);
+        Ok(Stored::New)
     }
     fn finish(self: Box<Self>) -> Result<(), String> {
         Ok(())
@@ -1373,6 +1381,39 @@ async fn watch_mode_repolls_feeds_conditionally_until_cancelled() {
     assert_eq!(web.count(h, "/one"), 1, "articles are not re-fetched");
     assert_eq!(web.count(h, "/two"), 1);
     assert_eq!(pages.len(), 2);
+}
+
+/// A re-polled seed page whose body did not change is not counted as a stored page: the
+/// summary counts it as unchanged.
+#[tokio::test]
+async fn unchanged_repolled_pages_are_counted_apart_from_stored_ones() {
+    let web = Web::start().await;
+    let h = "front.example";
+    web.page(h, "/front", article("front page", &[]));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db");
+    let mut cfg = config(&[h]);
+    cfg.watch = true;
+    cfg.repoll_after = Duration::from_millis(200);
+    let cancel = CancellationToken::new();
+    let c = cancel.clone();
+    let w = web.clone();
+    tokio::spawn(async move {
+        for _ in 0..400 {
+            if w.count(h, "/front") >= 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        c.cancel();
+    });
+    let (s, pages) = run_crawl_with(cfg, &db, &[web.url(h, "/front")], cancel).await;
+    let fetches = web.count(h, "/front") as u64;
+    assert!(fetches >= 3, "{fetches}");
+    assert_eq!(pages.len(), 1);
+    assert_eq!(s.pages, 1, "{s:?}");
+    // Every later fetch that reached the store was unchanged (the last may be cut by the stop).
+    assert!(s.unchanged >= 1 && s.unchanged < fetches, "{s:?}");
 }
 
 /// The end-of-run summary says why URLs failed (grouped, with an example each), and a redirect
