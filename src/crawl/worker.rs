@@ -299,6 +299,10 @@ async fn robots_rules(ctx: &Ctx, gate: &HostGate) -> Result<Arc<RobotsRules>, St
             }
             RobotsSlot::Rules { .. } => 0,
         };
+        if failures > 0 {
+            // Another attempt after an unreachable robots.txt: a retry like any other.
+            ctx.stats.retries.fetch_add(1, Ordering::Relaxed);
+        }
         // Fetch robots.txt (through the gate; up to 5 redirects, RFC 9309 §2.3.1.2).
         let robots_url = Url::parse(&format!("{}/robots.txt", gate.key))
             .map_err(|e| Stop::Exit(HostExit::Fatal(format!("robots URL of {}: {e}", gate.key))))?;

@@ -251,6 +251,28 @@ async fn case17_our_group_replaces_star_and_its_crawl_delay_spaces_requests() {
     );
 }
 
+/// A robots.txt fetched again after a 503 counts as a retry in the summary (and the 503 as an
+/// error), like a page's retry.
+#[tokio::test]
+async fn robots_txt_retries_are_counted_in_the_summary() {
+    let web = Web::start().await;
+    let h = "flaky.example";
+    web.route(
+        h,
+        "/robots.txt",
+        vec![
+            Resp::new(503, "text/plain", "busy").header("Retry-After", "1"),
+            Resp::new(200, "text/plain", "User-agent: *\nAllow: /\n"),
+        ],
+    );
+    web.page(h, "/a", article("a", &[]));
+    let dir = tempfile::tempdir().unwrap();
+    let (s, pages) = run_crawl(config(&[h]), &dir.path().join("c.db"), &[web.url(h, "/a")]).await;
+    assert_eq!(web.count(h, "/robots.txt"), 2);
+    assert_eq!(pages.len(), 1);
+    assert_eq!((s.retries, s.errors), (1, 1), "{s:?}");
+}
+
 #[tokio::test]
 async fn case19_robots_503_disallows_and_defers_404_and_html_allow() {
     let web = Web::start().await;
