@@ -368,23 +368,20 @@ pub fn extract_with(html: &str, url: &Url, opts: &ExtractOptions) -> Article {
         depth,
         elements,
     } = prestrip::strip_for_parse_measured(html);
-    if elements > MAX_ELEMENTS {
-        return Article {
-            url: Some(url.to_string()),
-            extract_error: Some(format!(
-                "markup has {elements} elements (limit {MAX_ELEMENTS}): not extracted"
-            )),
-            ..Default::default()
-        };
-    }
+    let refused = |why: String| Article {
+        url: Some(url.to_string()),
+        extract_error: Some(why),
+        ..Default::default()
+    };
     if depth > MAX_NESTING_DEPTH {
-        return Article {
-            url: Some(url.to_string()),
-            extract_error: Some(format!(
-                "markup nested about {depth} levels deep (limit {MAX_NESTING_DEPTH}): not extracted"
-            )),
-            ..Default::default()
-        };
+        return refused(format!(
+            "markup nested about {depth} levels deep (limit {MAX_NESTING_DEPTH}): not extracted"
+        ));
+    }
+    if elements > MAX_ELEMENTS {
+        return refused(format!(
+            "markup has {elements} elements (limit {MAX_ELEMENTS}): not extracted"
+        ));
     }
     if depth > FLATTEN_DEPTH {
         // Deep markup is flattened for our parse (its text stays), so the tree builder's
