@@ -39,8 +39,14 @@ pub struct Block {
     /// Word count of `text` (see `words`: CJK runs count one word per two characters),
     /// computed once.
     pub words: usize,
-    /// Links inside the block (absolute http(s) hrefs).
+    /// Links inside the block: absolute http(s) hrefs when `links_resolved`; otherwise the
+    /// hrefs as written in the page, not yet resolved (see [`Block::resolve_links`]).
     pub links: Vec<BodyLink>,
+    /// Whether `links` are resolved. Always `true` in blocks from [`blocks_from_node`] and
+    /// [`blocks_from_fragment`]; in [`BodySelection::page`] only blocks that can reach the
+    /// article are resolved (the body span and the three blocks after it, credit lines):
+    /// `Url::join` for every link of a page, menus included, cost ≈ 3% of an extraction.
+    pub links_resolved: bool,
     /// Characters of `text` that sit inside links.
     pub link_chars: usize,
     /// Inside a container that is never article text (cookie/consent dialog, comment section).
@@ -56,6 +62,30 @@ pub struct Block {
     pub credit: bool,
     /// [`boilerplate_reason`] of this block, computed once.
     pub bp: Option<&'static str>,
+    /// At least one link resolves and anchors hold ≥ 60% of the text (see `link_dense`),
+    /// computed once, when the block is made.
+    link_dense: bool,
+}
+
+impl Block {
+    /// Resolves `links` against `base` (the page URL) if not done yet: hrefs become absolute
+    /// http(s) URLs without fragment (`meta::resolve_http_url`); hrefs that do not resolve to
+    /// one are dropped. Sets `links_resolved`.
+    pub fn resolve_links(&mut self, base: &Url) {
+        if self.links_resolved {
+            return;
+        }
+        self.links = std::mem::take(&mut self.links)
+            .into_iter()
+            .filter_map(|l| {
+                resolve_http_url(&l.href, base).map(|u| BodyLink {
+                    href: u.to_string(),
+                    text: l.text,
+                })
+            })
+            .collect();
+        self.links_resolved = true;
+    }
 }
 
 /// Elements whose content is never text to extract (a `match`: cheaper than scanning a list for
@@ -189,7 +219,16 @@ impl State<'_> {
             .filter(|p| !p.is_empty())
             .collect();
         let n = parts.len();
-        let mut links = Some(links);
+        let base = self.base;
+        let mut links = if n > 1 {
+            // Links are shared out by anchor text; only those that resolve count (rare:
+            // `<br><br>` paragraphs), as their characters are summed per part below.
+            let mut links = links;
+            links.retain(|l| resolve_http_url(&l.href, base).is_some());
+            Some(links)
+        } else {
+            Some(links)
+        };
         for text in parts {
             // Links go with the part whose text holds their anchor.
             let block_links: Vec<BodyLink> = if n == 1 {
@@ -208,11 +247,22 @@ impl State<'_> {
                 block_links.iter().map(|l| l.text.len()).sum()
             };
             let nw = words(&text);
+            // `link_dense` needs one link that resolves; links are resolved later, and only
+            // for blocks that can reach the article, so look for one only when it matters.
+            let dense = lc * 10 >= text.len() * 6
+                && if n > 1 {
+                    !block_links.is_empty()
+                } else {
+                    block_links
+                        .iter()
+                        .any(|l| resolve_http_url(&l.href, base).is_some())
+                };
             self.out.push(Block {
                 kind,
                 text,
                 words: nw,
                 links: block_links,
+                links_resolved: false,
                 link_chars: lc,
                 hard_boilerplate: self.hard_depth > 0,
                 elem: self.elems.last().map(|e| e.0),
@@ -221,6 +271,7 @@ impl State<'_> {
                 caption: self.caption_depth > 0,
                 credit: false,
                 bp: None,
+                link_dense: dense,
             });
             let last = self.out.last_mut().expect("just pushed");
             last.credit = credit_cue(&last.text).is_some();
@@ -320,14 +371,14 @@ fn walk(node: NodeRef<Node>, st: &mut State, depth: usize) {
                     let text = collapse_ws(&text_of(node));
                     // Same-page anchors ("#top") are not links to anything else.
                     let same_page = href.trim_start().starts_with('#');
-                    if let Some(u) = resolve_http_url(href, st.base).filter(|_| !same_page) {
-                        st.link_chars += text.len();
+                    st.link_chars += text.len();
+                    if !same_page {
+                        // Resolved later, only for blocks that can reach the article
+                        // (`Block::resolve_links`).
                         st.links.push(BodyLink {
-                            href: u.to_string(),
+                            href: href.to_string(),
                             text,
                         });
-                    } else {
-                        st.link_chars += text.len();
                     }
                 }
                 return;
@@ -507,8 +558,18 @@ pub fn blocks_from_fragment(html: &str, base: &Url) -> Vec<Block> {
     blocks_from_node(frag.tree.root(), base)
 }
 
-/// Splits the subtree at `node` into text blocks in document order.
+/// Splits the subtree at `node` into text blocks in document order, links resolved against
+/// `base`.
 pub fn blocks_from_node(node: NodeRef<Node>, base: &Url) -> Vec<Block> {
+    let mut blocks = blocks_unresolved(node, base);
+    for b in &mut blocks {
+        b.resolve_links(base);
+    }
+    blocks
+}
+
+/// [`blocks_from_node`] without resolving the links (`links_resolved` is `false`).
+fn blocks_unresolved(node: NodeRef<Node>, base: &Url) -> Vec<Block> {
     let mut st = State {
         base,
         buf: String::new(),
@@ -1134,8 +1195,10 @@ fn is_comment_heading(b: &Block) -> bool {
     b.words <= 8 && starts_with_any(&lower, &COMMENT_CUES[..9])
 }
 
+/// At least one of the block's links resolves (an absolute http(s) URL, not a same-page
+/// anchor) and anchor text is ≥ 60% of the text; computed when the block is made.
 fn link_dense(b: &Block) -> bool {
-    !b.links.is_empty() && b.link_chars * 10 >= b.text.len() * 6
+    b.link_dense
 }
 
 /// Applies the boilerplate rules to blocks in document order.
@@ -1592,13 +1655,32 @@ fn one_composition(page: &[Block], body: Vec<usize>, doc: &Html) -> Vec<usize> {
 ///
 /// `html` is the whole page (decoded); the fallback extractors get it through
 /// [`super::prestrip::strip`], made only when they run. `doc` is our parse of the page.
+///
+/// Links (`Block::links`) are resolved against `url` only in the blocks that can reach the
+/// article: the body span and the three blocks after it (see [`closing_links`]), and credit
+/// lines; the other blocks keep their hrefs as written (`links_resolved` is `false`).
 pub fn select_body(html: &str, doc: &Html, url: &Url, engine: BodyEngine) -> BodySelection {
+    let mut sel = select_body_unresolved(html, doc, url, engine);
+    let span = match (sel.body.first(), sel.body.last()) {
+        (Some(&first), Some(&last)) => Some(first..=(last + 3)),
+        _ => None,
+    };
+    for (i, b) in sel.page.iter_mut().enumerate() {
+        if b.credit || span.as_ref().is_some_and(|s| s.contains(&i)) {
+            b.resolve_links(url);
+        }
+    }
+    sel
+}
+
+/// [`select_body`] with no link resolved.
+fn select_body_unresolved(html: &str, doc: &Html, url: &Url, engine: BodyEngine) -> BodySelection {
     let root = doc
         .select(&scraper::Selector::parse("body").expect("static selector"))
         .next()
         .map(|b| *b)
         .unwrap_or_else(|| doc.tree.root());
-    let page = blocks_from_node(root, url);
+    let page = blocks_unresolved(root, url);
     let mut scorer_body: Option<Vec<usize>> = None;
     if matches!(engine, BodyEngine::Scored | BodyEngine::Auto) {
         let (body, best_score) = scorer_choice(&page, doc);
@@ -2735,6 +2817,27 @@ mod tests {
         assert_eq!((body, strategy), (vec![2, 3, 5, 6], Strategy::Readability));
         let (body, strategy) = second_opinion(&page, vec![0, 1, 2], &[6]);
         assert_eq!((body, strategy), (vec![0, 1, 2], Strategy::Scored));
+    }
+
+    #[test]
+    fn link_density_counts_only_links_that_resolve() {
+        // The rule as it was with links resolved during the walk: at least one resolved link
+        // and anchors ≥ 60% of the text.
+        let html = "<div><p><a href=\"mailto:desk@news.example\">Write to the desk</a> now</p>\
+                    <p><a href=\"javascript:void(0)\">Share this</a> <a href=\"/x\">and that</a></p>\
+                    <p><a href=\"#top\">Back to the top of this page</a></p>\
+                    <p><a href=\"/a\">Home</a> <a href=\"/b\">World</a> <a href=\"/c\">Sport</a></p>\
+                    <p>First part <a href=\"mailto:a@b.example\">mail us here</a><br><br>\
+                    <a href=\"/d\">Second part link</a> x</p>\
+                    <p>A sentence of plain prose with <a href=\"/e\">one link</a> in it.</p></div>";
+        let blocks = blocks_from_fragment(html, &base());
+        let old_rule = |b: &Block| !b.links.is_empty() && b.link_chars * 10 >= b.text.len() * 6;
+        let dense: Vec<bool> = blocks.iter().map(link_dense).collect();
+        assert_eq!(dense, blocks.iter().map(old_rule).collect::<Vec<_>>());
+        assert_eq!(dense, [false, true, false, true, false, true, false]);
+        assert!(blocks.iter().all(|b| b.links_resolved));
+        assert_eq!(blocks[1].links.len(), 1);
+        assert_eq!(blocks[1].links[0].href, "https://copy.example/x");
     }
 
     #[test]
