@@ -162,6 +162,9 @@ const BR: char = '\u{E000}';
 
 struct State<'a> {
     base: &'a Url,
+    /// `base` is an http(s) URL with a host, so every path-relative href resolves
+    /// (see [`href_resolves`]).
+    base_http: bool,
     buf: String,
     links: Vec<BodyLink>,
     link_chars: usize,
@@ -219,12 +222,12 @@ impl State<'_> {
             .filter(|p| !p.is_empty())
             .collect();
         let n = parts.len();
-        let base = self.base;
+        let (base, base_http) = (self.base, self.base_http);
         let mut links = if n > 1 {
             // Links are shared out by anchor text; only those that resolve count (rare:
             // `<br><br>` paragraphs), as their characters are summed per part below.
             let mut links = links;
-            links.retain(|l| resolve_http_url(&l.href, base).is_some());
+            links.retain(|l| href_resolves(&l.href, base, base_http));
             Some(links)
         } else {
             Some(links)
@@ -255,7 +258,7 @@ impl State<'_> {
                 } else {
                     block_links
                         .iter()
-                        .any(|l| resolve_http_url(&l.href, base).is_some())
+                        .any(|l| href_resolves(&l.href, base, base_http))
                 };
             self.out.push(Block {
                 kind,
@@ -277,6 +280,57 @@ impl State<'_> {
             last.credit = credit_cue(&last.text).is_some();
             last.bp = boilerplate_reason(last);
         }
+    }
+}
+
+/// Whether `resolve_http_url(href, base)` is `Some`, without resolving when the answer
+/// follows from the href's first characters (most links of a page are menu items, one per
+/// block, and each needs this for `link_dense`):
+///
+/// - a scheme other than `http`/`https` (`mailto:`, `javascript:`, `tel:` …): never — the
+///   href is an absolute URL of that scheme (WHATWG URL Standard, scheme state);
+/// - no scheme and not scheme-relative (not starting with two slashes or backslashes): a
+///   path-, query- or fragment-relative reference takes the base's scheme and host, so it
+///   resolves exactly when `base_http` (the base is http(s) with a valid host);
+/// - otherwise (`http:`/`https:` hrefs, `//host/…`): resolved to find out.
+///
+/// As the URL parser does, leading C0 controls and spaces are skipped and tabs and line
+/// breaks are ignored.
+fn href_resolves(href: &str, base: &Url, base_http: bool) -> bool {
+    let raw = href.trim();
+    if raw.is_empty() {
+        return false;
+    }
+    let mut it = raw
+        .bytes()
+        .skip_while(|&b| b <= b' ')
+        .filter(|&b| !matches!(b, b'\t' | b'\n' | b'\r'));
+    let full = || resolve_http_url(href, base).is_some();
+    match it.next() {
+        None => full(),
+        Some(b'/' | b'\\') => match it.next() {
+            Some(b'/' | b'\\') => full(),
+            _ => base_http,
+        },
+        Some(c) if c.is_ascii_alphabetic() => {
+            // The scheme's first 6 bytes, lower-cased (enough to tell `http`/`https`).
+            let (mut scheme, mut n) = ([c.to_ascii_lowercase(), 0, 0, 0, 0, 0], 1);
+            for b in it {
+                if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.') {
+                    if n < scheme.len() {
+                        scheme[n] = b.to_ascii_lowercase();
+                    }
+                    n += 1;
+                } else if b == b':' {
+                    return matches!(&scheme[..n.min(6)], b"http" | b"https") && n <= 5 && full();
+                } else {
+                    break;
+                }
+            }
+            // No scheme: a relative path.
+            base_http
+        }
+        Some(_) => base_http,
     }
 }
 
@@ -572,6 +626,10 @@ pub fn blocks_from_node(node: NodeRef<Node>, base: &Url) -> Vec<Block> {
 fn blocks_unresolved(node: NodeRef<Node>, base: &Url) -> Vec<Block> {
     let mut st = State {
         base,
+        base_http: matches!(base.scheme(), "http" | "https")
+            && base
+                .host_str()
+                .is_some_and(|h| !h.is_empty() && !h.starts_with('.')),
         buf: String::new(),
         links: Vec::new(),
         link_chars: 0,
@@ -2817,6 +2875,68 @@ mod tests {
         assert_eq!((body, strategy), (vec![2, 3, 5, 6], Strategy::Readability));
         let (body, strategy) = second_opinion(&page, vec![0, 1, 2], &[6]);
         assert_eq!((body, strategy), (vec![0, 1, 2], Strategy::Scored));
+    }
+
+    #[test]
+    fn href_resolves_agrees_with_resolving() {
+        let hrefs = [
+            "/news/a",
+            "news/a.html",
+            "../up",
+            "?page=2",
+            "#top",
+            "",
+            "   ",
+            "x",
+            "1abc:x",
+            "a+b:x",
+            "javascript:void(0)",
+            " JavaScript:share()",
+            "\u{1}javascript:x",
+            "java\tscript:x",
+            "java\nscript:x",
+            "mailto:desk@news.example",
+            "tel:+441234",
+            "data:text/html,hi",
+            "ftp://files.example/x",
+            "httpx://a.example/",
+            "https://news.example/a#frag",
+            "HTTP://Example.COM/x",
+            "http://",
+            "https://.bad/",
+            "http:relative/path",
+            "https:",
+            "//cdn.example/x",
+            "//",
+            "/\\evil.example/x",
+            "\\\\host.example/x",
+            "/\t/host.example/x",
+            "\\x",
+            "http://exa mple.com/",
+            "http://[::1/",
+            "ñ/x",
+            "\u{a0}/x",
+            "https://例え.jp/",
+        ];
+        for base in [
+            "https://copy.example/2024/01/x.html",
+            "http://127.0.0.1:8080/",
+            "file:///tmp/page.html",
+            "data:text/plain,x",
+        ] {
+            let base = Url::parse(base).unwrap();
+            let base_http = matches!(base.scheme(), "http" | "https")
+                && base
+                    .host_str()
+                    .is_some_and(|h| !h.is_empty() && !h.starts_with('.'));
+            for h in hrefs {
+                assert_eq!(
+                    href_resolves(h, &base, base_http),
+                    resolve_http_url(h, &base).is_some(),
+                    "{h:?} against {base}"
+                );
+            }
+        }
     }
 
     #[test]
