@@ -1805,10 +1805,11 @@ fn select_body_unresolved(html: &str, doc: &Html, url: &Url, engine: BodyEngine)
     let r_text = readability_text(html, url);
     let r_ref = Reference::new(&r_text);
     let r_sel = select(&page, &toks, &r_ref);
-    if let Some(body) = scorer_body {
+    if let Some(body) = scorer_body
+        && let Some((body, strategy)) = second_opinion(&page, body, &r_sel)
+    {
         // `Auto` on a doubtful page: dom_smoothie (Readability) is the second opinion; no
-        // trafilatura run.
-        let (body, strategy) = second_opinion(&page, body, &r_sel);
+        // trafilatura run unless the two share next to nothing.
         return BodySelection {
             page,
             body,
@@ -2220,16 +2221,22 @@ fn second_opinion_agrees(page: &[Block], body: &[usize], r_sel: &[usize]) -> boo
 ///   left out, a subheading), outside it a block only one took is where they disagree about
 ///   the page furniture around the article (a repeated headline, a byline, a share bar), and
 ///   it stays out;
-/// - when the blocks both selected hold under 25 words (no agreement to speak of), the
-///   scorer's body, unless it has under 25 words and dom_smoothie's has more
-///   ([`Strategy::Readability`]).
+/// - `None` when the blocks both selected hold under 25 words: two opinions that share next
+///   to nothing cannot settle the page, and a third decides (`select_body` goes on with the
+///   trafilatura ∩ dom_smoothie agreement, as [`BodyEngine::Agreement`]). A republished
+///   excerpt whose scorer body was a photo caption and whose dom_smoothie body was the story
+///   needs it (linking eval, republish set); none of the bundled 123 pages does.
 ///
-/// This replaced (session 11) trafilatura ∩ dom_smoothie ([`BodyEngine::Agreement`]) as the
-/// fallback: on the bundled pages F1 0.9797 → 0.9792 without trafilatura-rs, which cost
-/// ≈ 43 M instructions per page it ran on (dom_smoothie ≈ 17 M).
-fn second_opinion(page: &[Block], body: Vec<usize>, r_sel: &[usize]) -> (Vec<usize>, Strategy) {
+/// This replaced (session 11) the trafilatura ∩ dom_smoothie agreement on every doubtful
+/// page that dom_smoothie did not confirm: on the bundled pages F1 0.9797 → 0.9792 without
+/// trafilatura-rs, which cost ≈ 43 M instructions per page it ran on (dom_smoothie ≈ 17 M).
+fn second_opinion(
+    page: &[Block],
+    body: Vec<usize>,
+    r_sel: &[usize],
+) -> Option<(Vec<usize>, Strategy)> {
     if second_opinion_agrees(page, &body, r_sel) {
-        return (body, Strategy::Scored);
+        return Some((body, Strategy::Scored));
     }
     let r_body = finish_selection(page, r_sel.to_vec());
     let both: Vec<usize> = body
@@ -2238,19 +2245,13 @@ fn second_opinion(page: &[Block], body: Vec<usize>, r_sel: &[usize]) -> (Vec<usi
         .filter(|i| r_body.binary_search(i).is_ok())
         .collect();
     if words_of(page, &both) < 25 {
-        // No agreement to speak of: the scorer's body, unless it is thin and dom_smoothie's
-        // is not.
-        return if words_of(page, &body) < 25 && words_of(page, &r_body) >= 25 {
-            (r_body, Strategy::Readability)
-        } else {
-            (body, Strategy::Scored)
-        };
+        return None;
     }
     let (first, last) = (both[0], both[both.len() - 1]);
     let span = (first..=last)
         .filter(|i| body.binary_search(i).is_ok() || r_body.binary_search(i).is_ok())
         .collect();
-    (span, Strategy::ScoredAndReadability)
+    Some((span, Strategy::ScoredAndReadability))
 }
 
 /// Share of the best container's score a sibling container needs to join the body.
@@ -2899,19 +2900,17 @@ mod tests {
         assert_eq!(finish_selection(&page, r_sel.clone()), r_sel);
         let scorer = vec![0, 1, 2, 3, 5];
         assert_eq!(finish_selection(&page, scorer.clone()), scorer);
-        let (body, strategy) = second_opinion(&page, scorer.clone(), &r_sel);
+        let (body, strategy) = second_opinion(&page, scorer.clone(), &r_sel).unwrap();
         // Inside the agreed span 1..=5 either one's blocks; outside it neither's alone.
         assert_eq!(body, vec![1, 2, 3, 4, 5]);
         assert_eq!(strategy, Strategy::ScoredAndReadability);
         // Agreement settles the page with the scorer's body.
-        let (body, strategy) = second_opinion(&page, r_sel.clone(), &r_sel);
-        assert_eq!((body, strategy), (r_sel.clone(), Strategy::Scored));
-        // Nothing in common: the scorer's body, unless it is under 25 words and
-        // dom_smoothie's is not.
-        let (body, strategy) = second_opinion(&page, vec![0], &[2, 3, 5, 6]);
-        assert_eq!((body, strategy), (vec![2, 3, 5, 6], Strategy::Readability));
-        let (body, strategy) = second_opinion(&page, vec![0, 1, 2], &[6]);
-        assert_eq!((body, strategy), (vec![0, 1, 2], Strategy::Scored));
+        let settled = second_opinion(&page, r_sel.clone(), &r_sel);
+        assert_eq!(settled, Some((r_sel.clone(), Strategy::Scored)));
+        // Under 25 words in common: a third opinion is needed.
+        assert_eq!(second_opinion(&page, vec![0], &[2, 3, 5, 6]), None);
+        assert_eq!(second_opinion(&page, vec![0, 1, 2], &[6]), None);
+        assert!(second_opinion(&page, vec![0, 1, 2, 3], &[1, 2, 3, 5, 6]).is_some());
     }
 
     #[test]
