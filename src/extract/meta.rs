@@ -170,8 +170,9 @@ pub fn resolve_http_url(raw: &str, base: &Url) -> Option<Url> {
 /// Reads the metadata of a parsed document fetched from `url`.
 pub fn read(doc: &Html, url: &Url) -> Meta {
     let mut m = Meta::default();
-    let metas = collect_metas(doc);
-    let ld = JsonLd::from_doc(doc);
+    let head = HeadElements::of(doc);
+    let metas = collect_metas(&head.metas);
+    let ld = JsonLd::from_scripts(&head.scripts);
     m.jsonld_types = ld.types.clone();
     let art = ld.article_node();
 
@@ -284,7 +285,7 @@ pub fn read(doc: &Html, url: &Url) -> Meta {
 
     // URLs.
     let mut declared = false;
-    for e in doc.select(&sel("link[rel][href]")) {
+    for e in &head.links {
         let rel = e.value().attr("rel").unwrap_or("").to_ascii_lowercase();
         if !rel.split_whitespace().any(|t| t == "canonical") {
             continue;
@@ -308,9 +309,8 @@ pub fn read(doc: &Html, url: &Url) -> Meta {
         .map(|u| u.to_string());
 
     // Language as declared.
-    let html_lang = doc
-        .select(&sel("html[lang], html[xml\\:lang]"))
-        .next()
+    let html_lang = head
+        .html
         .and_then(|e| {
             e.value()
                 .attr("lang")
@@ -327,10 +327,54 @@ pub fn read(doc: &Html, url: &Url) -> Meta {
     m
 }
 
+/// The elements [`read`] looks at on every page, gathered in one pass over the tree instead of
+/// one `Html::select` per selector, in the order `select` yields them (the tree's arena order,
+/// elements attached to the tree only): `meta[content]`, `script[type]`, `link[rel][href]`,
+/// and the first `html[lang], html[xml:lang]`.
+struct HeadElements<'a> {
+    metas: Vec<ElementRef<'a>>,
+    scripts: Vec<ElementRef<'a>>,
+    links: Vec<ElementRef<'a>>,
+    html: Option<ElementRef<'a>>,
+}
+
+impl<'a> HeadElements<'a> {
+    fn of(doc: &'a Html) -> HeadElements<'a> {
+        let mut h = HeadElements {
+            metas: Vec::new(),
+            scripts: Vec::new(),
+            links: Vec::new(),
+            html: None,
+        };
+        for node in doc.tree.nodes() {
+            let Some(e) = ElementRef::wrap(node) else {
+                continue;
+            };
+            if e.parent().is_none() {
+                continue;
+            }
+            let v = e.value();
+            match v.name() {
+                "meta" if v.attr("content").is_some() => h.metas.push(e),
+                "script" if v.attr("type").is_some() => h.scripts.push(e),
+                "link" if v.attr("rel").is_some() && v.attr("href").is_some() => h.links.push(e),
+                "html"
+                    if h.html.is_none()
+                        && (v.attr("lang").is_some() || v.attr("xml:lang").is_some()) =>
+                {
+                    h.html = Some(e)
+                }
+                _ => {}
+            }
+        }
+        h
+    }
+}
+
 /// Lower-cased `<meta>` key (name, property, itemprop or http-equiv) → contents, in page order.
-fn collect_metas(doc: &Html) -> HashMap<String, Vec<String>> {
+fn collect_metas(metas: &[ElementRef]) -> HashMap<String, Vec<String>> {
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
-    for e in doc.select(&sel("meta[content]")) {
+    for e in metas {
         let v = e.value();
         let content = v.attr("content").unwrap_or("").trim();
         if content.is_empty() {
@@ -564,9 +608,10 @@ struct JsonLd {
 }
 
 impl JsonLd {
-    fn from_doc(doc: &Html) -> JsonLd {
+    /// From the page's `script[type]` elements (see [`HeadElements`]).
+    fn from_scripts(scripts: &[ElementRef]) -> JsonLd {
         let mut nodes = Vec::new();
-        for e in doc.select(&sel("script[type]")) {
+        for e in scripts {
             let t = e.value().attr("type").unwrap_or("").to_ascii_lowercase();
             if !t.contains("ld+json") {
                 continue;
@@ -708,6 +753,37 @@ mod tests {
             &Html::parse_document(html),
             &Url::parse("https://news.example/a/b?x=1").unwrap(),
         )
+    }
+
+    #[test]
+    fn one_pass_finds_what_each_selector_finds() {
+        // Misnested markup (elements the tree builder moves: a <meta> and a <link> inside a
+        // table are foster-parented) and a second <html> tag (its attributes merge into the
+        // first), so arena order and document order differ.
+        let html = r#"<html lang="de"><head><meta name="a" content="1"><meta name="b">
+            <script type="application/ld+json">{"@type":"NewsArticle"}</script><script>x</script>
+            <link rel="canonical" href="/c"><link rel="icon"></head><body>
+            <table><tr><td>cell</td></tr><meta property="og:title" content="T">
+            <link rel="author" href="/me"></table><html xml:lang="fr">
+            <div><meta itemprop="x" content="2"><script type="text/plain">y</script></div>
+            </body></html>"#;
+        let doc = Html::parse_document(html);
+        let ids = |v: Vec<ElementRef>| v.iter().map(|e| e.id()).collect::<Vec<_>>();
+        let h = HeadElements::of(&doc);
+        let by = |s: &str| ids(doc.select(&sel(s)).collect());
+        assert_eq!(ids(h.metas.clone()), by("meta[content]"));
+        assert_eq!(h.metas.len(), 3);
+        assert_eq!(ids(h.scripts.clone()), by("script[type]"));
+        assert_eq!(h.scripts.len(), 2);
+        assert_eq!(ids(h.links.clone()), by("link[rel][href]"));
+        assert_eq!(h.links.len(), 2);
+        assert_eq!(
+            h.html.map(|e| e.id()),
+            doc.select(&sel("html[lang], html[xml\\:lang]"))
+                .next()
+                .map(|e| e.id())
+        );
+        assert!(h.html.is_some());
     }
 
     #[test]

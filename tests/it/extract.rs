@@ -909,3 +909,42 @@ fn hostile_pages_never_reach_the_fallback_extractors() {
         );
     }
 }
+
+/// Deferred link resolution: on every bundled page the blocks `select_body` returns, once the
+/// unresolved ones are resolved, equal the blocks made with every link resolved up front
+/// (`blocks_from_node`), and every block the article reads (body span and the three blocks
+/// after it, credit lines) is resolved already.
+#[test]
+fn deferred_link_resolution_matches_eager_on_bundled_pages() {
+    use copytrail::extract::body::{self, BodyEngine};
+    use copytrail::extract::prestrip::strip_for_parse;
+    let dir = root().join("data/extraction/html");
+    let mut unresolved = 0usize;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let html = String::from_utf8_lossy(&read_gz(&path)).into_owned();
+        let url = Url::parse("https://news.example/2019/11/story.html").unwrap();
+        let doc = scraper::Html::parse_document(&strip_for_parse(&html));
+        let sel = body::select_body(&html, &doc, &url, BodyEngine::Scored);
+        let root_el = doc
+            .select(&scraper::Selector::parse("body").unwrap())
+            .next()
+            .map(|b| *b)
+            .unwrap_or_else(|| doc.tree.root());
+        let eager = body::blocks_from_node(root_el, &url);
+        assert!(eager.iter().all(|b| b.links_resolved));
+        let (first, last) = (sel.body[0], *sel.body.last().unwrap());
+        let mut page = sel.page.clone();
+        for (i, b) in page.iter_mut().enumerate() {
+            if (first..=last + 3).contains(&i) || b.credit {
+                assert!(b.links_resolved, "{} block {i}", path.display());
+            } else if !b.links_resolved {
+                unresolved += 1;
+                b.resolve_links(&url);
+            }
+        }
+        assert_eq!(page, eager, "{}", path.display());
+    }
+    // The saving is real: most pages have blocks (menus, footers) left unresolved.
+    assert!(unresolved > 1000, "{unresolved}");
+}
