@@ -85,6 +85,11 @@ pub struct IngestSummary {
     pub uncredited_copies: u64,
     /// Inputs (files, records, lines) that could not be read in this run.
     pub failures: u64,
+    /// WARC records read in this run but not taken as pages, by reason (see
+    /// [`warc::skip_reason`]: `non-HTTP target URI`, `revisit`, `resource`, `conversion`,
+    /// `continuation`, `other record type`). `warcinfo`, `request` and `metadata` records,
+    /// which never hold a page, are not counted.
+    pub skipped_records: BTreeMap<String, u64>,
     /// Wall time of the run, seconds.
     pub seconds: f64,
     /// The run was stopped early through [`IngestConfig::stop`].
@@ -103,12 +108,15 @@ enum Item {
     Page(Page),
     Supplied(Box<(Page, Article)>),
     Failure(String, String),
+    /// WARC records of one file left out, by reason.
+    Skipped(BTreeMap<&'static str, u64>),
 }
 
 enum Done {
     /// A page, its body hash, its analysis and its gzip body (compressed on the worker).
     Page(Box<Page>, String, Box<Analysis>, Vec<u8>),
     Failure(String, String),
+    Skipped(BTreeMap<&'static str, u64>),
 }
 
 /// What [`expand`] found at a path: an input of a known kind, or why it is not read.
@@ -268,6 +276,7 @@ fn read_inputs(files: Vec<Expanded>, tx: SyncSender<Item>) {
                     }
                 };
                 let mut records = 0u64;
+                let mut skipped = BTreeMap::new();
                 for rec in wf {
                     records += 1;
                     let item = match rec {
@@ -276,7 +285,12 @@ fn read_inputs(files: Vec<Expanded>, tx: SyncSender<Item>) {
                         }
                         Ok(r) => match warc::record_to_page(&r, &name) {
                             Ok(Some(p)) => Item::Page(p),
-                            Ok(None) => continue,
+                            Ok(None) => {
+                                if let Some(why) = warc::skip_reason(&r) {
+                                    *skipped.entry(why).or_insert(0u64) += 1;
+                                }
+                                continue;
+                            }
                             Err(reason) => {
                                 Item::Failure(format!("{name}#{}@{}", r.record, r.offset), reason)
                             }
@@ -285,6 +299,9 @@ fn read_inputs(files: Vec<Expanded>, tx: SyncSender<Item>) {
                     if !send(item) {
                         return;
                     }
+                }
+                if !skipped.is_empty() && !send(Item::Skipped(skipped)) {
+                    return;
                 }
                 if records == 0
                     && !send(Item::Failure(
@@ -394,6 +411,7 @@ fn read_inputs(files: Vec<Expanded>, tx: SyncSender<Item>) {
 fn analyse_item(item: Item) -> Done {
     match item {
         Item::Failure(s, r) => Done::Failure(s, r),
+        Item::Skipped(m) => Done::Skipped(m),
         Item::Supplied(b) => {
             let (page, art) = *b;
             let hash = store::content_hash(&page.body);
@@ -533,6 +551,12 @@ pub fn run(store: Store, cfg: &IngestConfig) -> Result<(Store, IngestSummary), I
                     summary.failures += 1;
                     eprintln!("copytrail: {source}: {reason}");
                     sink.store().record_failure(&source, &reason)
+                }
+                Done::Skipped(m) => {
+                    for (why, n) in m {
+                        *summary.skipped_records.entry(why.to_string()).or_insert(0) += n;
+                    }
+                    continue;
                 }
                 Done::Page(page, hash, analysis, gz) => {
                     summary.pages_read += 1;

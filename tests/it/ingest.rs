@@ -1565,3 +1565,147 @@ fn a_warc_pipe_is_refused_not_hung_on() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not a regular file"), "{err}");
 }
+
+/// One WARC record of `warc_type` for `uri` with `block` (uncompressed).
+fn warc_record(warc_type: &str, uri: &str, content_type: &str, block: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "WARC/1.1\r\nWARC-Type: {warc_type}\r\nWARC-Target-URI: {uri}\r\nWARC-Date: 2024-05-01T10:00:00Z\r\nWARC-Record-ID: <urn:uuid:{:08x}>\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        uri.len() * 31 + warc_type.len() * 7 + block.len(),
+        block.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(block);
+    r.extend_from_slice(b"\r\n\r\n");
+    r
+}
+
+/// WARC records that hold no page copytrail reads are counted by reason in the summary
+/// (library and CLI, text and JSON); request/warcinfo/metadata records are not counted.
+#[test]
+fn skipped_warc_records_are_counted_by_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let paras: Vec<String> = (0..6)
+        .map(|k| format!("Paragraph {k} of a story about the harbour plan and its costs."))
+        .collect();
+    let http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>hi</p>";
+    let mut warc = warc_record(
+        "warcinfo",
+        "",
+        "application/warc-fields",
+        b"software: t\r\n",
+    );
+    warc.extend(warc_response("https://a.example/one", "One", &paras));
+    warc.extend(warc_record(
+        "request",
+        "https://a.example/one",
+        "application/http; msgtype=request",
+        b"GET /one HTTP/1.1\r\n\r\n",
+    ));
+    for uri in [
+        "javascript:void(0)",
+        "data:text/html,<p>hi</p>",
+        "mailto:desk@a.example",
+        "file:///etc/hosts",
+        "dns:a.example",
+    ] {
+        warc.extend(warc_record(
+            "response",
+            uri,
+            "application/http; msgtype=response",
+            http,
+        ));
+    }
+    warc.extend(warc_record(
+        "revisit",
+        "https://a.example/one",
+        "application/http; msgtype=response",
+        b"HTTP/1.1 304 Not Modified\r\n\r\n",
+    ));
+    warc.extend(warc_record(
+        "revisit",
+        "https://a.example/two",
+        "application/http; msgtype=response",
+        b"HTTP/1.1 200 OK\r\n\r\n",
+    ));
+    warc.extend(warc_record(
+        "resource",
+        "https://a.example/doc.html",
+        "text/html",
+        b"<p>hi</p>",
+    ));
+    warc.extend(warc_record(
+        "conversion",
+        "https://a.example/doc.txt",
+        "text/plain",
+        b"hi",
+    ));
+    warc.extend(warc_record(
+        "metadata",
+        "https://a.example/one",
+        "application/warc-fields",
+        b"via: x\r\n",
+    ));
+    warc.extend(warc_response("https://a.example/two", "Two", &paras));
+    let path = dir.path().join("mixed.warc");
+    std::fs::write(&path, &warc).unwrap();
+
+    let (_, s) = ingest(
+        Store::open_in_memory().unwrap(),
+        std::slice::from_ref(&path),
+        vec![],
+    );
+    assert_eq!((s.pages_read, s.failures), (2, 0));
+    let want: std::collections::BTreeMap<String, u64> = [
+        ("non-HTTP target URI", 5),
+        ("revisit", 2),
+        ("resource", 1),
+        ("conversion", 1),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(s.skipped_records, want);
+
+    let db = dir.path().join("m.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("--db")
+        .arg(&db)
+        .arg("ingest")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "skipped: 9 WARC records (conversion: 1, non-HTTP target URI: 5, resource: 1, revisit: 2)\n"
+        ),
+        "{stdout}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("--db")
+        .arg(dir.path().join("j.db"))
+        .arg("ingest")
+        .arg("--json")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["skipped_records"]["revisit"], 2, "{v}");
+    assert_eq!(v["skipped_records"]["non-HTTP target URI"], 5, "{v}");
+    // Nothing skipped: no line.
+    let plain = dir.path().join("plain.warc");
+    std::fs::write(
+        &plain,
+        warc_response("https://a.example/three", "Three", &paras),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("--db")
+        .arg(dir.path().join("p.db"))
+        .arg("ingest")
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("skipped:"));
+}
