@@ -1709,3 +1709,51 @@ fn skipped_warc_records_are_counted_by_reason() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("skipped:"));
 }
+
+/// JSON Lines `authors`: a string is one author, a list of strings one each; another shape is
+/// a recorded failure naming the field, and the article is still stored (without authors).
+#[test]
+fn jsonl_authors_as_a_string_are_one_author_and_other_shapes_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pub.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"url":"https://ft.example/a","text":"Story A body text.","authors":"Jane Doe"}"#,
+            "\n",
+            r#"{"url":"https://ft.example/b","text":"Story B body text.","authors":["Jane Doe","John Roe"]}"#,
+            "\n",
+            r#"{"url":"https://ft.example/c","text":"Story C body text.","authors":{"name":"Jane Doe"}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let (store, s) = ingest(Store::open_in_memory().unwrap(), &[path], vec![]);
+    assert_eq!((s.pages_read, s.failures), (3, 1));
+    let authors = |url: &str| -> Vec<String> {
+        let json: String = store
+            .conn()
+            .query_row(
+                "SELECT a.article FROM articles a JOIN pages p ON p.id = a.page_id WHERE p.url = ?1",
+                [url],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        serde_json::from_value(v["authors"].clone()).unwrap()
+    };
+    assert_eq!(authors("https://ft.example/a"), ["Jane Doe"]);
+    assert_eq!(authors("https://ft.example/b"), ["Jane Doe", "John Roe"]);
+    assert!(authors("https://ft.example/c").is_empty());
+    let (source, reason): (String, String) = store
+        .conn()
+        .query_row("SELECT source, reason FROM failures", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert!(source.ends_with("pub.jsonl:3"), "{source}");
+    assert!(
+        reason.contains(r#"authors {"name":"Jane Doe"} is not a name or a list of names"#),
+        "{reason}"
+    );
+}
