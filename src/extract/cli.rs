@@ -198,10 +198,13 @@ pub fn read_page(path: &Path) -> Result<(Vec<u8>, Option<String>), ExtractCliErr
 
 fn page_url(args_url: Option<&str>, path: &Path) -> Result<Url, ExtractCliError> {
     if let Some(u) = args_url {
-        return Url::parse(u).map_err(|source| ExtractCliError::BadUrl {
+        let mut url = Url::parse(u).map_err(|source| ExtractCliError::BadUrl {
             url: u.to_string(),
             source,
-        });
+        })?;
+        // Credentials are never printed (nor inherited by the page's relative links).
+        crate::crawl::canon::strip_userinfo(&mut url);
+        return Ok(url);
     }
     let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     Ok(Url::from_file_path(&abs)
@@ -239,7 +242,8 @@ pub fn run_extract(args: &ExtractArgs) -> ExitCode {
             }
         };
         let decoded = charset::decode(&bytes, None);
-        let art = extract_with(&decoded.text, &url, &options(args.fast, args.engine));
+        let mut art = extract_with(&decoded.text, &url, &options(args.fast, args.engine));
+        crate::pipeline::drop_credentials(&mut art);
         let mut v = serde_json::to_value(&art).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             o.insert(

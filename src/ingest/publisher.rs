@@ -120,6 +120,32 @@ pub fn authors_from(value: Option<&serde_json::Value>) -> Result<Vec<String>, St
     }
 }
 
+/// The line as it is stored as the page body: unchanged, unless its `url` carries a user name
+/// or password (`https://user:pass@host/`), which is then removed from it (the line is
+/// re-serialised) so credentials never reach the store.
+pub fn line_without_credentials(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    use std::borrow::Cow;
+    if !line.contains(&b'@') {
+        return Cow::Borrowed(line);
+    }
+    let text = String::from_utf8_lossy(line);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Cow::Borrowed(line);
+    };
+    let clean = v
+        .get("url")
+        .and_then(|u| u.as_str())
+        .and_then(crate::crawl::canon::without_userinfo);
+    match (clean, v.as_object_mut()) {
+        (Some(clean), Some(obj)) => {
+            obj.insert("url".into(), serde_json::Value::String(clean));
+            Cow::Owned(v.to_string().into_bytes())
+        }
+        _ => Cow::Borrowed(line),
+    }
+}
+
 /// Parses one line into a URL and an [`Article`].
 ///
 /// # Errors
@@ -147,9 +173,11 @@ pub fn parse_line(line: &str) -> Result<(url::Url, Article, Option<String>), Str
             super::warc::MAX_PAGE_BYTES
         ));
     }
-    let url = url::Url::parse(&a.url).map_err(|e| format!("bad url {:?}: {e}", a.url))?;
+    let mut url = url::Url::parse(&a.url).map_err(|e| format!("bad url {:?}: {e}", a.url))?;
+    // Credentials in the URL are never stored or printed.
+    crate::crawl::canon::strip_userinfo(&mut url);
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("url {:?} is not an http(s) URL", a.url));
+        return Err(format!("url {:?} is not an http(s) URL", url.as_str()));
     }
     let (published, warning) = match &a.published {
         None | Some(serde_json::Value::Null) => (None, None),

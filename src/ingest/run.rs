@@ -389,7 +389,7 @@ fn read_inputs(files: Vec<Expanded>, tx: SyncSender<Item>) {
                                         "Content-Type".into(),
                                         "application/x-copytrail-article+json".into(),
                                     )],
-                                    body: line.to_vec(),
+                                    body: publisher::line_without_credentials(line).into_owned(),
                                     fetched_at: None,
                                     source: src,
                                 },

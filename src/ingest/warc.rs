@@ -844,10 +844,12 @@ pub fn record_to_page(rec: &WarcRecord, file: &str) -> Result<Option<Page>, Stri
             crate::crawl::canon::MAX_URL_BYTES
         ));
     }
-    let url = url::Url::parse(uri).map_err(|e| format!("bad WARC-Target-URI {uri:?}: {e}"))?;
+    let mut url = url::Url::parse(uri).map_err(|e| format!("bad WARC-Target-URI {uri:?}: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Ok(None);
     }
+    // Credentials in the target URI are never stored or printed.
+    crate::crawl::canon::strip_userinfo(&mut url);
     let (status, headers, body_start) = parse_http_response(&rec.block)?;
     let raw = &rec.block[body_start..];
     if raw.len() as u64 > MAX_PAGE_BYTES {

@@ -944,3 +944,36 @@ fn cli_extract_warns_on_gz_names_without_gzip_and_reports_damaged_gzip() {
     assert_eq!(lines[0]["text"], lines[1]["text"]);
     assert_eq!(lines[1]["text"], lines[2]["text"]);
 }
+
+/// `extract --url` with a user name and password prints no credentials: not in `url`, nor in
+/// the links and canonical URL resolved against it, nor in a link written with them.
+#[test]
+fn cli_extract_drops_credentials_from_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("p.html");
+    std::fs::write(
+        &page,
+        "<html><head><title>T</title><link rel=canonical href=\"/story\"></head><body><article><p>The council met on Tuesday to approve the harbour plan, which costs more than expected, and <a href=\"/more\">more</a> and <a href=\"https://bob:hunter2@b.example/x\">this</a>.</p></article></body></html>",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .args(["extract", "--url", "https://alice:s3cret@a.example/story"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["url"], "https://a.example/story");
+    assert_eq!(v["canonical_url"], "https://a.example/story");
+    let hrefs: Vec<&str> = v["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["href"].as_str().unwrap())
+        .collect();
+    assert_eq!(hrefs, ["https://a.example/more", "https://b.example/x"]);
+    for secret in ["s3cret", "alice", "hunter2", "bob"] {
+        assert!(!stdout.contains(secret), "{secret}: {stdout}");
+    }
+}

@@ -1757,3 +1757,126 @@ fn jsonl_authors_as_a_string_are_one_author_and_other_shapes_are_reported() {
         "{reason}"
     );
 }
+
+/// User names and passwords in page URLs (`http://user:pass@host/`) never reach the store or
+/// the reports: not from a WARC target URI (nor the links and canonical URL that inherit them),
+/// not from a JSON Lines `url`, not from links written into the page.
+#[test]
+fn credentials_in_page_urls_are_not_stored_or_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let paras: Vec<String> = (0..8)
+        .map(|k| {
+            format!(
+                "Paragraph {k}: the harbour authority approved the new quay, with costs of {} million, after a long debate in the council chamber.",
+                k * 7 + 3
+            )
+        })
+        .collect();
+    let html = format!(
+        "<html><head><title>Quay</title><link rel=canonical href=\"/quay\"></head><body><article><h1>Quay</h1>{}<p>See <a href=\"/more\">more</a> and <a href=\"https://bob:hunter2@b.example/x\">this</a>, says the report.</p></article></body></html>",
+        paras
+            .iter()
+            .map(|p| format!("<p>{p}</p>"))
+            .collect::<String>()
+    );
+    let http = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n{html}",
+        html.len()
+    );
+    let warc = warc_record(
+        "response",
+        "http://alice:s3cret@copy.example/quay",
+        "application/http; msgtype=response",
+        http.as_bytes(),
+    );
+    let warc_path = dir.path().join("creds.warc");
+    std::fs::write(&warc_path, warc).unwrap();
+    let jsonl_path = dir.path().join("creds.jsonl");
+    let line = serde_json::json!({
+        "url": "https://carol:pa55@news.example/quay",
+        "title": "Quay",
+        "published": "2024-01-01",
+        "text": paras.join("\n\n"),
+    });
+    std::fs::write(&jsonl_path, format!("{line}\n")).unwrap();
+    let db = dir.path().join("c.db");
+    let (store, s) = ingest(
+        Store::open(&db).unwrap(),
+        &[jsonl_path, warc_path],
+        vec!["news.example".into()],
+    );
+    assert_eq!((s.pages_read, s.failures), (2, 0));
+    let urls: Vec<String> = store
+        .conn()
+        .prepare("SELECT url FROM pages ORDER BY url")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        urls,
+        ["http://copy.example/quay", "https://news.example/quay"]
+    );
+    let articles: Vec<String> = store
+        .conn()
+        .prepare("SELECT article FROM articles")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let all = articles.join("\n");
+    assert!(all.contains("http://copy.example/more"), "{all}");
+    assert!(all.contains("\"http://copy.example/quay\""), "{all}");
+    assert!(all.contains("https://b.example/x"), "{all}");
+    // The stored JSON Lines line (the supplied article's body) has its url cleaned too.
+    let line: Vec<u8> = store
+        .conn()
+        .query_row(
+            "SELECT body FROM pages WHERE url = 'https://news.example/quay'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let line = String::from_utf8(copytrail::store::decompress(&line).unwrap()).unwrap();
+    assert!(
+        line.contains(r#""url":"https://news.example/quay""#) && !line.contains("pa55"),
+        "{line}"
+    );
+    drop(store);
+    // Nothing of the credentials anywhere in the store file or in what the commands print.
+    let bin = env!("CARGO_BIN_EXE_copytrail");
+    let mut printed = String::new();
+    for args in [
+        vec!["links"],
+        vec!["report"],
+        vec!["report", "--format", "json"],
+        vec!["export", "--corpus", "-"],
+    ] {
+        let out = Command::new(bin)
+            .arg("--db")
+            .arg(&db)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        printed.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    assert!(printed.contains("copy.example"), "{printed}");
+    // The store file (page bodies are gzip: the archived HTML keeps the link written into it).
+    let mut stored = Vec::new();
+    for f in std::fs::read_dir(dir.path()).unwrap() {
+        let f = f.unwrap().path();
+        if f.to_string_lossy().contains("c.db") {
+            stored.extend(std::fs::read(&f).unwrap());
+        }
+    }
+    for secret in ["s3cret", "pa55", "hunter2", "alice", "carol", "bob:"] {
+        assert!(!printed.contains(secret), "{secret} printed: {printed}");
+        assert!(
+            !stored.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} in the store"
+        );
+    }
+}
