@@ -231,9 +231,8 @@ pub fn ingest_config(a: &IngestArgs) -> Result<IngestConfig, String> {
         })?;
     }
     for p in &a.paths {
-        if !p.exists() {
-            return Err(format!("{}: no such file or directory", p.display()));
-        }
+        crate::ingest::run::check_named_input(p)
+            .map_err(|why| format!("{}: {why}", p.display()))?;
     }
     let threads = a.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()

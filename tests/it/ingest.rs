@@ -310,7 +310,11 @@ fn cli_reports_broken_inputs_and_keeps_the_rest() {
     std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).unwrap();
     let junk = dir.path().join("junk.warc");
     std::fs::write(&junk, b"this is not a WARC file\r\n\r\n").unwrap();
-    let empty = dir.path().join("empty.warc.gz");
+    // An empty file inside a directory given as input is a read failure (named directly it is
+    // a usage error: see `named_inputs_that_cannot_be_read_are_usage_errors`).
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let empty = sub.join("empty.warc.gz");
     std::fs::write(&empty, b"").unwrap();
     let db = dir.path().join("c.db");
     let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
@@ -320,7 +324,7 @@ fn cli_reports_broken_inputs_and_keeps_the_rest() {
         .arg("--json")
         .arg(&cut)
         .arg(&junk)
-        .arg(&empty)
+        .arg(&sub)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
@@ -1561,7 +1565,8 @@ fn a_warc_pipe_is_refused_not_hung_on() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     let out = child.wait_with_output().unwrap();
-    assert_eq!(status.code(), Some(1));
+    // Named on the command line: a usage error, like a missing path (nothing is read).
+    assert_eq!(status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not a regular file"), "{err}");
 }
@@ -1879,4 +1884,89 @@ fn credentials_in_page_urls_are_not_stored_or_reported() {
             "{secret} in the store"
         );
     }
+}
+
+/// A path named as an input that cannot be ingested — a device (`/dev/null`), an empty file, a
+/// file whose name copytrail does not read — is a usage error with exit code 2, like a missing
+/// path, and nothing is read or stored.
+#[test]
+fn named_inputs_that_cannot_be_read_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.warc");
+    std::fs::write(&empty, b"").unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, b"hello").unwrap();
+    let db = dir.path().join("u.db");
+    for (path, why) in [
+        (
+            PathBuf::from("/dev/null"),
+            "not a regular file or a directory",
+        ),
+        (dir.path().join("missing.warc"), "no such file or directory"),
+        (empty.clone(), "empty file"),
+        (notes.clone(), "not a WARC, HTML or JSON Lines file"),
+    ] {
+        // Given with a good input: still refused before anything is read.
+        let (code, err) = run_copytrail(&[
+            "--db".as_ref(),
+            db.as_os_str(),
+            "ingest".as_ref(),
+            sample().as_os_str(),
+            path.as_os_str(),
+        ]);
+        assert_eq!(code, Some(2), "{}: {err}", path.display());
+        assert!(
+            err.contains(&format!("{}: {why}", path.display())),
+            "{}: {err}",
+            path.display()
+        );
+    }
+    let pages: i64 = Store::open(&db)
+        .unwrap()
+        .conn()
+        .query_row("SELECT COUNT(*) FROM pages", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pages, 0);
+}
+
+/// The same file given twice (`x` and `./x`, or named and inside a directory given too) is
+/// read once, with a note on standard error.
+#[test]
+fn an_input_given_twice_is_read_once_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let paras: Vec<String> = (0..6)
+        .map(|k| format!("Paragraph {k} of a story about the harbour plan and its costs."))
+        .collect();
+    let sub = dir.path().join("in");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(
+        sub.join("a.warc"),
+        warc_response("https://a.example/one", "One", &paras),
+    )
+    .unwrap();
+    let db = dir.path().join("d.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .current_dir(dir.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["ingest", "--json", "in/a.warc", "./in/a.warc", "in", "in/"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["pages_read"], 1, "{err}");
+    assert_eq!(summary["unchanged"], 0, "{err}");
+    assert!(
+        err.contains("note: ./in/a.warc: same file as in/a.warc; read once"),
+        "{err}"
+    );
+    assert!(
+        err.contains("note: in/a.warc: given more than once; read once"),
+        "{err}"
+    );
+    assert!(
+        err.contains("note: in/: directory already among the inputs; read once"),
+        "{err}"
+    );
 }
