@@ -81,7 +81,22 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
     } else {
         (chardetng_guess(body), EncodingSource::Guess)
     };
-    let (text, _) = enc.decode_without_bom_handling(body);
+    let (text, had_errors) = enc.decode_without_bom_handling(body);
+    // Declared UTF-8 on bytes that are not: checked only when decoding found malformed
+    // sequences, so valid pages (nearly all) pay no second pass.
+    if had_errors
+        && enc == encoding_rs::UTF_8
+        && matches!(source, EncodingSource::Header | EncodingSource::Meta)
+        && mostly_invalid_utf8(body)
+    {
+        let guess = chardetng_guess(body);
+        let (text, _) = guess.decode_without_bom_handling(body);
+        return Decoded {
+            text: text.into_owned(),
+            encoding: guess,
+            source: EncodingSource::Guess,
+        };
+    }
     Decoded {
         text: text.into_owned(),
         encoding: enc,
@@ -89,30 +104,31 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
     }
 }
 
-/// The declared encoding `enc`, unless the bytes contradict it (see [`decode`]).
+/// The declared single-byte encoding `enc`, or UTF-8 when the bytes are valid UTF-8 with
+/// non-ASCII in them (see [`decode`]; declared UTF-8 is checked after decoding).
 fn check_declared(
     body: &[u8],
     enc: &'static Encoding,
     source: EncodingSource,
 ) -> (&'static Encoding, EncodingSource) {
-    if enc.is_single_byte() {
-        if utf8_with_non_ascii(body) {
-            return (encoding_rs::UTF_8, EncodingSource::Guess);
-        }
-    } else if enc == encoding_rs::UTF_8 && std::str::from_utf8(body).is_err() {
-        let (mut valid_non_ascii, mut invalid) = (0usize, 0usize);
-        for chunk in body.utf8_chunks() {
-            // Lead bytes of multi-byte characters: one per non-ASCII character.
-            valid_non_ascii += chunk.valid().bytes().filter(|b| *b >= 0xC0).count();
-            if !chunk.invalid().is_empty() {
-                invalid += 1;
-            }
-        }
-        if invalid > valid_non_ascii {
-            return (chardetng_guess(body), EncodingSource::Guess);
-        }
+    if enc.is_single_byte() && utf8_with_non_ascii(body) {
+        return (encoding_rs::UTF_8, EncodingSource::Guess);
     }
     (enc, source)
+}
+
+/// Whether the maximal invalid UTF-8 sequences in `body` outnumber its valid non-ASCII
+/// characters (most of its non-ASCII text would become U+FFFD as UTF-8).
+fn mostly_invalid_utf8(body: &[u8]) -> bool {
+    let (mut valid_non_ascii, mut invalid) = (0usize, 0usize);
+    for chunk in body.utf8_chunks() {
+        // Lead bytes of multi-byte characters: one per non-ASCII character.
+        valid_non_ascii += chunk.valid().bytes().filter(|b| *b >= 0xC0).count();
+        if !chunk.invalid().is_empty() {
+            invalid += 1;
+        }
+    }
+    invalid > valid_non_ascii
 }
 
 /// Whether `body` is valid UTF-8 holding at least one non-ASCII character, ignoring an
