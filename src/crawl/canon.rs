@@ -185,6 +185,22 @@ pub fn without_userinfo(text: &str) -> Option<String> {
     strip_userinfo(&mut url).then(|| url.to_string())
 }
 
+/// `text` for a message, with anything that looks like a userinfo (`scheme://user:pass@…`)
+/// replaced by `***`, even when the text is not a valid URL (so a malformed URL reported in a
+/// failure does not carry credentials into the store or onto the terminal).
+pub fn redact_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
+    let Some(start) = text.find("://").map(|i| i + 3) else {
+        return text.into();
+    };
+    let authority_end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| start + i);
+    match text[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &text[..start], &text[start + at..]).into(),
+        None => text.into(),
+    }
+}
+
 /// A host name as given on the command line (`--resolve`, `--origin-domain`, host patterns) in
 /// the form URLs carry it: IDNA/UTS #46 to ASCII (punycode, lower case) through the `url`
 /// crate, a trailing dot dropped. Returns `None` for anything that is not a domain name with
@@ -407,6 +423,16 @@ mod tests {
                 .as_str(),
             "https://a.example/x"
         );
+        // In messages about URLs that do not even parse.
+        assert_eq!(
+            redact_userinfo("http://user:pa ss@bad host/x@y"),
+            "http://***@bad host/x@y"
+        );
+        assert_eq!(
+            redact_userinfo("http://bad host/a@b"),
+            "http://bad host/a@b"
+        );
+        assert_eq!(redact_userinfo("mailto:a@b"), "mailto:a@b");
     }
 
     #[test]

@@ -173,7 +173,12 @@ pub fn parse_line(line: &str) -> Result<(url::Url, Article, Option<String>), Str
             super::warc::MAX_PAGE_BYTES
         ));
     }
-    let mut url = url::Url::parse(&a.url).map_err(|e| format!("bad url {:?}: {e}", a.url))?;
+    let mut url = url::Url::parse(&a.url).map_err(|e| {
+        format!(
+            "bad url {:?}: {e}",
+            crate::crawl::canon::redact_userinfo(&a.url)
+        )
+    })?;
     // Credentials in the URL are never stored or printed.
     crate::crawl::canon::strip_userinfo(&mut url);
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {

@@ -844,7 +844,12 @@ pub fn record_to_page(rec: &WarcRecord, file: &str) -> Result<Option<Page>, Stri
             crate::crawl::canon::MAX_URL_BYTES
         ));
     }
-    let mut url = url::Url::parse(uri).map_err(|e| format!("bad WARC-Target-URI {uri:?}: {e}"))?;
+    let mut url = url::Url::parse(uri).map_err(|e| {
+        format!(
+            "bad WARC-Target-URI {:?}: {e}",
+            crate::crawl::canon::redact_userinfo(uri)
+        )
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Ok(None);
     }

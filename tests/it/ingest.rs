@@ -1803,14 +1803,21 @@ fn credentials_in_page_urls_are_not_stored_or_reported() {
         "published": "2024-01-01",
         "text": paras.join("\n\n"),
     });
-    std::fs::write(&jsonl_path, format!("{line}\n")).unwrap();
+    // A url that does not parse is reported without its credentials.
+    let bad = r#"{"url":"https://dave:letmein@bad host/x","text":"x"}"#;
+    std::fs::write(&jsonl_path, format!("{line}\n{bad}\n")).unwrap();
     let db = dir.path().join("c.db");
     let (store, s) = ingest(
         Store::open(&db).unwrap(),
         &[jsonl_path, warc_path],
         vec!["news.example".into()],
     );
-    assert_eq!((s.pages_read, s.failures), (2, 0));
+    assert_eq!((s.pages_read, s.failures), (2, 1));
+    let reason: String = store
+        .conn()
+        .query_row("SELECT reason FROM failures", [], |r| r.get(0))
+        .unwrap();
+    assert!(reason.contains("https://***@bad host/x"), "{reason}");
     let urls: Vec<String> = store
         .conn()
         .prepare("SELECT url FROM pages ORDER BY url")
@@ -1877,7 +1884,9 @@ fn credentials_in_page_urls_are_not_stored_or_reported() {
             stored.extend(std::fs::read(&f).unwrap());
         }
     }
-    for secret in ["s3cret", "pa55", "hunter2", "alice", "carol", "bob:"] {
+    for secret in [
+        "s3cret", "pa55", "hunter2", "alice", "carol", "bob:", "letmein", "dave",
+    ] {
         assert!(!printed.contains(secret), "{secret} printed: {printed}");
         assert!(
             !stored.windows(secret.len()).any(|w| w == secret.as_bytes()),
