@@ -231,9 +231,8 @@ pub fn ingest_config(a: &IngestArgs) -> Result<IngestConfig, String> {
         })?;
     }
     for p in &a.paths {
-        if !p.exists() {
-            return Err(format!("{}: no such file or directory", p.display()));
-        }
+        crate::ingest::run::check_named_input(p)
+            .map_err(|why| format!("{}: {why}", p.display()))?;
     }
     let threads = a.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
@@ -277,8 +276,9 @@ fn print_summary(s: &IngestSummary, json: bool) {
         print_line(&serde_json::to_string(s).unwrap_or_default());
         return;
     }
+    let skipped = skipped_line(s).map(|l| l + "\n").unwrap_or_default();
     print_line(&format!(
-        "pages read: {} ({} unchanged)\narticles: {}\noriginals: {}\ncopies linked: {}\nuncredited copies: {}\nfailures: {}\ntime: {:.2} s ({:.0} pages/s)",
+        "pages read: {} ({} unchanged)\narticles: {}\noriginals: {}\ncopies linked: {}\nuncredited copies: {}\nfailures: {}\n{skipped}time: {:.2} s ({:.0} pages/s)",
         s.pages_read,
         s.unchanged,
         s.articles,
@@ -289,6 +289,25 @@ fn print_summary(s: &IngestSummary, json: bool) {
         s.seconds,
         s.pages_read as f64 / s.seconds.max(1e-9)
     ));
+}
+
+/// `skipped: N records (non-HTTP target URI: a, revisit: b, …)`, or `None` when no WARC record
+/// was left out.
+fn skipped_line(s: &IngestSummary) -> Option<String> {
+    let total: u64 = s.skipped_records.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let parts: Vec<String> = s
+        .skipped_records
+        .iter()
+        .map(|(why, n)| format!("{why}: {n}"))
+        .collect();
+    Some(format!(
+        "skipped: {total} WARC record{} ({})",
+        if total == 1 { "" } else { "s" },
+        parts.join(", ")
+    ))
 }
 
 /// Waits for the first Ctrl-C (SIGINT) or SIGTERM (a service manager, `kill`), says that

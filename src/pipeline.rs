@@ -6,6 +6,37 @@ use crate::extract::{self, Article, charset};
 use crate::fingerprint::{self, Fingerprint};
 use crate::page::Page;
 
+/// Removes user names and passwords (`http://user:pass@host/`) from every URL of `article` —
+/// its URL, canonical URL, `og:url`, body links and credit-line links — so credentials in a
+/// page URL (inherited by relative links) or written into the page never reach the store,
+/// `links`, `report` or `export` ([`crate::crawl::canon::strip_userinfo`]).
+pub fn drop_credentials(article: &mut Article) {
+    use crate::crawl::canon::without_userinfo;
+    let fix = |s: &mut String| {
+        if let Some(clean) = without_userinfo(s) {
+            *s = clean;
+        }
+    };
+    for s in [
+        article.url.as_mut(),
+        article.canonical_url.as_mut(),
+        article.og_url.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        fix(s);
+    }
+    for l in &mut article.links {
+        fix(&mut l.href);
+    }
+    for c in &mut article.credit_lines {
+        if let Some(h) = c.href.as_mut() {
+            fix(h);
+        }
+    }
+}
+
 /// Content types treated as HTML pages.
 pub fn is_html(content_type: Option<&str>) -> bool {
     match content_type {
@@ -54,7 +85,8 @@ pub fn analyse(page: &Page) -> Analysis {
         };
     }
     let decoded = charset::decode(&page.body, page.content_type());
-    let article = extract::extract(&decoded.text, &page.url);
+    let mut article = extract::extract(&decoded.text, &page.url);
+    drop_credentials(&mut article);
     let source = match decoded.source {
         charset::EncodingSource::Bom => "bom",
         charset::EncodingSource::Header => "header",
@@ -77,6 +109,7 @@ pub fn analyse(page: &Page) -> Analysis {
 
 /// Analysis of an article whose text the publisher supplied (JSON Lines ingest).
 pub fn analyse_supplied(mut article: Article) -> Analysis {
+    drop_credentials(&mut article);
     detect_language(&mut article);
     let fingerprint = story_fingerprint(&article.text);
     let anchors = story_anchors(&article, fingerprint.is_some());

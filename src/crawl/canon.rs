@@ -135,8 +135,7 @@ pub fn canonicalize_url(url: &mut Url) -> Result<(), CanonError> {
     }
     url.set_fragment(None);
     // Credentials never belong in a frontier key.
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
+    strip_userinfo(url);
     // `;jsessionid=...` path parameters (Java servlet session ids).
     let path = url.path();
     if let Some(pos) = path.to_ascii_lowercase().find(";jsessionid=") {
@@ -161,6 +160,45 @@ pub fn canonicalize_url(url: &mut Url) -> Result<(), CanonError> {
         }
     }
     Ok(())
+}
+
+/// Removes the user name and password (the userinfo of RFC 3986 §3.2.1,
+/// `http://user:pass@host/`) from `url`; returns whether it had any. Credentials must never be
+/// stored or printed: every page URL that enters the store goes through this.
+pub fn strip_userinfo(url: &mut Url) -> bool {
+    let had = !url.username().is_empty() || url.password().is_some();
+    if had {
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+    }
+    had
+}
+
+/// `text` without its userinfo (see [`strip_userinfo`]) when it is an absolute URL that carries
+/// one; `None` when there is nothing to remove (no `@`, not an absolute URL, no userinfo), so
+/// the text is kept exactly as it is.
+pub fn without_userinfo(text: &str) -> Option<String> {
+    if !text.contains('@') {
+        return None;
+    }
+    let mut url = Url::parse(text).ok()?;
+    strip_userinfo(&mut url).then(|| url.to_string())
+}
+
+/// `text` for a message, with anything that looks like a userinfo (`scheme://user:pass@…`)
+/// replaced by `***`, even when the text is not a valid URL (so a malformed URL reported in a
+/// failure does not carry credentials into the store or onto the terminal).
+pub fn redact_userinfo(text: &str) -> std::borrow::Cow<'_, str> {
+    let Some(start) = text.find("://").map(|i| i + 3) else {
+        return text.into();
+    };
+    let authority_end = text[start..]
+        .find(['/', '?', '#'])
+        .map_or(text.len(), |i| start + i);
+    match text[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &text[..start], &text[start + at..]).into(),
+        None => text.into(),
+    }
 }
 
 /// A host name as given on the command line (`--resolve`, `--origin-domain`, host patterns) in
@@ -355,6 +393,46 @@ mod tests {
             c("https://a.example/?q=a+b%2Fc"),
             "https://a.example/?q=a+b%2Fc"
         );
+    }
+
+    #[test]
+    fn userinfo_is_stripped() {
+        let mut u = Url::parse("https://user:secret@a.example:8443/p?q=1#f").unwrap();
+        assert!(strip_userinfo(&mut u));
+        assert_eq!(u.as_str(), "https://a.example:8443/p?q=1#f");
+        assert!(!strip_userinfo(&mut u));
+        let mut u = Url::parse("http://user@a.example/").unwrap();
+        assert!(strip_userinfo(&mut u));
+        assert_eq!(u.as_str(), "http://a.example/");
+        assert_eq!(
+            without_userinfo("http://:pw@a.example/x").as_deref(),
+            Some("http://a.example/x")
+        );
+        // Nothing to remove: None (the text is kept as it is).
+        for t in [
+            "https://a.example/@user",
+            "mailto:desk@a.example",
+            "/relative@x",
+            "https://a.example/",
+        ] {
+            assert_eq!(without_userinfo(t), None, "{t}");
+        }
+        assert_eq!(
+            canonicalize("https://u:p@a.example/x", None)
+                .unwrap()
+                .as_str(),
+            "https://a.example/x"
+        );
+        // In messages about URLs that do not even parse.
+        assert_eq!(
+            redact_userinfo("http://user:pa ss@bad host/x@y"),
+            "http://***@bad host/x@y"
+        );
+        assert_eq!(
+            redact_userinfo("http://bad host/a@b"),
+            "http://bad host/a@b"
+        );
+        assert_eq!(redact_userinfo("mailto:a@b"), "mailto:a@b");
     }
 
     #[test]

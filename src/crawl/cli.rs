@@ -110,8 +110,9 @@ pub struct CrawlOptions {
     /// applies to the host on every port).
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
-    /// Also write every exchange as WARC/1.1 request and response records (gzip per record).
-    #[arg(long, value_name = "FILE.warc.gz")]
+    /// Also write every exchange as WARC/1.1 request and response records: gzip per record for
+    /// a name ending in `.gz` (`FILE.warc.gz`), uncompressed otherwise (`FILE.warc`).
+    #[arg(long, value_name = "FILE.warc[.gz]")]
     pub warc: Option<PathBuf>,
     /// No progress bar even on a terminal.
     #[arg(long)]
@@ -369,8 +370,9 @@ pub fn print_summary(s: &Summary) {
 
 /// Why `warc` cannot take the crawl's WARC records, if it cannot: records are appended, so an
 /// existing file must already be a WARC file (plain, or gzip whose first member starts with
-/// `WARC/`), and it must not be the store or the seeds file (`others`). `None` when it is
-/// fine, including a file that does not exist yet or is empty.
+/// `WARC/`) in the compression its name asks for (see [`super::warc::check_compression`]),
+/// and it must not be the store or the seeds file (`others`). `None` when it is fine,
+/// including a file that does not exist yet or is empty.
 pub fn warc_target_problem(warc: &Path, others: &[&Path]) -> Option<String> {
     use std::io::Read;
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
@@ -410,7 +412,9 @@ pub fn warc_target_problem(warc: &Path, others: &[&Path]) -> Option<String> {
         }
     });
     match opened {
-        Ok(_) if head == b"WARC/" => None,
+        Ok(_) if head == b"WARC/" => super::warc::check_compression(warc)
+            .err()
+            .map(|e| e.to_string()),
         Ok(_) | Err(_) => Some(format!(
             "{}: exists and is not a WARC file (records are appended to an existing WARC file; \
              refusing to append to anything else)",
@@ -616,6 +620,16 @@ mod tests {
             .unwrap();
         std::fs::write(p("ok.warc.gz"), gz.finish().unwrap()).unwrap();
         assert_eq!(warc_target_problem(&p("ok.warc.gz"), &[]), None);
+        // A WARC file in the other compression than its name asks for is refused.
+        std::fs::copy(p("ok.warc.gz"), p("gz-named-plain.warc")).unwrap();
+        std::fs::copy(p("plain.warc"), p("plain-named-gz.warc.gz")).unwrap();
+        for (bad, found) in [
+            ("gz-named-plain.warc", "holds gzip records"),
+            ("plain-named-gz.warc.gz", "holds uncompressed records"),
+        ] {
+            let why = warc_target_problem(&p(bad), &[]).expect(bad);
+            assert!(why.contains(found), "{why}");
+        }
         // Anything else that exists is refused: a SQLite store, a text file, gzip of other
         // data, a directory; and the store or seeds path itself even before it exists.
         std::fs::write(p("s.db"), b"SQLite format 3\0...").unwrap();

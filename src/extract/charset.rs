@@ -1,7 +1,7 @@
-//! Bytes → text in browser order (HTML Standard, "determining the character encoding"):
-//! BOM → HTTP `Content-Type` charset → `<meta>` prescan of the first 1024 bytes → chardetng
-//! guess. Labels are resolved with the WHATWG Encoding Standard table (`encoding_rs`), so
-//! `iso-8859-1` means windows-1252.
+//! Bytes → text, after the browser order of the HTML Standard ("determining the character
+//! encoding"), with two corrections for pages whose declaration does not match their bytes.
+//! Labels are resolved with the WHATWG Encoding Standard table (`encoding_rs`), so
+//! `iso-8859-1` means windows-1252. The full order is documented on [`decode`].
 
 use encoding_rs::Encoding;
 use serde::Serialize;
@@ -16,7 +16,8 @@ pub enum EncodingSource {
     Header,
     /// A `<meta charset>` or `<meta http-equiv=Content-Type>` in the first 1024 bytes.
     Meta,
-    /// chardetng's statistical guess.
+    /// No usable declaration, or one the bytes contradict: UTF-8 because the bytes are valid
+    /// UTF-8, UTF-16 recognised by its zero bytes, or chardetng's statistical guess.
     Guess,
 }
 
@@ -32,6 +33,32 @@ pub struct Decoded {
 }
 
 /// Decodes `body` given the HTTP `Content-Type` header value (if any).
+///
+/// The encoding is chosen in this order (the first that applies wins):
+///
+/// 1. a byte order mark (UTF-8, UTF-16LE/BE) — authoritative, removed from the text;
+/// 2. the `charset` of the HTTP `Content-Type` header;
+/// 3. UTF-16 without a BOM, recognised by its zero bytes;
+/// 4. a `<meta charset>` / `<meta http-equiv=Content-Type>` in the first 1024 bytes;
+/// 5. UTF-8 if the bytes are valid UTF-8;
+/// 6. chardetng's guess.
+///
+/// A declaration (steps 2 and 4) is checked against the bytes, because pages copied by content
+/// farms often keep a wrong one:
+///
+/// - a **single-byte legacy** encoding (windows-1252, ISO-8859-x, KOI8, …) declared on bytes
+///   that are valid UTF-8 and contain non-ASCII is overridden: the page is decoded as UTF-8
+///   (source [`EncodingSource::Guess`]). Text in a single-byte encoding is practically never
+///   valid UTF-8 (every non-ASCII letter would have to be followed by 0x80–0xBF bytes);
+///   trafilatura likewise tries UTF-8 first. A multi-byte sequence cut off by the end of
+///   the body (a truncated download) does not count against validity.
+/// - **UTF-8** declared on bytes that are not valid UTF-8 falls back to chardetng's guess
+///   (source [`EncodingSource::Guess`]) when the invalid sequences outnumber the valid non-ASCII
+///   characters (most non-ASCII text would otherwise become U+FFFD); a UTF-8 page with a few
+///   stray bytes stays UTF-8.
+///
+/// Multi-byte legacy declarations (Shift_JIS, EUC-KR, GBK, …) and UTF-16 from a header are
+/// taken as declared. Never fails: malformed sequences become U+FFFD.
 pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
     if let Some((enc, bom_len)) = Encoding::for_bom(body) {
         let (text, _) = enc.decode_without_bom_handling(&body[bom_len..]);
@@ -42,29 +69,85 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> Decoded {
         };
     }
     let (enc, source) = if let Some(enc) = content_type.and_then(charset_from_content_type) {
-        (enc, EncodingSource::Header)
+        check_declared(body, enc, EncodingSource::Header)
     } else if let Some(enc) = utf16_without_bom(body) {
         (enc, EncodingSource::Guess)
     } else if let Some(enc) = meta_prescan(body) {
-        (enc, EncodingSource::Meta)
-    } else if std::str::from_utf8(body).is_ok() {
+        check_declared(body, enc, EncodingSource::Meta)
+    } else if std::str::from_utf8(body).is_ok() || utf8_with_non_ascii(body) {
         // chardetng answers UTF-8 for valid UTF-8 when UTF-8 detection is allowed; checking
         // validity first gives the same answer without running its statistics.
         (encoding_rs::UTF_8, EncodingSource::Guess)
     } else {
-        let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-        det.feed(body, true);
-        (
-            det.guess(None, chardetng::Utf8Detection::Allow),
-            EncodingSource::Guess,
-        )
+        (chardetng_guess(body), EncodingSource::Guess)
     };
-    let (text, _) = enc.decode_without_bom_handling(body);
+    let (text, had_errors) = enc.decode_without_bom_handling(body);
+    // Declared UTF-8 on bytes that are not: checked only when decoding found malformed
+    // sequences, so valid pages (nearly all) pay no second pass.
+    if had_errors
+        && enc == encoding_rs::UTF_8
+        && matches!(source, EncodingSource::Header | EncodingSource::Meta)
+        && mostly_invalid_utf8(body)
+    {
+        let guess = chardetng_guess(body);
+        let (text, _) = guess.decode_without_bom_handling(body);
+        return Decoded {
+            text: text.into_owned(),
+            encoding: guess,
+            source: EncodingSource::Guess,
+        };
+    }
     Decoded {
         text: text.into_owned(),
         encoding: enc,
         source,
     }
+}
+
+/// The declared single-byte encoding `enc`, or UTF-8 when the bytes are valid UTF-8 with
+/// non-ASCII in them (see [`decode`]; declared UTF-8 is checked after decoding).
+fn check_declared(
+    body: &[u8],
+    enc: &'static Encoding,
+    source: EncodingSource,
+) -> (&'static Encoding, EncodingSource) {
+    if enc.is_single_byte() && utf8_with_non_ascii(body) {
+        return (encoding_rs::UTF_8, EncodingSource::Guess);
+    }
+    (enc, source)
+}
+
+/// Whether the maximal invalid UTF-8 sequences in `body` outnumber its valid non-ASCII
+/// characters (most of its non-ASCII text would become U+FFFD as UTF-8).
+fn mostly_invalid_utf8(body: &[u8]) -> bool {
+    let (mut valid_non_ascii, mut invalid) = (0usize, 0usize);
+    for chunk in body.utf8_chunks() {
+        // Lead bytes of multi-byte characters: one per non-ASCII character.
+        valid_non_ascii += chunk.valid().bytes().filter(|b| *b >= 0xC0).count();
+        if !chunk.invalid().is_empty() {
+            invalid += 1;
+        }
+    }
+    invalid > valid_non_ascii
+}
+
+/// Whether `body` is valid UTF-8 holding at least one non-ASCII character, ignoring an
+/// incomplete multi-byte sequence at its very end (a body cut at a size limit; the character
+/// must then be found before the cut).
+fn utf8_with_non_ascii(body: &[u8]) -> bool {
+    let valid = match std::str::from_utf8(body) {
+        Ok(_) => body.len(),
+        Err(e) if e.error_len().is_none() => e.valid_up_to(),
+        Err(_) => return false,
+    };
+    !body[..valid].is_ascii()
+}
+
+/// chardetng's guess for the whole body (ISO-2022-JP detection off, UTF-8 allowed).
+fn chardetng_guess(body: &[u8]) -> &'static Encoding {
+    let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    det.feed(body, true);
+    det.guess(None, chardetng::Utf8Detection::Allow)
 }
 
 /// UTF-16 without a byte order mark, recognised by its zero bytes: markup is mostly ASCII, so in
@@ -240,6 +323,106 @@ mod tests {
         assert_eq!(d.source, EncodingSource::Meta);
         assert_eq!(d.encoding, encoding_rs::WINDOWS_1252);
         assert!(d.text.contains("€ „x“"));
+    }
+
+    #[test]
+    fn single_byte_declaration_on_valid_utf8_is_decoded_as_utf8() {
+        let page =
+            "<html><head><meta charset=\"iso-8859-1\"></head><p>Café über “quotes” — naïve</p>";
+        let d = decode(page.as_bytes(), Some("text/html"));
+        assert_eq!(d.encoding, encoding_rs::UTF_8);
+        assert_eq!(d.source, EncodingSource::Guess);
+        assert_eq!(d.text, page);
+        assert!(!d.text.contains("Ã"));
+        // The same from an HTTP header (no meta), and with windows-1251 / KOI8-R.
+        let page = "<p>Город — Café</p>";
+        for ct in [
+            "text/html; charset=windows-1252",
+            "text/html; charset=windows-1251",
+            "text/html; charset=koi8-r",
+        ] {
+            let d = decode(page.as_bytes(), Some(ct));
+            assert_eq!(d.encoding, encoding_rs::UTF_8, "{ct}");
+            assert_eq!(d.text, page, "{ct}");
+        }
+        // A body cut inside its last character (a size limit) is still UTF-8.
+        let mut cut = "<meta charset=latin1><p>Grüße aus Köln "
+            .as_bytes()
+            .to_vec();
+        cut.extend_from_slice(&"é".as_bytes()[..1]);
+        let d = decode(&cut, None);
+        assert_eq!(d.encoding, encoding_rs::UTF_8);
+        assert!(
+            d.text
+                .starts_with("<meta charset=latin1><p>Grüße aus Köln ")
+        );
+    }
+
+    #[test]
+    fn single_byte_declaration_on_legacy_bytes_is_kept() {
+        // Genuine windows-1252 (é = 0xE9, ü = 0xFC): not valid UTF-8, so the declaration holds.
+        let body = b"<meta charset=iso-8859-1><p>Caf\xe9 \xfcber</p>";
+        let d = decode(body, None);
+        assert_eq!(
+            (d.encoding, d.source),
+            (encoding_rs::WINDOWS_1252, EncodingSource::Meta)
+        );
+        assert!(d.text.contains("Café über"));
+        // Its only non-ASCII byte at the very end looks like a cut UTF-8 sequence: still 1252.
+        let d = decode(b"<p>caf\xe9", Some("text/html; charset=windows-1252"));
+        assert_eq!(
+            (d.encoding, d.source),
+            (encoding_rs::WINDOWS_1252, EncodingSource::Header)
+        );
+        assert_eq!(d.text, "<p>café");
+        // Pure ASCII keeps its declaration.
+        let d = decode(b"<p>plain", Some("text/html; charset=iso-8859-2"));
+        assert_eq!(
+            (d.encoding, d.source),
+            (encoding_rs::ISO_8859_2, EncodingSource::Header)
+        );
+    }
+
+    #[test]
+    fn utf8_declaration_on_mostly_invalid_bytes_falls_back_to_the_guess() {
+        let text =
+            "Die Straße führt über die Brücke nach Köln, während die Bürger schläfrig grüßen.";
+        let (latin1, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+        for (body, ct) in [
+            (latin1.to_vec(), Some("text/html; charset=utf-8")),
+            (
+                [b"<meta charset=utf-8><p>".as_slice(), &latin1].concat(),
+                None,
+            ),
+        ] {
+            let d = decode(&body, ct);
+            assert_eq!(d.encoding, encoding_rs::WINDOWS_1252);
+            assert_eq!(d.source, EncodingSource::Guess);
+            assert!(d.text.contains(text), "{}", d.text);
+            assert!(!d.text.contains('\u{fffd}'));
+        }
+        // A UTF-8 page with one stray byte stays UTF-8 (one U+FFFD, the rest intact).
+        let mut body = text.as_bytes().to_vec();
+        body.push(0xE9);
+        body.extend_from_slice(" Ende".as_bytes());
+        let d = decode(&body, Some("text/html; charset=utf-8"));
+        assert_eq!(
+            (d.encoding, d.source),
+            (encoding_rs::UTF_8, EncodingSource::Header)
+        );
+        assert_eq!(d.text, format!("{text}\u{fffd} Ende"));
+    }
+
+    #[test]
+    fn bom_stays_authoritative_over_mismatched_bytes() {
+        // UTF-8 BOM, windows-1252 header, windows-1252 bytes: the BOM wins (U+FFFD for 0xE9).
+        let body = b"\xEF\xBB\xBF<p>Caf\xe9 and more caf\xe9 text</p>";
+        let d = decode(body, Some("text/html; charset=windows-1252"));
+        assert_eq!(
+            (d.encoding, d.source),
+            (encoding_rs::UTF_8, EncodingSource::Bom)
+        );
+        assert!(d.text.contains("Caf\u{fffd}"));
     }
 
     #[test]

@@ -100,18 +100,34 @@ pub enum ExtractCliError {
     /// The page (after gunzip) is larger than the page limit that `ingest` also applies.
     #[error("{path}: page larger than {limit} bytes; skipped")]
     TooLarge { path: PathBuf, limit: u64 },
+    /// The file starts as gzip but its compressed data is damaged (corrupt, cut short, or a
+    /// checksum that does not match): nothing of it is extracted.
+    #[error(
+        "{path}: damaged gzip data ({source}) after {decompressed} bytes decompressed; skipped"
+    )]
+    Gzip {
+        path: PathBuf,
+        /// Bytes decompressed before the damage was found.
+        decompressed: u64,
+        source: std::io::Error,
+    },
     /// The ground-truth file is not the expected JSON.
     #[error("ground truth {path}: {msg}")]
     Truth { path: PathBuf, msg: String },
 }
 
-/// Reads a file (`-` = stdin); gzip data is gunzipped.
+/// Reads a file (`-` = stdin); gzip data (recognised by its magic bytes, whatever the name)
+/// is gunzipped, every member of a multi-member file. Returns the page and a warning for
+/// standard error when the file was read but not as its name says: a `.gz` name on data that
+/// is not gzip (read as plain HTML), or bytes after the last gzip member that are not gzip
+/// (ignored, as `gzip -d` does).
 ///
 /// # Errors
-/// [`ExtractCliError::Read`] if the file cannot be read or its gzip data is corrupt or
-/// truncated; [`ExtractCliError::TooLarge`] if the page (after gunzip) is larger than
-/// [`MAX_PAGE_BYTES`] (10 MiB, the limit `ingest` applies too), read no further than that.
-pub fn read_page(path: &Path) -> Result<Vec<u8>, ExtractCliError> {
+/// [`ExtractCliError::Read`] if the file cannot be read; [`ExtractCliError::Gzip`] if its gzip
+/// data is corrupt, truncated or fails its checksum; [`ExtractCliError::TooLarge`] if the page
+/// (after gunzip) is larger than [`MAX_PAGE_BYTES`] (10 MiB, the limit `ingest` applies too),
+/// read no further than that.
+pub fn read_page(path: &Path) -> Result<(Vec<u8>, Option<String>), ExtractCliError> {
     let err = |source| ExtractCliError::Read {
         path: path.to_path_buf(),
         source,
@@ -134,26 +150,61 @@ pub fn read_page(path: &Path) -> Result<Vec<u8>, ExtractCliError> {
     if raw.len() as u64 > MAX_PAGE_BYTES {
         return Err(too_large());
     }
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .take(MAX_PAGE_BYTES + 1)
-            .read_to_end(&mut out)
-            .map_err(err)?;
+    const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+    if !raw.starts_with(&GZIP_MAGIC) {
+        let named_gz = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+        let warning = named_gz.then(|| {
+            format!(
+                "{}: named .gz but not gzip data; read as plain HTML",
+                path.display()
+            )
+        });
+        return Ok((raw, warning));
+    }
+    let mut out = Vec::new();
+    let mut rest: &[u8] = &raw;
+    let mut warning = None;
+    while !rest.is_empty() {
+        if !rest.starts_with(&GZIP_MAGIC) {
+            warning = Some(format!(
+                "{}: {} bytes after the gzip data are not gzip; ignored",
+                path.display(),
+                rest.len()
+            ));
+            break;
+        }
+        let mut member = flate2::bufread::GzDecoder::new(rest);
+        let room = MAX_PAGE_BYTES + 1 - out.len() as u64;
+        if let Err(source) = (&mut member).take(room).read_to_end(&mut out) {
+            return Err(ExtractCliError::Gzip {
+                path: path.to_path_buf(),
+                decompressed: out.len() as u64,
+                source,
+            });
+        }
         if out.len() as u64 > MAX_PAGE_BYTES {
             return Err(too_large());
         }
-        raw = out;
+        let next = member.into_inner();
+        if next.len() >= rest.len() {
+            break; // nothing consumed (cannot happen with the magic present; no endless loop)
+        }
+        rest = next;
     }
-    Ok(raw)
+    Ok((out, warning))
 }
 
 fn page_url(args_url: Option<&str>, path: &Path) -> Result<Url, ExtractCliError> {
     if let Some(u) = args_url {
-        return Url::parse(u).map_err(|source| ExtractCliError::BadUrl {
+        let mut url = Url::parse(u).map_err(|source| ExtractCliError::BadUrl {
             url: u.to_string(),
             source,
-        });
+        })?;
+        // Credentials are never printed (nor inherited by the page's relative links).
+        crate::crawl::canon::strip_userinfo(&mut url);
+        return Ok(url);
     }
     let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     Ok(Url::from_file_path(&abs)
@@ -178,7 +229,12 @@ pub fn run_extract(args: &ExtractArgs) -> ExitCode {
             }
         };
         let bytes = match read_page(f) {
-            Ok(b) => b,
+            Ok((b, warning)) => {
+                if let Some(w) = warning {
+                    eprintln!("copytrail extract: warning: {w}");
+                }
+                b
+            }
             Err(e) => {
                 eprintln!("copytrail extract: {e}");
                 failed += 1;
@@ -186,7 +242,8 @@ pub fn run_extract(args: &ExtractArgs) -> ExitCode {
             }
         };
         let decoded = charset::decode(&bytes, None);
-        let art = extract_with(&decoded.text, &url, &options(args.fast, args.engine));
+        let mut art = extract_with(&decoded.text, &url, &options(args.fast, args.engine));
+        crate::pipeline::drop_credentials(&mut art);
         let mut v = serde_json::to_value(&art).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             o.insert(
@@ -292,7 +349,12 @@ pub fn run_eval(args: &EvalExtractArgs) -> ExitCode {
     let mut loaded: Vec<(&TruthPage, Vec<u8>)> = Vec::new();
     for p in &pages {
         match read_page(&args.html_dir.join(format!("{}.html.gz", p.id))) {
-            Ok(bytes) => loaded.push((p, bytes)),
+            Ok((bytes, warning)) => {
+                if let Some(w) = warning {
+                    eprintln!("copytrail eval extract: warning: {w}");
+                }
+                loaded.push((p, bytes))
+            }
             Err(e) => {
                 eprintln!("copytrail eval extract: {e}");
                 failed += 1;

@@ -1,6 +1,6 @@
 //! Publisher-supplied articles as JSON Lines: one object per line with `url`, `title`,
-//! `published` (RFC 3339 or `YYYY-MM-DD`), `text`, and optional `authors` (list of names) and
-//! `site_name`. This is how a paywalled original, whose page shows only a teaser, gets its
+//! `published` (RFC 3339 or `YYYY-MM-DD`), `text`, and optional `authors` (a list of names, or
+//! one name as a string) and `site_name`. This is how a paywalled original, whose page shows only a teaser, gets its
 //! full text in. `title` and `published` may be missing or null.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
@@ -25,9 +25,11 @@ pub struct SuppliedArticle {
     /// gallery); a line without it is not an article (a labels file, say) and is refused.
     #[serde(default)]
     pub text: Option<String>,
-    /// Author names.
+    /// Author names: a list of strings, or a string (one author). Any JSON value: another shape
+    /// (a number, an object, a list holding a non-string) is reported and the article kept
+    /// without authors ([`authors_from`]).
     #[serde(default)]
-    pub authors: Vec<String>,
+    pub authors: Option<serde_json::Value>,
     /// Publisher name.
     #[serde(default)]
     pub site_name: Option<String>,
@@ -40,6 +42,16 @@ fn shorten(value: &str) -> String {
         q.push('…');
     }
     format!("{q:?}")
+}
+
+/// A JSON value as its JSON text for a message, cut to 80 characters.
+fn shorten_json(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    let mut q: String = text.chars().take(80).collect();
+    if q.len() < text.len() {
+        q.push('…');
+    }
+    q
 }
 
 /// Parses a publication time given as RFC 3339, RFC 2822, an ISO 8601 date and time without
@@ -75,6 +87,65 @@ fn parse_any_time(s: &str) -> Option<DateTime<FixedOffset>> {
         })
 }
 
+/// The author names in an `authors` value: a string is one author, a list of strings is one
+/// author each (blank names dropped, surrounding spaces trimmed); absent or `null` is none.
+///
+/// # Errors
+/// A reason naming the value when it has another shape (a number, a boolean, an object, a
+/// list with a non-string element).
+pub fn authors_from(value: Option<&serde_json::Value>) -> Result<Vec<String>, String> {
+    use serde_json::Value;
+    let names = |items: Vec<&str>| {
+        items
+            .into_iter()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(names(vec![s])),
+        Some(list @ Value::Array(items)) => match items.iter().map(Value::as_str).collect() {
+            Some(strs) => Ok(names(strs)),
+            None => Err(format!(
+                "authors {} is not a list of names (strings)",
+                shorten_json(list)
+            )),
+        },
+        Some(other) => Err(format!(
+            "authors {} is not a name or a list of names (strings)",
+            shorten_json(other)
+        )),
+    }
+}
+
+/// The line as it is stored as the page body: unchanged, unless its `url` carries a user name
+/// or password (`https://user:pass@host/`), which is then removed from it (the line is
+/// re-serialised) so credentials never reach the store.
+pub fn line_without_credentials(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    use std::borrow::Cow;
+    if !line.contains(&b'@') {
+        return Cow::Borrowed(line);
+    }
+    let text = String::from_utf8_lossy(line);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let Ok(mut v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Cow::Borrowed(line);
+    };
+    let clean = v
+        .get("url")
+        .and_then(|u| u.as_str())
+        .and_then(crate::crawl::canon::without_userinfo);
+    match (clean, v.as_object_mut()) {
+        (Some(clean), Some(obj)) => {
+            obj.insert("url".into(), serde_json::Value::String(clean));
+            Cow::Owned(v.to_string().into_bytes())
+        }
+        _ => Cow::Borrowed(line),
+    }
+}
+
 /// Parses one line into a URL and an [`Article`].
 ///
 /// # Errors
@@ -82,7 +153,9 @@ fn parse_any_time(s: &str) -> Option<DateTime<FixedOffset>> {
 /// (possibly empty; a leading byte order mark is ignored), or when its `text` is larger than the page limit ([`super::warc::MAX_PAGE_BYTES`], 10 MiB) that WARC and HTML
 /// pages get too.
 /// The third value is a warning when a field was present but could not be used (an
-/// unparseable `published`): the article is kept without it, and the caller reports it.
+/// unparseable `published`, `authors` of another shape than a string or a list of strings):
+/// the article is kept without it, and the caller reports it (several such fields: one
+/// warning, the reasons joined by `; `).
 pub fn parse_line(line: &str) -> Result<(url::Url, Article, Option<String>), String> {
     // A byte order mark (editors put one on the first line) is not part of the JSON.
     let line = line.strip_prefix('\u{feff}').unwrap_or(line);
@@ -100,9 +173,16 @@ pub fn parse_line(line: &str) -> Result<(url::Url, Article, Option<String>), Str
             super::warc::MAX_PAGE_BYTES
         ));
     }
-    let url = url::Url::parse(&a.url).map_err(|e| format!("bad url {:?}: {e}", a.url))?;
+    let mut url = url::Url::parse(&a.url).map_err(|e| {
+        format!(
+            "bad url {:?}: {e}",
+            crate::crawl::canon::redact_userinfo(&a.url)
+        )
+    })?;
+    // Credentials in the URL are never stored or printed.
+    crate::crawl::canon::strip_userinfo(&mut url);
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("url {:?} is not an http(s) URL", a.url));
+        return Err(format!("url {:?} is not an http(s) URL", url.as_str()));
     }
     let (published, warning) = match &a.published {
         None | Some(serde_json::Value::Null) => (None, None),
@@ -113,18 +193,26 @@ pub fn parse_line(line: &str) -> Result<(url::Url, Article, Option<String>), Str
         },
         Some(other) => (None, Some(shorten(&other.to_string()))),
     };
-    let warning = warning.map(|p| {
-        format!(
-            "published {p} is not a date (RFC 3339, RFC 2822 or YYYY-MM-DD, years 1900–2100); the article is stored without it"
-        )
+    let mut warnings: Vec<String> = warning
+        .map(|p| {
+            format!(
+                "published {p} is not a date (RFC 3339, RFC 2822 or YYYY-MM-DD, years 1900–2100); the article is stored without it"
+            )
+        })
+        .into_iter()
+        .collect();
+    let authors = authors_from(a.authors.as_ref()).unwrap_or_else(|why| {
+        warnings.push(format!("{why}; the article is stored without authors"));
+        Vec::new()
     });
+    let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
     let language =
         whatlang::detect_lang(&text).map(|l| crate::extract::language_code(l).to_string());
     let art = Article {
         url: Some(url.to_string()),
         title: a.title.filter(|t| !t.trim().is_empty()),
         text: text.trim().to_string(),
-        authors: a.authors,
+        authors,
         published,
         canonical_url: Some(url.to_string()),
         site_name: a.site_name,
@@ -181,6 +269,45 @@ mod tests {
         }
         let (_, a, _) = parse_line(r#"{"url":"https://ft.example/g","text":"  "}"#).unwrap();
         assert_eq!(a.text, "");
+    }
+
+    #[test]
+    fn authors_as_a_string_or_a_list_and_other_shapes_reported() {
+        let line = |authors: &str| {
+            format!(r#"{{"url":"https://ft.example/a","text":"Body","authors":{authors}}}"#)
+        };
+        for (authors, want) in [
+            (r#""Jane Doe""#, vec!["Jane Doe"]),
+            (r#"" Jane Doe ""#, vec!["Jane Doe"]),
+            (r#"["Jane Doe", "John Roe"]"#, vec!["Jane Doe", "John Roe"]),
+            (r#"["Jane Doe", " "]"#, vec!["Jane Doe"]),
+            (r#""""#, vec![]),
+            ("[]", vec![]),
+            ("null", vec![]),
+        ] {
+            let (_, a, w) = parse_line(&line(authors)).unwrap_or_else(|e| panic!("{authors}: {e}"));
+            assert_eq!(a.authors, want, "{authors}");
+            assert_eq!(w, None, "{authors}");
+        }
+        // Other shapes: the article is kept without authors and the field is reported.
+        for authors in ["42", "true", r#"{"name":"Jane Doe"}"#, r#"["Jane Doe", 7]"#] {
+            let (_, a, w) = parse_line(&line(authors)).unwrap_or_else(|e| panic!("{authors}: {e}"));
+            assert!(a.authors.is_empty(), "{authors}");
+            assert_eq!(a.text, "Body");
+            let w = w.unwrap_or_else(|| panic!("{authors}: no warning"));
+            assert!(w.starts_with("authors "), "{w}");
+            assert!(w.contains("stored without authors"), "{w}");
+        }
+        // Two bad fields: one warning naming both.
+        let (_, _, w) = parse_line(
+            r#"{"url":"https://ft.example/a","text":"x","published":"soon","authors":3}"#,
+        )
+        .unwrap();
+        let w = w.unwrap();
+        assert!(
+            w.contains("published \"soon\"") && w.contains("authors 3"),
+            "{w}"
+        );
     }
 
     #[test]

@@ -85,6 +85,11 @@ pub struct IngestSummary {
     pub uncredited_copies: u64,
     /// Inputs (files, records, lines) that could not be read in this run.
     pub failures: u64,
+    /// WARC records read in this run but not taken as pages, by reason (see
+    /// [`warc::skip_reason`]: `non-HTTP target URI`, `revisit`, `resource`, `conversion`,
+    /// `continuation`, `other record type`). `warcinfo`, `request` and `metadata` records,
+    /// which never hold a page, are not counted.
+    pub skipped_records: BTreeMap<String, u64>,
     /// Wall time of the run, seconds.
     pub seconds: f64,
     /// The run was stopped early through [`IngestConfig::stop`].
@@ -103,32 +108,85 @@ enum Item {
     Page(Page),
     Supplied(Box<(Page, Article)>),
     Failure(String, String),
+    /// WARC records of one file left out, by reason.
+    Skipped(BTreeMap<&'static str, u64>),
 }
 
 enum Done {
     /// A page, its body hash, its analysis and its gzip body (compressed on the worker).
     Page(Box<Page>, String, Box<Analysis>, Vec<u8>),
     Failure(String, String),
+    Skipped(BTreeMap<&'static str, u64>),
 }
 
 /// What [`expand`] found at a path: an input of a known kind, or why it is not read.
 type Expanded = (PathBuf, Result<InputKind, String>);
 
+/// Why a path named as an input cannot be ingested, checked before anything is read (the
+/// command line treats it as a usage error, like a missing path): it does not exist, is
+/// neither a regular file nor a directory (a device such as `/dev/null`, a pipe, a socket),
+/// is an empty file, or is a file whose name is not one copytrail reads (see [`input_kind`]).
+/// Symbolic links are followed.
+///
+/// # Errors
+/// The reason, without the path.
+pub fn check_named_input(path: &Path) -> Result<(), String> {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err("no such file or directory".into());
+        }
+        Err(e) => return Err(format!("cannot read: {e}")),
+    };
+    if meta.is_dir() {
+        return Ok(());
+    }
+    if !meta.is_file() {
+        return Err(
+            "not a regular file or a directory (a device, a pipe or a socket); save the input to a file first"
+                .into(),
+        );
+    }
+    if input_kind(path).is_none() {
+        return Err(
+            "not a WARC, HTML or JSON Lines file (by its name: .warc, .html, .htm, .xhtml, .jsonl or .ndjson, each also with .gz)"
+                .into(),
+        );
+    }
+    if meta.len() == 0 {
+        return Err("empty file (0 bytes): nothing to ingest".into());
+    }
+    Ok(())
+}
+
+/// What [`expand`] collects besides the inputs: the canonical paths of the directories walked
+/// and of the files listed (with the path each was first listed under), and notes for standard
+/// error about inputs listed once although reached twice.
+#[derive(Default)]
+struct Seen {
+    dirs: HashSet<PathBuf>,
+    files: std::collections::HashMap<PathBuf, PathBuf>,
+    notes: Vec<String>,
+}
+
 /// Every input file under `paths` (directories walked recursively in name order; files in
 /// directories that copytrail does not read are skipped; a named file of unknown kind, an
 /// unreadable directory, a broken symbolic link in a walked directory and a symbolic link
-/// looping back to a directory it is in are failures). `visited`: canonical paths of the directories walked so far.
-fn expand(paths: &[PathBuf], out: &mut Vec<Expanded>, visited: &mut HashSet<PathBuf>) {
-    expand_in(paths, out, visited, &mut Vec::new());
+/// looping back to a directory it is in are failures). A file or directory reached twice (the
+/// same path given twice as `x` and `./x`, a file also inside a directory given, a symbolic
+/// link to another input) is listed once, with a note in `seen.notes`.
+fn expand(paths: &[PathBuf], out: &mut Vec<Expanded>, seen: &mut Seen) {
+    expand_in(paths, out, seen, &mut Vec::new());
 }
 
 /// [`expand`] below the directories `within` (canonical paths, outermost first): a directory
 /// among them reached again is a symbolic-link loop (reported); one reached again elsewhere
-/// (an alias, or a path given twice) is skipped quietly, its files are already listed.
+/// (an alias, or a path given twice) is skipped (its files are already listed), with a note
+/// when it was named on the command line.
 fn expand_in(
     paths: &[PathBuf],
     out: &mut Vec<Expanded>,
-    visited: &mut HashSet<PathBuf>,
+    seen: &mut Seen,
     within: &mut Vec<PathBuf>,
 ) {
     for p in paths {
@@ -141,7 +199,13 @@ fn expand_in(
                 ));
                 continue;
             }
-            if !visited.insert(canonical.clone()) {
+            if !seen.dirs.insert(canonical.clone()) {
+                if within.is_empty() {
+                    seen.notes.push(format!(
+                        "{}: directory already among the inputs; read once",
+                        p.display()
+                    ));
+                }
                 continue;
             }
             let mut entries: Vec<PathBuf> = match std::fs::read_dir(p) {
@@ -155,24 +219,52 @@ fn expand_in(
             within.push(canonical);
             for e in entries {
                 if e.is_dir() {
-                    expand_in(std::slice::from_ref(&e), out, visited, within);
+                    expand_in(std::slice::from_ref(&e), out, seen, within);
                 } else if !e.exists() && e.is_symlink() {
                     // Part of the input the user pointed at is missing: say so.
                     out.push((
                         e,
                         Err("broken symbolic link (its target does not exist); skipped".into()),
                     ));
-                } else if let Some(k) = input_kind(&e) {
+                } else if let Some(k) = input_kind(&e)
+                    && first_listing(&e, seen)
+                {
                     out.push((e, Ok(k)));
                 }
             }
             within.pop();
-        } else {
+        } else if first_listing(p, seen) {
             out.push((
                 p.clone(),
                 input_kind(p)
                     .ok_or_else(|| "not a WARC, HTML or JSON Lines file (by its name)".into()),
             ));
+        }
+    }
+}
+
+/// Whether the file `p` is listed for the first time (by its canonical path); if not, a note
+/// naming the path it was first listed under.
+fn first_listing(p: &Path, seen: &mut Seen) -> bool {
+    let Ok(canonical) = std::fs::canonicalize(p) else {
+        return true; // missing or unreadable: reported when it is read
+    };
+    match seen.files.entry(canonical) {
+        std::collections::hash_map::Entry::Vacant(v) => {
+            v.insert(p.to_path_buf());
+            true
+        }
+        std::collections::hash_map::Entry::Occupied(o) => {
+            seen.notes.push(if o.get() == p {
+                format!("{}: given more than once; read once", p.display())
+            } else {
+                format!(
+                    "{}: same file as {}; read once",
+                    p.display(),
+                    o.get().display()
+                )
+            });
+            false
         }
     }
 }
@@ -268,6 +360,7 @@ fn read_inputs(files: Vec<Expanded>, tx: SyncSender<Item>) {
                     }
                 };
                 let mut records = 0u64;
+                let mut skipped = BTreeMap::new();
                 for rec in wf {
                     records += 1;
                     let item = match rec {
@@ -276,7 +369,12 @@ fn read_inputs(files: Vec<Expanded>, tx: SyncSender<Item>) {
                         }
                         Ok(r) => match warc::record_to_page(&r, &name) {
                             Ok(Some(p)) => Item::Page(p),
-                            Ok(None) => continue,
+                            Ok(None) => {
+                                if let Some(why) = warc::skip_reason(&r) {
+                                    *skipped.entry(why).or_insert(0u64) += 1;
+                                }
+                                continue;
+                            }
                             Err(reason) => {
                                 Item::Failure(format!("{name}#{}@{}", r.record, r.offset), reason)
                             }
@@ -285,6 +383,9 @@ fn read_inputs(files: Vec<Expanded>, tx: SyncSender<Item>) {
                     if !send(item) {
                         return;
                     }
+                }
+                if !skipped.is_empty() && !send(Item::Skipped(skipped)) {
+                    return;
                 }
                 if records == 0
                     && !send(Item::Failure(
@@ -372,7 +473,7 @@ fn read_inputs(files: Vec<Expanded>, tx: SyncSender<Item>) {
                                         "Content-Type".into(),
                                         "application/x-copytrail-article+json".into(),
                                     )],
-                                    body: line.to_vec(),
+                                    body: publisher::line_without_credentials(line).into_owned(),
                                     fetched_at: None,
                                     source: src,
                                 },
@@ -394,6 +495,7 @@ fn read_inputs(files: Vec<Expanded>, tx: SyncSender<Item>) {
 fn analyse_item(item: Item) -> Done {
     match item {
         Item::Failure(s, r) => Done::Failure(s, r),
+        Item::Skipped(m) => Done::Skipped(m),
         Item::Supplied(b) => {
             let (page, art) = *b;
             let hash = store::content_hash(&page.body);
@@ -436,7 +538,11 @@ pub fn run(store: Store, cfg: &IngestConfig) -> Result<(Store, IngestSummary), I
     let start = Instant::now();
     store.add_origin_domains(&cfg.origin_domains)?;
     let mut files = Vec::new();
-    expand(&cfg.paths, &mut files, &mut HashSet::new());
+    let mut seen = Seen::default();
+    expand(&cfg.paths, &mut files, &mut seen);
+    for note in &seen.notes {
+        eprintln!("copytrail: note: {note}");
+    }
     let total_bytes: u64 = files
         .iter()
         .filter_map(|(p, _)| std::fs::metadata(p).ok().map(|m| m.len()))
@@ -533,6 +639,12 @@ pub fn run(store: Store, cfg: &IngestConfig) -> Result<(Store, IngestSummary), I
                     summary.failures += 1;
                     eprintln!("copytrail: {source}: {reason}");
                     sink.store().record_failure(&source, &reason)
+                }
+                Done::Skipped(m) => {
+                    for (why, n) in m {
+                        *summary.skipped_records.entry(why.to_string()).or_insert(0) += n;
+                    }
+                    continue;
                 }
                 Done::Page(page, hash, analysis, gz) => {
                     summary.pages_read += 1;

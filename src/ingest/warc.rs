@@ -800,6 +800,31 @@ fn parse_record(bytes: &[u8], record: u64, offset: u64) -> Result<WarcRecord, St
     })
 }
 
+/// Why a record that [`record_to_page`] turns into no page is left out, for the ingest summary:
+/// `"non-HTTP target URI"` for a `response` whose `WARC-Target-URI` is not http(s)
+/// (`javascript:`, `data:`, `mailto:`, `file:`, `dns:`, …), the record type for `revisit`,
+/// `resource`, `conversion` and `continuation` records (which may hold page content copytrail
+/// does not read), `"other record type"` for an unknown type. `None` for records that never
+/// hold a page (`warcinfo`, `request`, `metadata`) and for records that do become a page.
+pub fn skip_reason(rec: &WarcRecord) -> Option<&'static str> {
+    match rec.warc_type.as_str() {
+        "response" => {
+            let http = rec
+                .target_uri
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .is_some_and(|u| matches!(u.scheme(), "http" | "https"));
+            (!http).then_some("non-HTTP target URI")
+        }
+        "warcinfo" | "request" | "metadata" => None,
+        "revisit" => Some("revisit"),
+        "resource" => Some("resource"),
+        "conversion" => Some("conversion"),
+        "continuation" => Some("continuation"),
+        _ => Some("other record type"),
+    }
+}
+
 /// Turns a `response` record into a [`Page`]. Returns `Ok(None)` for other record types and
 /// for responses that are not HTTP (e.g. `dns:` records).
 ///
@@ -819,10 +844,17 @@ pub fn record_to_page(rec: &WarcRecord, file: &str) -> Result<Option<Page>, Stri
             crate::crawl::canon::MAX_URL_BYTES
         ));
     }
-    let url = url::Url::parse(uri).map_err(|e| format!("bad WARC-Target-URI {uri:?}: {e}"))?;
+    let mut url = url::Url::parse(uri).map_err(|e| {
+        format!(
+            "bad WARC-Target-URI {:?}: {e}",
+            crate::crawl::canon::redact_userinfo(uri)
+        )
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Ok(None);
     }
+    // Credentials in the target URI are never stored or printed.
+    crate::crawl::canon::strip_userinfo(&mut url);
     let (status, headers, body_start) = parse_http_response(&rec.block)?;
     let raw = &rec.block[body_start..];
     if raw.len() as u64 > MAX_PAGE_BYTES {

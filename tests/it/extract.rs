@@ -948,3 +948,98 @@ fn deferred_link_resolution_matches_eager_on_bundled_pages() {
     // The saving is real: most pages have blocks (menus, footers) left unresolved.
     assert!(unresolved > 1000, "{unresolved}");
 }
+
+/// `extract` on a `.html.gz` that is not gzip reads it as HTML with a warning; a gzip file
+/// damaged midway is a clear error for that file (exit 1) while the files after it are still
+/// extracted; bytes after the gzip data are ignored with a warning.
+#[test]
+fn cli_extract_warns_on_gz_names_without_gzip_and_reports_damaged_gzip() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let page =
+        std::fs::read(root().join("data/golden/11-jsonld-graph-author-refs/page.html")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&page).unwrap();
+    let whole = gz.finish().unwrap();
+    let mut damaged = whole.clone();
+    let mid = damaged.len() / 2;
+    for b in &mut damaged[mid..mid + 16] {
+        *b ^= 0x55;
+    }
+    let p = |n: &str| dir.path().join(n);
+    std::fs::write(p("damaged.html.gz"), &damaged).unwrap();
+    std::fs::write(p("plain.html.gz"), &page).unwrap();
+    std::fs::write(p("ok.html.gz"), &whole).unwrap();
+    std::fs::write(p("trailing.html.gz"), [&whole[..], &[0u8; 512]].concat()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("extract")
+        .args([
+            p("damaged.html.gz"),
+            p("plain.html.gz"),
+            p("ok.html.gz"),
+            p("trailing.html.gz"),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("damaged.html.gz: damaged gzip data (") && stderr.contains("; skipped"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: ")
+            && stderr.contains("plain.html.gz: named .gz but not gzip data; read as plain HTML"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("trailing.html.gz: 512 bytes after the gzip data are not gzip; ignored"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ok.html.gz"), "{stderr}");
+    // The three readable files are extracted, in order, with the same article.
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let files: Vec<&str> = lines.iter().map(|v| v["file"].as_str().unwrap()).collect();
+    assert_eq!(files.len(), 3, "{stdout}");
+    assert!(files[0].ends_with("plain.html.gz") && files[2].ends_with("trailing.html.gz"));
+    assert!(!lines[0]["text"].as_str().unwrap().is_empty());
+    assert_eq!(lines[0]["text"], lines[1]["text"]);
+    assert_eq!(lines[1]["text"], lines[2]["text"]);
+}
+
+/// `extract --url` with a user name and password prints no credentials: not in `url`, nor in
+/// the links and canonical URL resolved against it, nor in a link written with them.
+#[test]
+fn cli_extract_drops_credentials_from_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("p.html");
+    std::fs::write(
+        &page,
+        "<html><head><title>T</title><link rel=canonical href=\"/story\"></head><body><article><p>The council met on Tuesday to approve the harbour plan, which costs more than expected, and <a href=\"/more\">more</a> and <a href=\"https://bob:hunter2@b.example/x\">this</a>.</p></article></body></html>",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .args(["extract", "--url", "https://alice:s3cret@a.example/story"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["url"], "https://a.example/story");
+    assert_eq!(v["canonical_url"], "https://a.example/story");
+    let hrefs: Vec<&str> = v["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["href"].as_str().unwrap())
+        .collect();
+    assert_eq!(hrefs, ["https://a.example/more", "https://b.example/x"]);
+    for secret in ["s3cret", "alice", "hunter2", "bob"] {
+        assert!(!stdout.contains(secret), "{secret}: {stdout}");
+    }
+}

@@ -310,7 +310,11 @@ fn cli_reports_broken_inputs_and_keeps_the_rest() {
     std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).unwrap();
     let junk = dir.path().join("junk.warc");
     std::fs::write(&junk, b"this is not a WARC file\r\n\r\n").unwrap();
-    let empty = dir.path().join("empty.warc.gz");
+    // An empty file inside a directory given as input is a read failure (named directly it is
+    // a usage error: see `named_inputs_that_cannot_be_read_are_usage_errors`).
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let empty = sub.join("empty.warc.gz");
     std::fs::write(&empty, b"").unwrap();
     let db = dir.path().join("c.db");
     let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
@@ -320,7 +324,7 @@ fn cli_reports_broken_inputs_and_keeps_the_rest() {
         .arg("--json")
         .arg(&cut)
         .arg(&junk)
-        .arg(&empty)
+        .arg(&sub)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
@@ -1561,7 +1565,417 @@ fn a_warc_pipe_is_refused_not_hung_on() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
     let out = child.wait_with_output().unwrap();
-    assert_eq!(status.code(), Some(1));
+    // Named on the command line: a usage error, like a missing path (nothing is read).
+    assert_eq!(status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not a regular file"), "{err}");
+}
+
+/// One WARC record of `warc_type` for `uri` with `block` (uncompressed).
+fn warc_record(warc_type: &str, uri: &str, content_type: &str, block: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "WARC/1.1\r\nWARC-Type: {warc_type}\r\nWARC-Target-URI: {uri}\r\nWARC-Date: 2024-05-01T10:00:00Z\r\nWARC-Record-ID: <urn:uuid:{:08x}>\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+        uri.len() * 31 + warc_type.len() * 7 + block.len(),
+        block.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(block);
+    r.extend_from_slice(b"\r\n\r\n");
+    r
+}
+
+/// WARC records that hold no page copytrail reads are counted by reason in the summary
+/// (library and CLI, text and JSON); request/warcinfo/metadata records are not counted.
+#[test]
+fn skipped_warc_records_are_counted_by_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let paras: Vec<String> = (0..6)
+        .map(|k| format!("Paragraph {k} of a story about the harbour plan and its costs."))
+        .collect();
+    let http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>hi</p>";
+    let mut warc = warc_record(
+        "warcinfo",
+        "",
+        "application/warc-fields",
+        b"software: t\r\n",
+    );
+    warc.extend(warc_response("https://a.example/one", "One", &paras));
+    warc.extend(warc_record(
+        "request",
+        "https://a.example/one",
+        "application/http; msgtype=request",
+        b"GET /one HTTP/1.1\r\n\r\n",
+    ));
+    for uri in [
+        "javascript:void(0)",
+        "data:text/html,<p>hi</p>",
+        "mailto:desk@a.example",
+        "file:///etc/hosts",
+        "dns:a.example",
+    ] {
+        warc.extend(warc_record(
+            "response",
+            uri,
+            "application/http; msgtype=response",
+            http,
+        ));
+    }
+    warc.extend(warc_record(
+        "revisit",
+        "https://a.example/one",
+        "application/http; msgtype=response",
+        b"HTTP/1.1 304 Not Modified\r\n\r\n",
+    ));
+    warc.extend(warc_record(
+        "revisit",
+        "https://a.example/two",
+        "application/http; msgtype=response",
+        b"HTTP/1.1 200 OK\r\n\r\n",
+    ));
+    warc.extend(warc_record(
+        "resource",
+        "https://a.example/doc.html",
+        "text/html",
+        b"<p>hi</p>",
+    ));
+    warc.extend(warc_record(
+        "conversion",
+        "https://a.example/doc.txt",
+        "text/plain",
+        b"hi",
+    ));
+    warc.extend(warc_record(
+        "metadata",
+        "https://a.example/one",
+        "application/warc-fields",
+        b"via: x\r\n",
+    ));
+    warc.extend(warc_response("https://a.example/two", "Two", &paras));
+    let path = dir.path().join("mixed.warc");
+    std::fs::write(&path, &warc).unwrap();
+
+    let (_, s) = ingest(
+        Store::open_in_memory().unwrap(),
+        std::slice::from_ref(&path),
+        vec![],
+    );
+    assert_eq!((s.pages_read, s.failures), (2, 0));
+    let want: std::collections::BTreeMap<String, u64> = [
+        ("non-HTTP target URI", 5),
+        ("revisit", 2),
+        ("resource", 1),
+        ("conversion", 1),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(s.skipped_records, want);
+
+    let db = dir.path().join("m.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("--db")
+        .arg(&db)
+        .arg("ingest")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "skipped: 9 WARC records (conversion: 1, non-HTTP target URI: 5, resource: 1, revisit: 2)\n"
+        ),
+        "{stdout}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("--db")
+        .arg(dir.path().join("j.db"))
+        .arg("ingest")
+        .arg("--json")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["skipped_records"]["revisit"], 2, "{v}");
+    assert_eq!(v["skipped_records"]["non-HTTP target URI"], 5, "{v}");
+    // Nothing skipped: no line.
+    let plain = dir.path().join("plain.warc");
+    std::fs::write(
+        &plain,
+        warc_response("https://a.example/three", "Three", &paras),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .arg("--db")
+        .arg(dir.path().join("p.db"))
+        .arg("ingest")
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("skipped:"));
+}
+
+/// JSON Lines `authors`: a string is one author, a list of strings one each; another shape is
+/// a recorded failure naming the field, and the article is still stored (without authors).
+#[test]
+fn jsonl_authors_as_a_string_are_one_author_and_other_shapes_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pub.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"url":"https://ft.example/a","text":"Story A body text.","authors":"Jane Doe"}"#,
+            "\n",
+            r#"{"url":"https://ft.example/b","text":"Story B body text.","authors":["Jane Doe","John Roe"]}"#,
+            "\n",
+            r#"{"url":"https://ft.example/c","text":"Story C body text.","authors":{"name":"Jane Doe"}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let (store, s) = ingest(Store::open_in_memory().unwrap(), &[path], vec![]);
+    assert_eq!((s.pages_read, s.failures), (3, 1));
+    let authors = |url: &str| -> Vec<String> {
+        let json: String = store
+            .conn()
+            .query_row(
+                "SELECT a.article FROM articles a JOIN pages p ON p.id = a.page_id WHERE p.url = ?1",
+                [url],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        serde_json::from_value(v["authors"].clone()).unwrap()
+    };
+    assert_eq!(authors("https://ft.example/a"), ["Jane Doe"]);
+    assert_eq!(authors("https://ft.example/b"), ["Jane Doe", "John Roe"]);
+    assert!(authors("https://ft.example/c").is_empty());
+    let (source, reason): (String, String) = store
+        .conn()
+        .query_row("SELECT source, reason FROM failures", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert!(source.ends_with("pub.jsonl:3"), "{source}");
+    assert!(
+        reason.contains(r#"authors {"name":"Jane Doe"} is not a name or a list of names"#),
+        "{reason}"
+    );
+}
+
+/// User names and passwords in page URLs (`http://user:pass@host/`) never reach the store or
+/// the reports: not from a WARC target URI (nor the links and canonical URL that inherit them),
+/// not from a JSON Lines `url`, not from links written into the page.
+#[test]
+fn credentials_in_page_urls_are_not_stored_or_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let paras: Vec<String> = (0..8)
+        .map(|k| {
+            format!(
+                "Paragraph {k}: the harbour authority approved the new quay, with costs of {} million, after a long debate in the council chamber.",
+                k * 7 + 3
+            )
+        })
+        .collect();
+    let html = format!(
+        "<html><head><title>Quay</title><link rel=canonical href=\"/quay\"></head><body><article><h1>Quay</h1>{}<p>See <a href=\"/more\">more</a> and <a href=\"https://bob:hunter2@b.example/x\">this</a>, says the report.</p></article></body></html>",
+        paras
+            .iter()
+            .map(|p| format!("<p>{p}</p>"))
+            .collect::<String>()
+    );
+    let http = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n{html}",
+        html.len()
+    );
+    let warc = warc_record(
+        "response",
+        "http://alice:s3cret@copy.example/quay",
+        "application/http; msgtype=response",
+        http.as_bytes(),
+    );
+    let warc_path = dir.path().join("creds.warc");
+    std::fs::write(&warc_path, warc).unwrap();
+    let jsonl_path = dir.path().join("creds.jsonl");
+    let line = serde_json::json!({
+        "url": "https://carol:pa55@news.example/quay",
+        "title": "Quay",
+        "published": "2024-01-01",
+        "text": paras.join("\n\n"),
+    });
+    // A url that does not parse is reported without its credentials.
+    let bad = r#"{"url":"https://dave:letmein@bad host/x","text":"x"}"#;
+    std::fs::write(&jsonl_path, format!("{line}\n{bad}\n")).unwrap();
+    let db = dir.path().join("c.db");
+    let (store, s) = ingest(
+        Store::open(&db).unwrap(),
+        &[jsonl_path, warc_path],
+        vec!["news.example".into()],
+    );
+    assert_eq!((s.pages_read, s.failures), (2, 1));
+    let reason: String = store
+        .conn()
+        .query_row("SELECT reason FROM failures", [], |r| r.get(0))
+        .unwrap();
+    assert!(reason.contains("https://***@bad host/x"), "{reason}");
+    let urls: Vec<String> = store
+        .conn()
+        .prepare("SELECT url FROM pages ORDER BY url")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        urls,
+        ["http://copy.example/quay", "https://news.example/quay"]
+    );
+    let articles: Vec<String> = store
+        .conn()
+        .prepare("SELECT article FROM articles")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let all = articles.join("\n");
+    assert!(all.contains("http://copy.example/more"), "{all}");
+    assert!(all.contains("\"http://copy.example/quay\""), "{all}");
+    assert!(all.contains("https://b.example/x"), "{all}");
+    // The stored JSON Lines line (the supplied article's body) has its url cleaned too.
+    let line: Vec<u8> = store
+        .conn()
+        .query_row(
+            "SELECT body FROM pages WHERE url = 'https://news.example/quay'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let line = String::from_utf8(copytrail::store::decompress(&line).unwrap()).unwrap();
+    assert!(
+        line.contains(r#""url":"https://news.example/quay""#) && !line.contains("pa55"),
+        "{line}"
+    );
+    drop(store);
+    // Nothing of the credentials anywhere in the store file or in what the commands print.
+    let bin = env!("CARGO_BIN_EXE_copytrail");
+    let mut printed = String::new();
+    for args in [
+        vec!["links"],
+        vec!["report"],
+        vec!["report", "--format", "json"],
+        vec!["export", "--corpus", "-"],
+    ] {
+        let out = Command::new(bin)
+            .arg("--db")
+            .arg(&db)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        printed.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    assert!(printed.contains("copy.example"), "{printed}");
+    // The store file (page bodies are gzip: the archived HTML keeps the link written into it).
+    let mut stored = Vec::new();
+    for f in std::fs::read_dir(dir.path()).unwrap() {
+        let f = f.unwrap().path();
+        if f.to_string_lossy().contains("c.db") {
+            stored.extend(std::fs::read(&f).unwrap());
+        }
+    }
+    for secret in [
+        "s3cret", "pa55", "hunter2", "alice", "carol", "bob:", "letmein", "dave",
+    ] {
+        assert!(!printed.contains(secret), "{secret} printed: {printed}");
+        assert!(
+            !stored.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret} in the store"
+        );
+    }
+}
+
+/// A path named as an input that cannot be ingested — a device (`/dev/null`), an empty file, a
+/// file whose name copytrail does not read — is a usage error with exit code 2, like a missing
+/// path, and nothing is read or stored.
+#[test]
+fn named_inputs_that_cannot_be_read_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.warc");
+    std::fs::write(&empty, b"").unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, b"hello").unwrap();
+    let db = dir.path().join("u.db");
+    for (path, why) in [
+        (
+            PathBuf::from("/dev/null"),
+            "not a regular file or a directory",
+        ),
+        (dir.path().join("missing.warc"), "no such file or directory"),
+        (empty.clone(), "empty file"),
+        (notes.clone(), "not a WARC, HTML or JSON Lines file"),
+    ] {
+        // Given with a good input: still refused before anything is read.
+        let (code, err) = run_copytrail(&[
+            "--db".as_ref(),
+            db.as_os_str(),
+            "ingest".as_ref(),
+            sample().as_os_str(),
+            path.as_os_str(),
+        ]);
+        assert_eq!(code, Some(2), "{}: {err}", path.display());
+        assert!(
+            err.contains(&format!("{}: {why}", path.display())),
+            "{}: {err}",
+            path.display()
+        );
+    }
+    let pages: i64 = Store::open(&db)
+        .unwrap()
+        .conn()
+        .query_row("SELECT COUNT(*) FROM pages", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pages, 0);
+}
+
+/// The same file given twice (`x` and `./x`, or named and inside a directory given too) is
+/// read once, with a note on standard error.
+#[test]
+fn an_input_given_twice_is_read_once_with_a_note() {
+    let dir = tempfile::tempdir().unwrap();
+    let paras: Vec<String> = (0..6)
+        .map(|k| format!("Paragraph {k} of a story about the harbour plan and its costs."))
+        .collect();
+    let sub = dir.path().join("in");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(
+        sub.join("a.warc"),
+        warc_response("https://a.example/one", "One", &paras),
+    )
+    .unwrap();
+    let db = dir.path().join("d.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_copytrail"))
+        .current_dir(dir.path())
+        .arg("--db")
+        .arg(&db)
+        .args(["ingest", "--json", "in/a.warc", "./in/a.warc", "in", "in/"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["pages_read"], 1, "{err}");
+    assert_eq!(summary["unchanged"], 0, "{err}");
+    assert!(
+        err.contains("note: ./in/a.warc: same file as in/a.warc; read once"),
+        "{err}"
+    );
+    assert!(
+        err.contains("note: in/a.warc: given more than once; read once"),
+        "{err}"
+    );
+    assert!(
+        err.contains("note: in/: directory already among the inputs; read once"),
+        "{err}"
+    );
 }
