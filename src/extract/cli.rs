@@ -19,11 +19,11 @@ pub struct ExtractArgs {
     /// `.html` or `.html.gz` files; `-` reads standard input.
     #[arg(required = true)]
     pub files: Vec<std::path::PathBuf>,
-    /// Select the body with our block scorer alone, never falling back to the trafilatura +
-    /// dom_smoothie agreement (faster, lower F1); same as `--engine scored`.
+    /// Select the body with our block scorer alone, never asking dom_smoothie for a second
+    /// opinion (faster, lower F1); same as `--engine scored`.
     #[arg(long, conflicts_with = "engine")]
     pub fast: bool,
-    /// Body engine: `auto` (default: our scorer, agreement fallback on doubtful pages),
+    /// Body engine: `auto` (default: our scorer, dom_smoothie second opinion on doubtful pages),
     /// `scored`, `agreement`, `readability` (dom_smoothie alone).
     #[arg(long, value_enum)]
     pub engine: Option<EngineArg>,
@@ -32,7 +32,7 @@ pub struct ExtractArgs {
 /// Body engines selectable on the command line (see [`super::body::BodyEngine`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum EngineArg {
-    /// Our scorer; trafilatura + dom_smoothie agreement when its result is doubtful.
+    /// Our scorer; dom_smoothie's second opinion when its result is doubtful.
     Auto,
     /// Our scorer alone (one parse per page).
     Scored,
